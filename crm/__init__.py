@@ -1,0 +1,134 @@
+"""Application factory."""
+import os
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import DEFAULT_SECRET, Config, ProductionConfig
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI, error pages, headers."""
+    if config_class is None:
+        config_class = ProductionConfig if os.environ.get("CRM_ENV") == "production" else Config
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    if config_class is ProductionConfig and app.config["SECRET_KEY"] == DEFAULT_SECRET:
+        raise RuntimeError("生产环境必须通过环境变量 SECRET_KEY 设置密钥")
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_pages(app)
+    register_security_headers(app)
+    from crm.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: enforce foreign keys, use WAL so readers never block the writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from crm import models  # noqa: F401  (register tables with the metadata)
+    from crm.extensions import bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.blueprints.assignments import bp as assignments_bp
+    from crm.blueprints.auth import bp as auth_bp
+    from crm.blueprints.enterprises import bp as enterprises_bp
+    from crm.blueprints.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(enterprises_bp, url_prefix="/enterprises")
+    app.register_blueprint(assignments_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from crm.permissions import can
+    from crm.timeutil import to_local
+
+    @app.context_processor
+    def inject_helpers():
+        from crm.navigation import nav_items
+
+        return {"can": lambda action, obj=None: can(current_user, action, obj), "nav_items": nav_items}
+
+    @app.template_filter("localtime")
+    def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
+        local = to_local(value)
+        return local.strftime(fmt) if local else ""
+
+    @app.template_filter("num")
+    def num(value):
+        if value is None:
+            return ""
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if not isinstance(value, int) else f"{value:,}"
+
+
+def register_error_pages(app: Flask) -> None:
+    messages = {
+        400: "请求无效，请返回重试",
+        403: "没有权限执行此操作",
+        404: "页面不存在或无权查看",
+        413: "上传的文件过大",
+        500: "系统出错了，请稍后重试",
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            from crm.extensions import db
+
+            db.session.rollback()
+        return render_template("errors.html", code=code, message=messages.get(code, "请求出错")), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_template("errors.html", code=400, message="页面已过期，请刷新后重试"), 400
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response

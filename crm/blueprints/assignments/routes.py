@@ -1,0 +1,76 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm.blueprints.assignments import bp
+from crm.blueprints.assignments.forms import HandoverForm
+from crm.extensions import db
+from crm.models import Handover, User
+from crm.permissions import can, get_cadre_or_404, roles_required, visible_cadres
+from crm.services import ServiceError
+from crm.services.assignments import HANDOVER_REASONS, handover_caseload
+from crm.services.caseload import cadres_with_counts, caseload_query, handover_rows, handovers_query
+from crm.timeutil import today
+
+
+@bp.route("/cadres/")
+@login_required
+@roles_required("cadre.caseload")
+def cadres():
+    if current_user.role == "cadre":
+        return redirect(url_for("assignments.caseload", user_id=current_user.id))
+    page = db.paginate(cadres_with_counts(current_user), per_page=30, max_per_page=100)
+    return render_template("assignments/cadres.html", page=page)
+
+
+@bp.route("/cadres/<int:user_id>")
+@login_required
+def caseload(user_id: int):
+    cadre = get_cadre_or_404(user_id)
+    page = db.paginate(caseload_query(cadre), per_page=30, max_per_page=100)
+    return render_template("assignments/caseload.html", cadre=cadre, page=page)
+
+
+@bp.route("/handovers/")
+@login_required
+@roles_required("handover.view")
+def handovers():
+    page = db.paginate(handovers_query(current_user), per_page=20, max_per_page=100)
+    return render_template("assignments/handovers.html", page=page, reasons=HANDOVER_REASONS)
+
+
+@bp.route("/handovers/new", methods=["GET", "POST"])
+@login_required
+@roles_required("handover.manage")
+def handover_new():
+    form = HandoverForm()
+    cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
+    form.from_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres]
+    form.to_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres if c.is_active_user]
+    if request.method == "GET" and request.args.get("from", "").isdigit():
+        form.from_cadre_id.data = int(request.args["from"])
+    if form.validate_on_submit():
+        from_cadre = get_cadre_or_404(form.from_cadre_id.data, "handover.manage")
+        to_cadre = get_cadre_or_404(form.to_cadre_id.data, "handover.manage")
+        try:
+            handover = handover_caseload(from_cadre, to_cadre, current_user, today(), form.reason.data,
+                                         form.note.data or "", form.first_visit_days.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"交接完成：{len(handover_rows(handover))} 家企业已移交给 {to_cadre.name}", "success")
+            return redirect(url_for("assignments.handover_detail", handover_id=handover.id))
+    return render_template("assignments/handover_form.html", form=form)
+
+
+@bp.route("/handovers/<int:handover_id>")
+@login_required
+@roles_required("handover.view")
+def handover_detail(handover_id: int):
+    handover = db.session.scalar(handovers_query(current_user).where(Handover.id == handover_id))
+    if handover is None:
+        abort(404)
+    return render_template("assignments/handover_detail.html", handover=handover, rows=handover_rows(handover),
+                           reasons=HANDOVER_REASONS)

@@ -1,0 +1,165 @@
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from crm.blueprints.enterprises import bp
+from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
+from crm.extensions import db
+from crm.models import Assignment, AuditLog, IndustryChain, Park, User
+from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres
+from crm.reporting.enterprises import export_enterprises
+from crm.services import ServiceError
+from crm.services.assignments import assign_enterprise, unassign_enterprise
+from crm.services.enterprise_queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
+from crm.services.enterprises import FIELD_LABELS, create_enterprise, update_enterprise
+from crm.timeutil import today
+
+HISTORY_LIMIT = 100
+
+
+def _parks():
+    stmt = select(Park).order_by(Park.id)
+    if current_user.role != "admin" and current_user.park_id is not None:
+        stmt = stmt.where(Park.id == current_user.park_id)
+    return list(db.session.scalars(stmt))
+
+
+def _chains():
+    return list(db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id)))
+
+
+def _prepare_form(form: EnterpriseForm) -> EnterpriseForm:
+    form.park_id.choices = [(p.id, p.name) for p in _parks()]
+    form.chain_id.choices = [("", "请选择")] + [(c.id, c.name) for c in _chains()]
+    return form
+
+
+@bp.route("/")
+@login_required
+@roles_required("enterprise.view")
+def index():
+    flt = EnterpriseFilters.from_args(request.args)
+    page = db.paginate(enterprise_list_query(current_user, flt), per_page=20, max_per_page=100)
+    cadres = []
+    if current_user.role != "cadre":
+        cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
+    return render_template(
+        "enterprises/index.html", page=page, flt=flt, parks=_parks(), chains=_chains(), cadres=cadres,
+        sorts=SORT_LABELS, scales=SCALE_TYPES, sizes=SIZES, statuses=STATUSES,
+    )
+
+
+@bp.route("/export.xlsx")
+@login_required
+@roles_required("enterprise.export")
+def export():
+    flt = EnterpriseFilters.from_args(request.args)
+    data = export_enterprises(db.session.scalars(enterprise_list_query(current_user, flt)).unique())
+    filename = f"企业档案_{today():%Y%m%d}.xlsx"
+    return send_file(data, as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/<int:enterprise_id>")
+@login_required
+def detail(enterprise_id: int):
+    firm = get_enterprise_or_404(enterprise_id)
+    history = list(db.session.scalars(
+        select(Assignment).where(Assignment.enterprise_id == firm.id)
+        .options(joinedload(Assignment.cadre), joinedload(Assignment.assigned_by))
+        .order_by(Assignment.start_on.desc(), Assignment.id.desc())
+    ))
+    audit = []
+    if can(current_user, "enterprise.audit", firm):
+        audit = list(db.session.scalars(
+            select(AuditLog).where(AuditLog.enterprise_id == firm.id).options(joinedload(AuditLog.actor))
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(HISTORY_LIMIT)
+        ))
+    return render_template("enterprises/detail.html", firm=firm, history=history, audit=audit,
+                           field_labels=FIELD_LABELS | {"cadre": "联系干部"}, tab=request.args.get("tab", "basic"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@roles_required("enterprise.create")
+def create():
+    form = _prepare_form(EnterpriseForm())
+    if request.method == "GET" and current_user.park_id:
+        form.park_id.data = current_user.park_id
+    if form.validate_on_submit():
+        try:
+            firm = create_enterprise(form.data_for_service(), current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"已新建企业档案：{firm.name}", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=firm.id))
+    return render_template("enterprises/form.html", form=form, firm=None)
+
+
+@bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(enterprise_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "enterprise.edit")
+    form = _prepare_form(EnterpriseForm(obj=firm))
+    if form.validate_on_submit():
+        try:
+            changes = update_enterprise(firm, form.data_for_service(), current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("已保存修改" if changes else "没有需要保存的修改", "success" if changes else "info")
+            return redirect(url_for("enterprises.detail", enterprise_id=firm.id))
+    return render_template("enterprises/form.html", form=form, firm=firm)
+
+
+@bp.route("/<int:enterprise_id>/assign", methods=["GET", "POST"])
+@login_required
+def assign(enterprise_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "enterprise.assign")
+    form = AssignForm()
+    cadres = db.session.scalars(
+        visible_cadres(current_user)
+        .where(User.is_active_user.is_(True), (User.park_id == firm.park_id) | User.park_id.is_(None))
+        .order_by(User.name)
+    )
+    form.cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres]
+    if form.validate_on_submit():
+        cadre = db.session.get(User, form.cadre_id.data)
+        if cadre is None:
+            abort(400)
+        try:
+            assign_enterprise(firm, cadre, current_user, today(), form.reason.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"已将 {firm.name} 分配给 {cadre.name}", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="liaison"))
+    return render_template("enterprises/assign.html", firm=firm, form=form, unassign_form=UnassignForm())
+
+
+@bp.route("/<int:enterprise_id>/unassign", methods=["POST"])
+@login_required
+def unassign(enterprise_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "enterprise.assign")
+    form = UnassignForm()
+    if not form.validate_on_submit():
+        flash("请填写解除联系的原因", "danger")
+        return redirect(url_for("enterprises.assign", enterprise_id=firm.id))
+    try:
+        unassign_enterprise(firm, current_user, today(), form.reason.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash("已解除联系干部", "success")
+    return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="liaison"))

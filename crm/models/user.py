@@ -1,0 +1,58 @@
+"""Users and roles."""
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+from crm.models.org import Department, Park
+from crm.timeutil import utcnow
+
+ROLES = {
+    "admin": "系统管理员",
+    "officer": "园区管理员",
+    "leader": "领导",
+    "cadre": "联企干部",
+    "handler": "部门经办",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    park_id: Mapped[Optional[int]] = mapped_column(ForeignKey("parks.id"), index=True)
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active_user: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[Optional[datetime]]
+    last_login_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    park: Mapped[Optional[Park]] = relationship()
+    department: Mapped[Optional[Department]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_active_user
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

@@ -1,0 +1,43 @@
+"""The main menu: one list, filtered by the permissions module."""
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import current_app, url_for
+from flask_login import current_user
+
+from crm.permissions import can
+
+
+@dataclass
+class NavItem:
+    label: str
+    endpoint: str
+    prefixes: tuple[str, ...]
+    url: str
+
+    def active(self, endpoint: str) -> bool:
+        return endpoint == self.endpoint or any(endpoint.startswith(p) for p in self.prefixes)
+
+
+# (label, endpoint, url kwargs factory, visible-if, active prefixes)
+MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ...]]] = [
+    ("首页", "main.index", dict, lambda: True, ()),
+    ("企业档案", "enterprises.index", dict, lambda: can(current_user, "enterprise.view"), ("enterprises.",)),
+    ("我的企业", "assignments.caseload", lambda: {"user_id": current_user.id},
+     lambda: current_user.role == "cadre", ()),
+    ("联企干部", "assignments.cadres", dict,
+     lambda: can(current_user, "cadre.caseload") and current_user.role != "cadre", ("assignments.caseload",)),
+    ("交接", "assignments.handovers", dict, lambda: can(current_user, "handover.view"), ("assignments.handover",)),
+    ("导入", "imports.index", dict, lambda: can(current_user, "enterprise.import"), ("imports.",)),
+    ("用户管理", "admin.users", dict, lambda: can(current_user, "user.manage"), ("admin.",)),
+]
+
+
+def nav_items() -> list[NavItem]:
+    """Menu entries the current user may use, skipping areas not registered in this app."""
+    items = []
+    for label, endpoint, kwargs, visible, prefixes in MENU:
+        if endpoint not in current_app.view_functions or not visible():
+            continue
+        items.append(NavItem(label, endpoint, prefixes, url_for(endpoint, **kwargs())))
+    return items

@@ -1,0 +1,140 @@
+"""Who may see and do what: scoped queries, can(), decorators and guarded loaders.
+
+Views, services and templates ask this module; nobody hand-rolls a role check.
+Out-of-scope objects answer 404 (no existence leak); visible but forbidden actions answer 403.
+"""
+from functools import wraps
+from typing import Any, Callable, Optional
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, exists, select, true
+
+from crm.extensions import db
+from crm.models import Assignment, Enterprise, User
+
+CITY_WIDE_ROLES = {"admin", "leader"}
+
+# action -> roles allowed (before scope). Object scope is checked separately by can().
+ACTION_ROLES: dict[str, set[str]] = {
+    "enterprise.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "enterprise.create": {"admin", "officer"},
+    "enterprise.edit": {"admin", "officer"},
+    "enterprise.assign": {"admin", "officer"},
+    "enterprise.export": {"admin", "officer", "leader", "cadre"},
+    "enterprise.import": {"admin", "officer"},
+    "enterprise.audit": {"admin", "officer", "leader"},
+    "cadre.caseload": {"admin", "officer", "leader", "cadre"},
+    "handover.manage": {"admin", "officer"},
+    "handover.view": {"admin", "officer", "leader"},
+    "dashboard.officer": {"admin", "officer", "leader"},
+    "user.manage": {"admin"},
+}
+
+
+def _park_limited(user: User) -> bool:
+    """True when the user's scope is one park (officers, cadres, handlers, park-level leaders)."""
+    return user.park_id is not None and user.role != "admin"
+
+
+def visible_enterprises(user: User) -> Select:
+    """SELECT of the firms this user may see."""
+    stmt = select(Enterprise)
+    return stmt.where(enterprise_scope_clause(user))
+
+
+def enterprise_scope_clause(user: User):
+    """WHERE clause restricting Enterprise rows to the user's scope."""
+    if user.role == "cadre":
+        return exists().where(
+            Assignment.enterprise_id == Enterprise.id,
+            Assignment.cadre_id == user.id,
+            Assignment.end_on.is_(None),
+        )
+    if user.role in {"officer", "handler"} and user.park_id is None:
+        # An officer must belong to a park; a city-level handler serves every park.
+        return true() if user.role == "handler" else Enterprise.id.is_(None)
+    if _park_limited(user):
+        return Enterprise.park_id == user.park_id
+    if user.role in CITY_WIDE_ROLES:
+        return true()
+    return Enterprise.id.is_(None)
+
+
+def visible_cadres(user: User) -> Select:
+    """SELECT of the cadres this user may look at or assign to."""
+    stmt = select(User).where(User.role == "cadre")
+    if user.role == "cadre":
+        return stmt.where(User.id == user.id)
+    if user.role in {"officer", "handler"} or _park_limited(user):
+        return stmt.where(User.park_id == user.park_id)
+    if user.role in CITY_WIDE_ROLES:
+        return stmt
+    return stmt.where(User.id.is_(None))
+
+
+def is_in_scope(user: User, obj: Any) -> bool:
+    """Whether obj lies inside the user's scope (visibility, not permission to act)."""
+    if isinstance(obj, Enterprise):
+        if user.role == "cadre":
+            assignment = obj.active_assignment
+            return assignment is not None and assignment.cadre_id == user.id
+        if user.role == "admin" or (user.role in CITY_WIDE_ROLES and user.park_id is None):
+            return True
+        if user.role == "handler" and user.park_id is None:
+            return True
+        return user.park_id is not None and obj.park_id == user.park_id
+    if isinstance(obj, User):
+        if user.role == "cadre":
+            return obj.id == user.id
+        if user.role == "admin" or (user.role == "leader" and user.park_id is None):
+            return True
+        return user.park_id is not None and obj.park_id == user.park_id
+    return True
+
+
+def can(user: Optional[User], action: str, obj: Any = None) -> bool:
+    """May this user perform action (on obj, if given)?"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role not in ACTION_ROLES.get(action, set()):
+        return False
+    if obj is not None and not is_in_scope(user, obj):
+        return False
+    return True
+
+
+def roles_required(*actions: str) -> Callable:
+    """View decorator: 403 unless the current user may perform every given action."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            for action in actions:
+                if not can(current_user, action):
+                    abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def get_enterprise_or_404(enterprise_id: int, action: str = "enterprise.view") -> Enterprise:
+    """Load a firm the current user may see (else 404) and may act on (else 403)."""
+    firm = db.session.scalar(visible_enterprises(current_user).where(Enterprise.id == enterprise_id))
+    if firm is None:
+        abort(404)
+    if not can(current_user, action, firm):
+        abort(403)
+    return firm
+
+
+def get_cadre_or_404(user_id: int, action: str = "cadre.caseload") -> User:
+    """Load a cadre in the current user's scope (else 404) and check the action (else 403)."""
+    cadre = db.session.scalar(visible_cadres(current_user).where(User.id == user_id))
+    if cadre is None:
+        abort(404)
+    if not can(current_user, action, cadre):
+        abort(403)
+    return cadre

@@ -1,0 +1,1 @@
+"""Report queries and Excel writers."""

@@ -1,0 +1,36 @@
+"""Writing the audit trail."""
+from datetime import date
+from decimal import Decimal
+from typing import Any, Optional
+
+from crm.extensions import db
+from crm.models import AuditLog, User
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return value
+
+
+def record_audit(
+    actor: Optional[User],
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    summary: str = "",
+    changes: Optional[dict[str, tuple[Any, Any]]] = None,
+    enterprise_id: Optional[int] = None,
+) -> AuditLog:
+    """Append one audit row; changes maps field -> (old, new)."""
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        enterprise_id=enterprise_id,
+        action=action,
+        summary=summary[:500],
+        changes={k: [_plain(o), _plain(n)] for k, (o, n) in (changes or {}).items()} or None,
+    )
+    db.session.add(entry)
+    return entry

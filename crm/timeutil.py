@@ -1,0 +1,27 @@
+"""Time helpers: store UTC, compute calendar dates in Asia/Shanghai; "today" is injectable."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (the database stores naive UTC)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def today() -> date:
+    """Today's date in Asia/Shanghai, or the configured CRM_TODAY."""
+    fixed = current_app.config.get("CRM_TODAY") if has_app_context() else None
+    if fixed:
+        return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+    return datetime.now(SHANGHAI).date()
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """Convert a naive UTC timestamp to Asia/Shanghai for display."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)

@@ -1,0 +1,4 @@
+"""WSGI entry point: `gunicorn wsgi:app` or `flask --app wsgi ...`."""
+from crm import create_app
+
+app = create_app()

@@ -81,6 +81,14 @@ def register_template_helpers(app: Flask) -> None:
 
         return {"can": lambda action, obj=None: can(current_user, action, obj), "nav_items": nav_items}
 
+    @app.template_global()
+    def url_with(**updates):
+        """URL of the current page with its query arguments, some replaced (pagination, sorting)."""
+        from flask import request, url_for
+
+        args = request.args.to_dict() | {k: v for k, v in updates.items() if v is not None}
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
     @app.template_filter("localtime")
     def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
         local = to_local(value)

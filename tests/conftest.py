@@ -1,9 +1,12 @@
 """Shared fixtures. TEST_DATABASE_URL selects the database (default: a temporary SQLite file)."""
 import contextlib
+import contextvars
 import os
 import tempfile
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from config import TestConfig
@@ -27,9 +30,25 @@ def _make_config():
     return Cfg
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    Flask reuses an already pushed app context for requests; the `db` fixture pushes one, so without
+    this the test and its requests would share `g` (Flask-Login's cached user) and the DB session.
+    """
+
+    def open(self, *args, **kwargs):
+        def run():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        return contextvars.copy_context().run(run)
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app(_make_config())
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -2,7 +2,8 @@
 import itertools
 import random
 from datetime import date
-from typing import Optional
+
+from werkzeug.security import generate_password_hash
 
 from crm.extensions import db
 from crm.models import Department, Enterprise, IndustryChain, Park, User
@@ -12,16 +13,24 @@ from crm.services.pinyin import initials
 
 PASSWORD = "Passw0rd!"
 _seq = itertools.count(1)
+_hashes: dict[str, str] = {}
 
 
-def valid_credit_code(seed: Optional[int] = None) -> str:
+def _hash(password: str) -> str:
+    """scrypt is deliberately slow; hash each test password once per run."""
+    if password not in _hashes:
+        _hashes[password] = generate_password_hash(password)
+    return _hashes[password]
+
+
+def valid_credit_code(seed: int | None = None) -> str:
     """A random but valid 统一社会信用代码."""
     rnd = random.Random(seed if seed is not None else next(_seq) * 7919)
     body = "91430300" + "".join(rnd.choice(CHARSET) for _ in range(9))
     return body + check_digit(body)
 
 
-def make_park(code: Optional[str] = None, name: Optional[str] = None) -> Park:
+def make_park(code: str | None = None, name: str | None = None) -> Park:
     n = next(_seq)
     park = Park(code=code or f"P{n}", name=name or f"测试园区{n}")
     db.session.add(park)
@@ -29,14 +38,14 @@ def make_park(code: Optional[str] = None, name: Optional[str] = None) -> Park:
     return park
 
 
-def make_chain(name: Optional[str] = None) -> IndustryChain:
+def make_chain(name: str | None = None) -> IndustryChain:
     chain = IndustryChain(name=name or f"产业链{next(_seq)}")
     db.session.add(chain)
     db.session.flush()
     return chain
 
 
-def make_department(name: Optional[str] = None, park: Optional[Park] = None) -> Department:
+def make_department(name: str | None = None, park: Park | None = None) -> Department:
     dept = Department(name=name or f"部门{next(_seq)}", park_id=park.id if park else None)
     db.session.add(dept)
     db.session.flush()
@@ -45,10 +54,10 @@ def make_department(name: Optional[str] = None, park: Optional[Park] = None) -> 
 
 def make_user(
     role: str = "cadre",
-    park: Optional[Park] = None,
-    username: Optional[str] = None,
-    name: Optional[str] = None,
-    department: Optional[Department] = None,
+    park: Park | None = None,
+    username: str | None = None,
+    name: str | None = None,
+    department: Department | None = None,
     password: str = PASSWORD,
 ) -> User:
     n = next(_seq)
@@ -56,7 +65,7 @@ def make_user(
         username=username or f"{role}{n}", name=name or f"{role}用户{n}", role=role,
         park_id=park.id if park else None, department_id=department.id if department else None,
     )
-    user.set_password(password)
+    user.password_hash = _hash(password)
     db.session.add(user)
     db.session.flush()
     return user
@@ -64,17 +73,18 @@ def make_user(
 
 def make_enterprise(
     park: Park,
-    name: Optional[str] = None,
-    cadre: Optional[User] = None,
-    chain: Optional[IndustryChain] = None,
-    assigned_by: Optional[User] = None,
+    name: str | None = None,
+    cadre: User | None = None,
+    chain: IndustryChain | None = None,
+    assigned_by: User | None = None,
     today: date = date(2026, 11, 2),
     **fields,
 ) -> Enterprise:
     n = next(_seq)
     name = name or f"测试企业{n}有限公司"
     firm = Enterprise(
-        name=name, name_initials=initials(name), credit_code=fields.pop("credit_code", None) or valid_credit_code(),
+        name=name, name_initials=initials(name),
+        credit_code=fields.pop("credit_code", None) or valid_credit_code(),
         park_id=park.id, chain_id=chain.id if chain else None, **fields,
     )
     db.session.add(firm)

@@ -7,27 +7,26 @@ from crm.models import Assignment, Enterprise, Handover, User
 from crm.permissions import visible_cadres
 
 
-def cadres_with_counts(user: User) -> Select:
-    """Visible cadres with (firms, key firms) counts of their active assignments, in one query."""
-    counts = (
+def cadres_query(user: User) -> Select:
+    """Visible cadres, active ones first, with their park loaded."""
+    return visible_cadres(user).options(joinedload(User.park)).order_by(User.is_active_user.desc(), User.name)
+
+
+def caseload_counts(cadre_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{cadre_id: (firms, key firms)} of current assignments, for one page of cadres in one query."""
+    if not cadre_ids:
+        return {}
+    rows = db.session.execute(
         select(
-            Assignment.cadre_id.label("cadre_id"),
-            func.count(Assignment.id).label("firms"),
-            func.count(Assignment.id).filter(Enterprise.is_key.is_(True)).label("key_firms"),
+            Assignment.cadre_id,
+            func.count(Assignment.id),
+            func.count(Assignment.id).filter(Enterprise.is_key.is_(True)),
         )
         .join(Enterprise, Enterprise.id == Assignment.enterprise_id)
-        .where(Assignment.end_on.is_(None))
+        .where(Assignment.end_on.is_(None), Assignment.cadre_id.in_(cadre_ids))
         .group_by(Assignment.cadre_id)
-        .subquery()
     )
-    cadres = visible_cadres(user).subquery()
-    return (
-        select(User, func.coalesce(counts.c.firms, 0), func.coalesce(counts.c.key_firms, 0))
-        .join(cadres, cadres.c.id == User.id)
-        .outerjoin(counts, counts.c.cadre_id == User.id)
-        .options(joinedload(User.park))
-        .order_by(User.is_active_user.desc(), User.name)
-    )
+    return {cadre_id: (firms, key_firms) for cadre_id, firms, key_firms in rows}
 
 
 def caseload_query(cadre: User) -> Select:

@@ -9,7 +9,7 @@ from crm.models import Handover, User
 from crm.permissions import can, get_cadre_or_404, roles_required, visible_cadres
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
-from crm.services.caseload import cadres_with_counts, caseload_query, handover_rows, handovers_query
+from crm.services.caseload import cadres_query, caseload_counts, caseload_query, handover_rows, handovers_query
 from crm.timeutil import today
 
 
@@ -19,8 +19,9 @@ from crm.timeutil import today
 def cadres():
     if current_user.role == "cadre":
         return redirect(url_for("assignments.caseload", user_id=current_user.id))
-    page = db.paginate(cadres_with_counts(current_user), per_page=30, max_per_page=100)
-    return render_template("assignments/cadres.html", page=page)
+    page = db.paginate(cadres_query(current_user), per_page=30, max_per_page=100)
+    counts = caseload_counts([c.id for c in page.items])
+    return render_template("assignments/cadres.html", page=page, counts=counts)
 
 
 @bp.route("/cadres/<int:user_id>")

@@ -1,4 +1,5 @@
 """Configuration classes. SQLite in instance/ by default; DATABASE_URL overrides."""
+
 import os
 from pathlib import Path
 
@@ -11,9 +12,9 @@ def _database_url() -> str:
     if url:
         # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 explicitly.
         if url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url[len("postgres://"):]
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
         elif url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{BASE_DIR / 'instance' / 'crm.sqlite3'}"
 

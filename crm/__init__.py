@@ -1,4 +1,5 @@
 """Application factory."""
+
 import os
 
 from flask import Flask, render_template

@@ -1,4 +1,5 @@
 """`flask --app wsgi crm …` commands; each calls a service function and commits once."""
+
 import sys
 
 import click

@@ -1,6 +1,7 @@
 """The main menu: one list, filtered by the permissions module."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app, url_for
 from flask_login import current_user
@@ -23,11 +24,27 @@ class NavItem:
 MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ...]]] = [
     ("首页", "main.index", dict, lambda: True, ()),
     ("企业档案", "enterprises.index", dict, lambda: can(current_user, "enterprise.view"), ("enterprises.",)),
-    ("我的企业", "assignments.caseload", lambda: {"user_id": current_user.id},
-     lambda: current_user.role == "cadre", ()),
-    ("联企干部", "assignments.cadres", dict,
-     lambda: can(current_user, "cadre.caseload") and current_user.role != "cadre", ("assignments.caseload",)),
-    ("交接", "assignments.handovers", dict, lambda: can(current_user, "handover.view"), ("assignments.handover",)),
+    (
+        "我的企业",
+        "assignments.caseload",
+        lambda: {"user_id": current_user.id},
+        lambda: current_user.role == "cadre",
+        (),
+    ),
+    (
+        "联企干部",
+        "assignments.cadres",
+        dict,
+        lambda: can(current_user, "cadre.caseload") and current_user.role != "cadre",
+        ("assignments.caseload",),
+    ),
+    (
+        "交接",
+        "assignments.handovers",
+        dict,
+        lambda: can(current_user, "handover.view"),
+        ("assignments.handover",),
+    ),
     ("导入", "imports.index", dict, lambda: can(current_user, "enterprise.import"), ("imports.",)),
     ("用户管理", "admin.users", dict, lambda: can(current_user, "user.manage"), ("admin.",)),
 ]

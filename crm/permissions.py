@@ -3,8 +3,10 @@
 Views, services and templates ask this module; nobody hand-rolls a role check.
 Out-of-scope objects answer 404 (no existence leak); visible but forbidden actions answer 403.
 """
+
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from flask import abort
 from flask_login import current_user

@@ -1,5 +1,6 @@
 """Time helpers: store UTC, compute calendar dates in Asia/Shanghai; "today" is injectable."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -9,7 +10,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def utcnow() -> datetime:
     """Naive UTC timestamp (the database stores naive UTC)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def today() -> date:
@@ -24,4 +25,4 @@ def to_local(value: datetime | None) -> datetime | None:
     """Convert a naive UTC timestamp to Asia/Shanghai for display."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
+    return value.replace(tzinfo=UTC).astimezone(SHANGHAI)

@@ -1,4 +1,5 @@
 """Shared fixtures. TEST_DATABASE_URL selects the database (default: a temporary SQLite file)."""
+
 import contextlib
 import contextvars
 import os

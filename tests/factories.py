@@ -1,4 +1,5 @@
 """Test data builders: make_user(role=…), make_enterprise(cadre=…) and friends."""
+
 import itertools
 import random
 from datetime import date
@@ -62,8 +63,11 @@ def make_user(
 ) -> User:
     n = next(_seq)
     user = User(
-        username=username or f"{role}{n}", name=name or f"{role}用户{n}", role=role,
-        park_id=park.id if park else None, department_id=department.id if department else None,
+        username=username or f"{role}{n}",
+        name=name or f"{role}用户{n}",
+        role=role,
+        park_id=park.id if park else None,
+        department_id=department.id if department else None,
     )
     user.password_hash = _hash(password)
     db.session.add(user)
@@ -83,9 +87,12 @@ def make_enterprise(
     n = next(_seq)
     name = name or f"测试企业{n}有限公司"
     firm = Enterprise(
-        name=name, name_initials=initials(name),
+        name=name,
+        name_initials=initials(name),
         credit_code=fields.pop("credit_code", None) or valid_credit_code(),
-        park_id=park.id, chain_id=chain.id if chain else None, **fields,
+        park_id=park.id,
+        chain_id=chain.id if chain else None,
+        **fields,
     )
     db.session.add(firm)
     db.session.flush()

@@ -1,4 +1,5 @@
 """Domain models, one module per aggregate."""
+
 from crm.models.audit import AuditLog
 from crm.models.enterprise import Assignment, Enterprise, Handover
 from crm.models.org import Department, IndustryChain, Park

@@ -1,4 +1,5 @@
 """Audit trail: who changed what, when."""
+
 from datetime import datetime
 from typing import Any, Optional
 

@@ -1,4 +1,5 @@
 """The enterprise file (一企一档) and its liaison assignments (一企一人)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional

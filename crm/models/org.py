@@ -1,4 +1,5 @@
 """Organisation and reference data: parks, departments, industry chains."""
+
 from typing import Optional
 
 from sqlalchemy import ForeignKey, String

@@ -1,4 +1,5 @@
 """Users and roles."""
+
 from datetime import datetime
 from typing import Optional
 

@@ -1,8 +1,10 @@
 """Streaming .xlsx writer for list exports: Chinese headers, frozen header row, filters, widths."""
+
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell

@@ -1,4 +1,5 @@
 """一企一人: assigning a firm's liaison cadre, reassigning, and whole-caseload handover."""
+
 from datetime import date, timedelta
 from typing import Optional
 
@@ -53,7 +54,11 @@ def assign_enterprise(
         old_name = current.cadre.name
         db.session.flush()  # the old row must be closed before the partial unique index sees the new one
     new = Assignment(
-        enterprise_id=firm.id, cadre_id=cadre.id, start_on=today, reason=reason or None, assigned_by_id=actor.id
+        enterprise_id=firm.id,
+        cadre_id=cadre.id,
+        start_on=today,
+        reason=reason or None,
+        assigned_by_id=actor.id,
     )
     db.session.add(new)
     db.session.flush()
@@ -62,8 +67,13 @@ def assign_enterprise(
     if reason:
         summary += f"（{reason}）"
     record_audit(
-        actor, "assignment", new.id, "reassign" if old_name else "assign", summary,
-        {"cadre": (old_name, cadre.name)}, enterprise_id=firm.id,
+        actor,
+        "assignment",
+        new.id,
+        "reassign" if old_name else "assign",
+        summary,
+        {"cadre": (old_name, cadre.name)},
+        enterprise_id=firm.id,
     )
     return new
 
@@ -85,8 +95,13 @@ def unassign_enterprise(firm: Enterprise, actor: User, today: date, reason: str)
     db.session.flush()
     db.session.expire(firm, ["active_assignment"])
     record_audit(
-        actor, "assignment", current.id, "unassign", f"解除联系干部：{current.cadre.name}（{reason}）",
-        {"cadre": (current.cadre.name, None)}, enterprise_id=firm.id,
+        actor,
+        "assignment",
+        current.id,
+        "unassign",
+        f"解除联系干部：{current.cadre.name}（{reason}）",
+        {"cadre": (current.cadre.name, None)},
+        enterprise_id=firm.id,
     )
     return current
 
@@ -133,8 +148,13 @@ def handover_caseload(
     days = HANDOVER_FIRST_VISIT_DAYS if first_visit_days is None else first_visit_days
     label = HANDOVER_REASONS[reason]
     handover = Handover(
-        from_cadre_id=from_cadre.id, to_cadre_id=to_cadre.id, reason=reason, note=(note or "").strip() or None,
-        handed_on=today, first_visit_due_on=today + timedelta(days=days), created_by_id=actor.id,
+        from_cadre_id=from_cadre.id,
+        to_cadre_id=to_cadre.id,
+        reason=reason,
+        note=(note or "").strip() or None,
+        handed_on=today,
+        first_visit_due_on=today + timedelta(days=days),
+        created_by_id=actor.id,
     )
     db.session.add(handover)
     db.session.flush()
@@ -144,18 +164,30 @@ def handover_caseload(
     db.session.flush()
     for row in current:
         new = Assignment(
-            enterprise_id=row.enterprise_id, cadre_id=to_cadre.id, start_on=today, reason=f"交接：{label}",
-            assigned_by_id=actor.id, handover_id=handover.id, first_visit_due_on=handover.first_visit_due_on,
+            enterprise_id=row.enterprise_id,
+            cadre_id=to_cadre.id,
+            start_on=today,
+            reason=f"交接：{label}",
+            assigned_by_id=actor.id,
+            handover_id=handover.id,
+            first_visit_due_on=handover.first_visit_due_on,
         )
         db.session.add(new)
         db.session.flush()
         record_audit(
-            actor, "assignment", new.id, "handover",
+            actor,
+            "assignment",
+            new.id,
+            "handover",
             f"联系干部交接：{from_cadre.name} → {to_cadre.name}（{label}）",
-            {"cadre": (from_cadre.name, to_cadre.name)}, enterprise_id=row.enterprise_id,
+            {"cadre": (from_cadre.name, to_cadre.name)},
+            enterprise_id=row.enterprise_id,
         )
     record_audit(
-        actor, "handover", handover.id, "create",
+        actor,
+        "handover",
+        handover.id,
+        "create",
         f"{from_cadre.name} 的 {len(current)} 家企业移交给 {to_cadre.name}（{label}）",
     )
     return handover

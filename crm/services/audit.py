@@ -1,4 +1,5 @@
 """Writing the audit trail."""
+
 from datetime import date
 from decimal import Decimal
 from typing import Any, Optional

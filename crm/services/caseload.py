@@ -1,4 +1,5 @@
 """Read side of 一企一人: cadres with their caseload counts, and handover lists."""
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
@@ -46,7 +47,9 @@ def handovers_query(user: User) -> Select:
     return (
         select(Handover)
         .where(Handover.from_cadre_id.in_(cadre_ids) | Handover.to_cadre_id.in_(cadre_ids))
-        .options(joinedload(Handover.from_cadre), joinedload(Handover.to_cadre), joinedload(Handover.created_by))
+        .options(
+            joinedload(Handover.from_cadre), joinedload(Handover.to_cadre), joinedload(Handover.created_by)
+        )
         .order_by(Handover.created_at.desc(), Handover.id.desc())
     )
 

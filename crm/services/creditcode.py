@@ -1,4 +1,5 @@
 """统一社会信用代码 (GB 32100-2015): normalisation and check digit."""
+
 import unicodedata
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -20,7 +21,7 @@ def normalize_credit_code(value: object) -> str:
 
 def check_digit(first17: str) -> str:
     """The 18th character for the given first 17."""
-    total = sum(CHARSET.index(ch) * w for ch, w in zip(first17, WEIGHTS))
+    total = sum(CHARSET.index(ch) * w for ch, w in zip(first17, WEIGHTS, strict=True))
     return CHARSET[(31 - total % 31) % 31]
 
 

@@ -1,4 +1,5 @@
 """Read-only figures for the home pages (constant number of queries)."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -53,7 +54,9 @@ def officer_dashboard(user: User) -> OfficerDashboard:
     )
     preview = list(
         db.session.scalars(
-            select(Enterprise).where(scope, unassigned_clause()).order_by(Enterprise.is_key.desc(), Enterprise.name)
+            select(Enterprise)
+            .where(scope, unassigned_clause())
+            .order_by(Enterprise.is_key.desc(), Enterprise.name)
             .limit(UNASSIGNED_PREVIEW)
         )
     )

@@ -1,4 +1,5 @@
 """Read side of the registry: the filtered, sorted, scoped firm query shared by the list and export."""
+
 from dataclasses import dataclass, fields
 from typing import Optional
 
@@ -17,8 +18,13 @@ SORTS = {
     "-headcount": (Enterprise.headcount.desc().nulls_last(), Enterprise.id.asc()),
     "credit_code": (Enterprise.credit_code.asc(),),
 }
-SORT_LABELS = {"name": "按名称", "-created": "最新录入", "-output": "产值从高到低", "-headcount": "人数从多到少",
-               "credit_code": "按信用代码"}
+SORT_LABELS = {
+    "name": "按名称",
+    "-created": "最新录入",
+    "-output": "产值从高到低",
+    "-headcount": "人数从多到少",
+    "credit_code": "按信用代码",
+}
 
 
 @dataclass
@@ -99,8 +105,11 @@ def enterprise_list_query(user: User, flt: EnterpriseFilters) -> Select:
     if flt.cadre:
         stmt = stmt.where(
             select(Assignment.id)
-            .where(Assignment.enterprise_id == Enterprise.id, Assignment.end_on.is_(None),
-                   Assignment.cadre_id == flt.cadre)
+            .where(
+                Assignment.enterprise_id == Enterprise.id,
+                Assignment.end_on.is_(None),
+                Assignment.cadre_id == flt.cadre,
+            )
             .exists()
         )
     if flt.unassigned:

@@ -1,4 +1,5 @@
 """Creating and editing the enterprise file (一企一档)."""
+
 from datetime import date
 from decimal import Decimal
 from typing import Any, Optional
@@ -13,6 +14,7 @@ from crm.services import ServiceError
 from crm.services.audit import record_audit
 from crm.services.creditcode import credit_code_error, normalize_credit_code, normalize_text
 from crm.services.pinyin import initials
+from crm.timeutil import today
 
 # Editable fields and their Chinese labels (used for messages, audit and exports).
 FIELD_LABELS: dict[str, str] = {
@@ -85,7 +87,7 @@ def validate_enterprise_data(data: dict[str, Any], firm_id: Optional[int] = None
         if value is not None and value < 0:
             errors[field] = f"{FIELD_LABELS[field]}不能为负数"
     founded = data.get("founded_on")
-    if isinstance(founded, date) and founded > date.today():
+    if isinstance(founded, date) and founded > today():
         errors["founded_on"] = "成立日期不能晚于今天"
     return errors
 
@@ -138,6 +140,8 @@ def update_enterprise(firm: Enterprise, data: dict[str, Any], actor: User) -> di
         firm.name_initials = initials(firm.name)
     if changes:
         labels = "、".join(FIELD_LABELS[f] for f in changes)
-        record_audit(actor, "enterprise", firm.id, "update", f"修改：{labels}", changes, enterprise_id=firm.id)
+        record_audit(
+            actor, "enterprise", firm.id, "update", f"修改：{labels}", changes, enterprise_id=firm.id
+        )
         db.session.flush()
     return changes

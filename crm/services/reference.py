@@ -1,4 +1,5 @@
 """Reference data (parks, industry chains, departments) from seeds/reference.json."""
+
 import json
 from pathlib import Path
 

@@ -33,8 +33,9 @@ def test_reassignment_closes_old_row_and_keeps_history(db, park, officer):
     firm = make_enterprise(park)
     assign_enterprise(firm, a, officer, D1, "新入园")
     assign_enterprise(firm, b, officer, D2, "工作调整")
-    rows = db.session.scalars(select(Assignment).where(Assignment.enterprise_id == firm.id)
-                              .order_by(Assignment.id)).all()
+    rows = db.session.scalars(
+        select(Assignment).where(Assignment.enterprise_id == firm.id).order_by(Assignment.id)
+    ).all()
     assert [(r.cadre_id, r.start_on, r.end_on) for r in rows] == [(a.id, D1, D2), (b.id, D2, None)]
     assert rows[0].end_reason == "工作调整"
     assert firm.cadre == b
@@ -55,11 +56,13 @@ def test_database_forbids_two_active_liaisons(db, park):
 def test_closed_rows_do_not_count_against_the_invariant(db, park):
     a = make_user("cadre", park)
     firm = make_enterprise(park)
-    db.session.add_all([
-        Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D1, end_on=D2),
-        Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D2, end_on=D3),
-        Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D3),
-    ])
+    db.session.add_all(
+        [
+            Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D1, end_on=D2),
+            Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D2, end_on=D3),
+            Assignment(enterprise_id=firm.id, cadre_id=a.id, start_on=D3),
+        ]
+    )
     db.session.flush()
     assert len(active_rows(db, firm)) == 1
 
@@ -101,8 +104,9 @@ def test_handover_moves_every_firm_in_one_act(db, park, officer):
     handover = handover_caseload(old, new, officer, D2, "retire", "正常退休", first_visit_days=10)
     assert handover.first_visit_due_on == date(2026, 6, 11)
     for firm in mine:
-        rows = db.session.scalars(select(Assignment).where(Assignment.enterprise_id == firm.id)
-                                  .order_by(Assignment.id)).all()
+        rows = db.session.scalars(
+            select(Assignment).where(Assignment.enterprise_id == firm.id).order_by(Assignment.id)
+        ).all()
         assert [(r.cadre_id, r.end_on) for r in rows] == [(old.id, D2), (new.id, None)]
         assert rows[1].handover_id == handover.id and rows[1].first_visit_due_on == date(2026, 6, 11)
     assert theirs.cadre == other

@@ -1,4 +1,5 @@
 """A small two-park world for view tests: who owns what is fixed so expectations are readable."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +14,10 @@ def world(db):
     dept = make_department("税务局")
     officer = make_user("officer", park_a, username="officer_a")
     w = SimpleNamespace(
-        park_a=park_a, park_b=park_b, chain=chain, dept=dept,
+        park_a=park_a,
+        park_b=park_b,
+        chain=chain,
+        dept=dept,
         admin=make_user("admin", username="admin"),
         leader=make_user("leader", username="leader"),
         officer=officer,
@@ -23,7 +27,9 @@ def world(db):
         cadre_b=make_user("cadre", park_b, username="cadre_b"),
         handler=make_user("handler", park_a, username="handler_a", department=dept),
     )
-    w.own_firm = make_enterprise(park_a, "湘潭高新电机有限公司", cadre=w.cadre, chain=chain, assigned_by=officer)
+    w.own_firm = make_enterprise(
+        park_a, "湘潭高新电机有限公司", cadre=w.cadre, chain=chain, assigned_by=officer
+    )
     w.other_firm = make_enterprise(park_a, "湘潭另一家企业有限公司", cadre=w.cadre2, assigned_by=officer)
     w.unassigned_firm = make_enterprise(park_a, "未分配企业有限公司")
     w.foreign_firm = make_enterprise(park_b, "乙园区企业有限公司", cadre=w.cadre_b, assigned_by=w.officer_b)

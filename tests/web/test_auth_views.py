@@ -40,14 +40,17 @@ def test_next_target_is_validated(client, db):
 def test_change_password_policy(client, login_as, db):
     user = make_user("cadre")
     login_as(user)
-    resp = client.post("/password", data={"old_password": PASSWORD, "new_password": "short",
-                                          "confirm": "short"})
+    resp = client.post(
+        "/password", data={"old_password": PASSWORD, "new_password": "short", "confirm": "short"}
+    )
     assert "至少8位" in resp.get_data(as_text=True)
-    resp = client.post("/password", data={"old_password": "nope", "new_password": "Newpass123",
-                                          "confirm": "Newpass123"})
+    resp = client.post(
+        "/password", data={"old_password": "nope", "new_password": "Newpass123", "confirm": "Newpass123"}
+    )
     assert "原密码不正确" in resp.get_data(as_text=True)
-    resp = client.post("/password", data={"old_password": PASSWORD, "new_password": "Newpass123",
-                                          "confirm": "Newpass123"})
+    resp = client.post(
+        "/password", data={"old_password": PASSWORD, "new_password": "Newpass123", "confirm": "Newpass123"}
+    )
     assert resp.status_code == 302
     _db.session.refresh(user)
     assert user.check_password("Newpass123")

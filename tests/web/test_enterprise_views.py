@@ -72,8 +72,12 @@ def test_list_query_count_does_not_grow_with_firms(client, login_as, world, db, 
     with count_queries() as few:
         assert client.get("/enterprises/").status_code == 200
     for i in range(40):
-        make_enterprise(world.park_a, f"批量企业{i}有限公司", cadre=world.cadre2 if i % 2 else world.cadre,
-                        assigned_by=world.officer)
+        make_enterprise(
+            world.park_a,
+            f"批量企业{i}有限公司",
+            cadre=world.cadre2 if i % 2 else world.cadre,
+            assigned_by=world.officer,
+        )
     db.session.commit()
     with count_queries() as many:
         assert client.get("/enterprises/").status_code == 200
@@ -83,13 +87,21 @@ def test_list_query_count_does_not_grow_with_firms(client, login_as, world, db, 
 def test_create_validates_credit_code_and_uniqueness(client, login_as, world, db):
     login_as(world.officer)
     before = db.session.scalar(select(func.count(Enterprise.id)))
-    data = {"name": "新企业有限公司", "park_id": world.park_a.id, "chain_id": "", "status": "active",
-            "scale_type": "", "size": ""}
+    data = {
+        "name": "新企业有限公司",
+        "park_id": world.park_a.id,
+        "chain_id": "",
+        "status": "active",
+        "scale_type": "",
+        "size": "",
+    }
     resp = client.post("/enterprises/new", data=data | {"credit_code": "91350100M000100Y44"})
     assert "校验位错误" in names(resp)
     resp = client.post("/enterprises/new", data=data | {"credit_code": world.foreign_firm.credit_code})
     assert "已被其他企业使用" in names(resp)
-    resp = client.post("/enterprises/new", data=data | {"credit_code": valid_credit_code(), "headcount": "-3"})
+    resp = client.post(
+        "/enterprises/new", data=data | {"credit_code": valid_credit_code(), "headcount": "-3"}
+    )
     assert "不能为负数" in names(resp)
     assert db.session.scalar(select(func.count(Enterprise.id))) == before
     code = valid_credit_code()
@@ -101,8 +113,15 @@ def test_create_validates_credit_code_and_uniqueness(client, login_as, world, db
 
 def test_officer_cannot_create_in_other_park(client, login_as, world, db):
     login_as(world.officer)
-    resp = client.post("/enterprises/new", data={"name": "越权企业", "credit_code": valid_credit_code(),
-                                                 "park_id": world.park_b.id, "status": "active"})
+    resp = client.post(
+        "/enterprises/new",
+        data={
+            "name": "越权企业",
+            "credit_code": valid_credit_code(),
+            "park_id": world.park_b.id,
+            "status": "active",
+        },
+    )
     assert resp.status_code == 200
     assert db.session.scalar(select(Enterprise).where(Enterprise.name == "越权企业")) is None
 
@@ -110,12 +129,23 @@ def test_officer_cannot_create_in_other_park(client, login_as, world, db):
 def test_edit_is_audited_and_shown_in_history(client, login_as, world, db):
     login_as(world.officer)
     firm = world.own_firm
-    resp = client.post(f"/enterprises/{firm.id}/edit", data={
-        "name": firm.name, "credit_code": firm.credit_code, "park_id": firm.park_id, "chain_id": firm.chain_id,
-        "status": "suspended", "scale_type": "above", "size": "", "headcount": "120"})
+    resp = client.post(
+        f"/enterprises/{firm.id}/edit",
+        data={
+            "name": firm.name,
+            "credit_code": firm.credit_code,
+            "park_id": firm.park_id,
+            "chain_id": firm.chain_id,
+            "status": "suspended",
+            "scale_type": "above",
+            "size": "",
+            "headcount": "120",
+        },
+    )
     assert resp.status_code == 302
-    entry = db.session.scalars(select(AuditLog).where(AuditLog.enterprise_id == firm.id,
-                                                      AuditLog.action == "update")).one()
+    entry = db.session.scalars(
+        select(AuditLog).where(AuditLog.enterprise_id == firm.id, AuditLog.action == "update")
+    ).one()
     assert entry.actor_id == world.officer.id
     assert set(entry.changes) == {"status", "scale_type", "headcount"}
     body = names(client.get(f"/enterprises/{firm.id}?tab=audit"))
@@ -132,8 +162,10 @@ def test_handler_and_cadre_cannot_edit(client, login_as, world):
 
 def test_assign_through_view_then_cadre_sees_firm(client, login_as, world, db):
     login_as(world.officer)
-    resp = client.post(f"/enterprises/{world.unassigned_firm.id}/assign",
-                       data={"cadre_id": world.cadre.id, "reason": "新入园"})
+    resp = client.post(
+        f"/enterprises/{world.unassigned_firm.id}/assign",
+        data={"cadre_id": world.cadre.id, "reason": "新入园"},
+    )
     assert resp.status_code == 302
     login_as(world.cadre)
     assert client.get(f"/enterprises/{world.unassigned_firm.id}").status_code == 200
@@ -150,7 +182,7 @@ def test_assign_refuses_cadre_of_other_park(client, login_as, world, db):
 
 
 def test_export_respects_filters_and_escapes_formulas(client, login_as, world, db):
-    world.own_firm.contact_name = "=HYPERLINK(\"http://x\")"
+    world.own_firm.contact_name = '=HYPERLINK("http://x")'
     world.own_firm.address = "@SUM(A1)"
     db.session.commit()
     login_as(world.officer)
@@ -159,9 +191,9 @@ def test_export_respects_filters_and_escapes_formulas(client, login_as, world, d
     ws = load_workbook(BytesIO(resp.data)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "企业名称" and len(rows) == 2
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert row["企业名称"] == world.own_firm.name
-    assert row["联系人"] == "'=HYPERLINK(\"http://x\")" and row["地址"] == "'@SUM(A1)"
+    assert row["联系人"] == '\'=HYPERLINK("http://x")' and row["地址"] == "'@SUM(A1)"
     assert row["联系干部"] == world.cadre.name
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
 
@@ -174,8 +206,16 @@ def test_officer_dashboard_warns_about_unassigned(client, login_as, world):
 
 def test_handover_view_prints_list(client, login_as, world, db):
     login_as(world.officer)
-    resp = client.post("/handovers/new", data={"from_cadre_id": world.cadre.id, "to_cadre_id": world.cadre2.id,
-                                               "reason": "retire", "first_visit_days": 10, "note": ""})
+    resp = client.post(
+        "/handovers/new",
+        data={
+            "from_cadre_id": world.cadre.id,
+            "to_cadre_id": world.cadre2.id,
+            "reason": "retire",
+            "first_visit_days": 10,
+            "note": "",
+        },
+    )
     assert resp.status_code == 302
     body = names(client.get(resp.headers["Location"]))
     assert "联系企业交接清单" in body and world.own_firm.name in body and "2026-11-12" in body

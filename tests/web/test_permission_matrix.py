@@ -3,6 +3,7 @@
 Expected values: an int status, "ok" (200, or a redirect that is not to the login page),
 or "login" (redirect to the login page).
 """
+
 import pytest
 
 ROLES = ["anon", "admin", "leader", "officer", "officer_b", "cadre", "handler"]
@@ -28,35 +29,75 @@ CASES = [
     ("enterprises.create", "GET", "/enterprises/new", expect(403, admin="ok", officer="ok", officer_b="ok")),
     ("enterprises.detail", "GET", "/enterprises/{own}", expect("ok", officer_b=404)),
     ("enterprises.detail", "GET", "/enterprises/{other}", expect("ok", officer_b=404, cadre=404)),
-    ("enterprises.detail", "GET", "/enterprises/{foreign}", expect("ok", officer=404, cadre=404, handler=404)),
-    ("enterprises.edit", "GET", "/enterprises/{own}/edit",
-     expect(403, admin="ok", officer="ok", officer_b=404)),
-    ("enterprises.edit", "POST", "/enterprises/{other}/edit",
-     expect(403, admin="ok", officer="ok", officer_b=404, cadre=404)),
-    ("enterprises.edit", "GET", "/enterprises/{foreign}/edit",
-     expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)),
-    ("enterprises.assign", "GET", "/enterprises/{own}/assign",
-     expect(403, admin="ok", officer="ok", officer_b=404)),
-    ("enterprises.assign", "POST", "/enterprises/{foreign}/assign",
-     expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)),
-    ("enterprises.unassign", "POST", "/enterprises/{own}/unassign",
-     expect(403, admin="ok", officer="ok", officer_b=404)),
+    (
+        "enterprises.detail",
+        "GET",
+        "/enterprises/{foreign}",
+        expect("ok", officer=404, cadre=404, handler=404),
+    ),
+    (
+        "enterprises.edit",
+        "GET",
+        "/enterprises/{own}/edit",
+        expect(403, admin="ok", officer="ok", officer_b=404),
+    ),
+    (
+        "enterprises.edit",
+        "POST",
+        "/enterprises/{other}/edit",
+        expect(403, admin="ok", officer="ok", officer_b=404, cadre=404),
+    ),
+    (
+        "enterprises.edit",
+        "GET",
+        "/enterprises/{foreign}/edit",
+        expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404),
+    ),
+    (
+        "enterprises.assign",
+        "GET",
+        "/enterprises/{own}/assign",
+        expect(403, admin="ok", officer="ok", officer_b=404),
+    ),
+    (
+        "enterprises.assign",
+        "POST",
+        "/enterprises/{foreign}/assign",
+        expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404),
+    ),
+    (
+        "enterprises.unassign",
+        "POST",
+        "/enterprises/{own}/unassign",
+        expect(403, admin="ok", officer="ok", officer_b=404),
+    ),
     ("assignments.cadres", "GET", "/cadres/", expect("ok", handler=403)),
-    ("assignments.caseload", "GET", "/cadres/{cadre}",
-     expect("ok", officer_b=404, handler=403)),
-    ("assignments.caseload", "GET", "/cadres/{cadre_b}",
-     expect("ok", officer=404, cadre=404, handler=404)),
-    ("assignments.handovers", "GET", "/handovers/", expect(403, admin="ok", leader="ok", officer="ok",
-                                                           officer_b="ok")),
-    ("assignments.handover_new", "GET", "/handovers/new", expect(403, admin="ok", officer="ok", officer_b="ok")),
-    ("assignments.handover_detail", "GET", "/handovers/999999",
-     expect(404, cadre=403, handler=403)),
+    ("assignments.caseload", "GET", "/cadres/{cadre}", expect("ok", officer_b=404, handler=403)),
+    ("assignments.caseload", "GET", "/cadres/{cadre_b}", expect("ok", officer=404, cadre=404, handler=404)),
+    (
+        "assignments.handovers",
+        "GET",
+        "/handovers/",
+        expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok"),
+    ),
+    (
+        "assignments.handover_new",
+        "GET",
+        "/handovers/new",
+        expect(403, admin="ok", officer="ok", officer_b="ok"),
+    ),
+    ("assignments.handover_detail", "GET", "/handovers/999999", expect(404, cadre=403, handler=403)),
 ]
 
 
 def _url(template, w):
-    return template.format(own=w.own_firm.id, other=w.other_firm.id, foreign=w.foreign_firm.id,
-                           cadre=w.cadre.id, cadre_b=w.cadre_b.id)
+    return template.format(
+        own=w.own_firm.id,
+        other=w.other_firm.id,
+        foreign=w.foreign_firm.id,
+        cadre=w.cadre.id,
+        cadre_b=w.cadre_b.id,
+    )
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -71,8 +112,7 @@ EXTRA_ENDPOINTS: set[str] = set()
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint, method, template, expected", CASES,
-                         ids=[f"{c[1]} {c[2]}" for c in CASES])
+@pytest.mark.parametrize("endpoint, method, template, expected", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])
 def test_route_answers_by_role(client, login_as, world, role, endpoint, method, template, expected):
     if role != "anon":
         login_as(getattr(world, role))

@@ -1,15 +1,20 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from crm.blueprints.assignments import bp
 from crm.blueprints.assignments.forms import HandoverForm
 from crm.extensions import db
 from crm.models import Handover, User
-from crm.permissions import can, get_cadre_or_404, roles_required, visible_cadres
+from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
-from crm.services.caseload import cadres_query, caseload_counts, caseload_query, handover_rows, handovers_query
+from crm.services.caseload import (
+    cadres_query,
+    caseload_counts,
+    caseload_query,
+    handover_rows,
+    handovers_query,
+)
 from crm.timeutil import today
 
 
@@ -54,8 +59,15 @@ def handover_new():
         from_cadre = get_cadre_or_404(form.from_cadre_id.data, "handover.manage")
         to_cadre = get_cadre_or_404(form.to_cadre_id.data, "handover.manage")
         try:
-            handover = handover_caseload(from_cadre, to_cadre, current_user, today(), form.reason.data,
-                                         form.note.data or "", form.first_visit_days.data)
+            handover = handover_caseload(
+                from_cadre,
+                to_cadre,
+                current_user,
+                today(),
+                form.reason.data,
+                form.note.data or "",
+                form.first_visit_days.data,
+            )
         except ServiceError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -73,5 +85,9 @@ def handover_detail(handover_id: int):
     handover = db.session.scalar(handovers_query(current_user).where(Handover.id == handover_id))
     if handover is None:
         abort(404)
-    return render_template("assignments/handover_detail.html", handover=handover, rows=handover_rows(handover),
-                           reasons=HANDOVER_REASONS)
+    return render_template(
+        "assignments/handover_detail.html",
+        handover=handover,
+        rows=handover_rows(handover),
+        reasons=HANDOVER_REASONS,
+    )

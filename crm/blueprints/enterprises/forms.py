@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
@@ -11,7 +19,9 @@ def _choices(mapping: dict[str, str], blank: str = "请选择") -> list[tuple[st
 
 class EnterpriseForm(FlaskForm):
     name = StringField("企业名称", validators=[DataRequired("请输入企业名称"), Length(max=200)])
-    credit_code = StringField("统一社会信用代码", validators=[DataRequired("请输入统一社会信用代码"), Length(max=30)])
+    credit_code = StringField(
+        "统一社会信用代码", validators=[DataRequired("请输入统一社会信用代码"), Length(max=30)]
+    )
     legal_rep = StringField("法定代表人", validators=[Optional(), Length(max=64)])
     contact_name = StringField("联系人", validators=[Optional(), Length(max=64)])
     contact_phone = StringField("联系电话", validators=[Optional(), Length(max=64)])
@@ -23,11 +33,15 @@ class EnterpriseForm(FlaskForm):
     status = SelectField("经营状态", choices=list(STATUSES.items()))
     is_key = BooleanField("重点企业")
     founded_on = DateField("成立日期", validators=[Optional()])
-    headcount = IntegerField("从业人数", validators=[Optional(), NumberRange(min=0, message="从业人数不能为负数")])
-    output_last_year = DecimalField("上年产值（万元）", places=2,
-                                    validators=[Optional(), NumberRange(min=0, message="产值不能为负数")])
-    tax_last_year = DecimalField("上年税收（万元）", places=2,
-                                 validators=[Optional(), NumberRange(min=0, message="税收不能为负数")])
+    headcount = IntegerField(
+        "从业人数", validators=[Optional(), NumberRange(min=0, message="从业人数不能为负数")]
+    )
+    output_last_year = DecimalField(
+        "上年产值（万元）", places=2, validators=[Optional(), NumberRange(min=0, message="产值不能为负数")]
+    )
+    tax_last_year = DecimalField(
+        "上年税收（万元）", places=2, validators=[Optional(), NumberRange(min=0, message="税收不能为负数")]
+    )
     tags = StringField("标签", validators=[Optional(), Length(max=300)])
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
 

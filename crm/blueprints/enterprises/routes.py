@@ -27,7 +27,9 @@ def _parks():
 
 
 def _chains():
-    return list(db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id)))
+    return list(
+        db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
+    )
 
 
 def _prepare_form(form: EnterpriseForm) -> EnterpriseForm:
@@ -46,8 +48,16 @@ def index():
     if current_user.role != "cadre":
         cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
     return render_template(
-        "enterprises/index.html", page=page, flt=flt, parks=_parks(), chains=_chains(), cadres=cadres,
-        sorts=SORT_LABELS, scales=SCALE_TYPES, sizes=SIZES, statuses=STATUSES,
+        "enterprises/index.html",
+        page=page,
+        flt=flt,
+        parks=_parks(),
+        chains=_chains(),
+        cadres=cadres,
+        sorts=SORT_LABELS,
+        scales=SCALE_TYPES,
+        sizes=SIZES,
+        statuses=STATUSES,
     )
 
 
@@ -58,27 +68,45 @@ def export():
     flt = EnterpriseFilters.from_args(request.args)
     data = export_enterprises(db.session.scalars(enterprise_list_query(current_user, flt)).unique())
     filename = f"企业档案_{today():%Y%m%d}.xlsx"
-    return send_file(data, as_attachment=True, download_name=filename,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(
+        data,
+        as_attachment=True,
+        download_name=filename,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @bp.route("/<int:enterprise_id>")
 @login_required
 def detail(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id)
-    history = list(db.session.scalars(
-        select(Assignment).where(Assignment.enterprise_id == firm.id)
-        .options(joinedload(Assignment.cadre), joinedload(Assignment.assigned_by))
-        .order_by(Assignment.start_on.desc(), Assignment.id.desc())
-    ))
+    history = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.enterprise_id == firm.id)
+            .options(joinedload(Assignment.cadre), joinedload(Assignment.assigned_by))
+            .order_by(Assignment.start_on.desc(), Assignment.id.desc())
+        )
+    )
     audit = []
     if can(current_user, "enterprise.audit", firm):
-        audit = list(db.session.scalars(
-            select(AuditLog).where(AuditLog.enterprise_id == firm.id).options(joinedload(AuditLog.actor))
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(HISTORY_LIMIT)
-        ))
-    return render_template("enterprises/detail.html", firm=firm, history=history, audit=audit,
-                           field_labels=FIELD_LABELS | {"cadre": "联系干部"}, tab=request.args.get("tab", "basic"))
+        audit = list(
+            db.session.scalars(
+                select(AuditLog)
+                .where(AuditLog.enterprise_id == firm.id)
+                .options(joinedload(AuditLog.actor))
+                .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                .limit(HISTORY_LIMIT)
+            )
+        )
+    return render_template(
+        "enterprises/detail.html",
+        firm=firm,
+        history=history,
+        audit=audit,
+        field_labels=FIELD_LABELS | {"cadre": "联系干部"},
+        tab=request.args.get("tab", "basic"),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -29,6 +29,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     UPLOAD_FOLDER = str(BASE_DIR / "instance" / "uploads")
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per visit/problem attachment
     REPORTS_FOLDER = str(BASE_DIR / "reports")
     TIMEZONE = "Asia/Shanghai"
     # A fixed "today" (YYYY-MM-DD) for demos, tests and benchmarks; None means the real date.

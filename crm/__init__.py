@@ -59,15 +59,25 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.blueprints.admin import bp as admin_bp
     from crm.blueprints.assignments import bp as assignments_bp
     from crm.blueprints.auth import bp as auth_bp
+    from crm.blueprints.coverage import bp as coverage_bp
     from crm.blueprints.enterprises import bp as enterprises_bp
+    from crm.blueprints.imports import bp as imports_bp
+    from crm.blueprints.lists import bp as lists_bp
     from crm.blueprints.main import bp as main_bp
+    from crm.blueprints.visits import bp as visits_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(enterprises_bp, url_prefix="/enterprises")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(visits_bp)
+    app.register_blueprint(lists_bp)
+    app.register_blueprint(coverage_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
 def register_template_helpers(app: Flask) -> None:

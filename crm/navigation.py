@@ -24,6 +24,7 @@ class NavItem:
 MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ...]]] = [
     ("首页", "main.index", dict, lambda: True, ()),
     ("企业档案", "enterprises.index", dict, lambda: can(current_user, "enterprise.view"), ("enterprises.",)),
+    ("走访记录", "visits.index", dict, lambda: can(current_user, "visit.view"), ("visits.",)),
     (
         "我的企业",
         "assignments.caseload",
@@ -38,6 +39,7 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         lambda: can(current_user, "cadre.caseload") and current_user.role != "cadre",
         ("assignments.caseload",),
     ),
+    ("走访覆盖", "coverage.index", dict, lambda: can(current_user, "coverage.view"), ("coverage.",)),
     (
         "交接",
         "assignments.handovers",

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, select, true
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, User
+from crm.models import Assignment, Enterprise, Park, User, Visit
 
 CITY_WIDE_ROLES = {"admin", "leader"}
 
@@ -31,6 +31,17 @@ ACTION_ROLES: dict[str, set[str]] = {
     "handover.view": {"admin", "officer", "leader"},
     "dashboard.officer": {"admin", "officer", "leader"},
     "user.manage": {"admin"},
+    # Visits and the four lists (issue 3). Handlers read a firm's lists but never its visit log.
+    "visit.view": {"admin", "officer", "leader", "cadre"},
+    "visit.log": {"admin", "officer", "cadre"},
+    "visit.edit": {"admin", "officer", "cadre"},
+    "visit.export": {"admin", "officer", "leader", "cadre"},
+    "lists.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "lists.edit": {"admin", "officer", "cadre"},
+    "problem.raise": {"admin", "officer", "cadre"},
+    "attachment.view": {"admin", "officer", "leader", "cadre"},
+    "coverage.view": {"admin", "officer", "leader"},
+    "settings.cadence": {"admin", "officer"},
 }
 
 
@@ -86,6 +97,10 @@ def is_in_scope(user: User, obj: Any) -> bool:
         if user.role == "handler" and user.park_id is None:
             return True
         return user.park_id is not None and obj.park_id == user.park_id
+    if isinstance(obj, Visit):
+        return is_in_scope(user, obj.enterprise)
+    if isinstance(obj, Park):
+        return user.role == "admin" or user.park_id == obj.id
     if isinstance(obj, User):
         if user.role == "cadre":
             return obj.id == user.id
@@ -103,7 +118,23 @@ def can(user: Optional[User], action: str, obj: Any = None) -> bool:
         return False
     if obj is not None and not is_in_scope(user, obj):
         return False
+    if action == "visit.edit" and isinstance(obj, Visit):
+        return _may_correct_visit(user, obj)
     return True
+
+
+def _may_correct_visit(user: User, visit: Visit) -> bool:
+    """Authors correct their own visit within the park's window; officers and admins at any time."""
+    if user.role in {"admin", "officer"}:
+        return True
+    if visit.cadre_id != user.id:
+        return False
+    from crm.services.cadence import cadence_for_parks
+    from crm.timeutil import to_local, today
+
+    window = cadence_for_parks([visit.enterprise.park_id])[visit.enterprise.park_id].visit_edit_days
+    logged_on = to_local(visit.created_at).date() if visit.created_at else visit.visited_on
+    return (today() - logged_on).days <= window
 
 
 def roles_required(*actions: str) -> Callable:
@@ -130,6 +161,29 @@ def get_enterprise_or_404(enterprise_id: int, action: str = "enterprise.view") -
     if not can(current_user, action, firm):
         abort(403)
     return firm
+
+
+def get_visit_or_404(visit_id: int, action: str = "visit.view") -> Visit:
+    """Load a visit whose firm the current user may see (else 404) and check the action (else 403)."""
+    visit = db.session.scalar(
+        select(Visit)
+        .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+        .where(Visit.id == visit_id, enterprise_scope_clause(current_user))
+    )
+    if visit is None:
+        abort(404)
+    if not can(current_user, action, visit):
+        abort(403)
+    return visit
+
+
+def visible_visits(user: User) -> Select:
+    """SELECT of visits to firms in the user's scope (cadres: the firms they serve now)."""
+    return (
+        select(Visit)
+        .join(Enterprise, Enterprise.id == Visit.enterprise_id)
+        .where(enterprise_scope_clause(user))
+    )
 
 
 def get_cadre_or_404(user_id: int, action: str = "cadre.caseload") -> User:

@@ -5,9 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# -rfEs: list failures, errors and skip reasons (a skipped browser run must be visible).
+# -p no:playwright: the browser fixtures are our own (tests/e2e/conftest.py); a pytest-playwright
+# left in a local venv would otherwise re-parametrize them. Harmless where it is not installed.
+PYTEST=($PY -m pytest -q -rfEs -p no:cacheprovider -p no:playwright)
 
 echo "== 测试（SQLite） =="
-$PY -m pytest -q -p no:cacheprovider "$@"
+"${PYTEST[@]}" "$@"
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
@@ -17,7 +21,8 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
 fi
 
 echo "== 测试（PostgreSQL） =="
-PGPORT=${CRM_TEST_PGPORT:-54329}
+# A free port unless one is given, so parallel runs on one machine do not collide.
+PGPORT=${CRM_TEST_PGPORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 PGDATA=$(mktemp -d /tmp/crm-pgdata.XXXXXX)
 if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDATA"; AS="runuser -u postgres --"; else AS=""; fi
 $AS "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -26,4 +31,4 @@ $AS "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
 trap '$AS "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1; rm -rf "$PGDATA"' EXIT
 "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres crm_test
 TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/crm_test" \
-  $PY -m pytest -q -p no:cacheprovider "$@"
+  "${PYTEST[@]}" "$@"

@@ -7,7 +7,7 @@ from datetime import date
 from werkzeug.security import generate_password_hash
 
 from crm.extensions import db
-from crm.models import Department, Enterprise, IndustryChain, Park, User
+from crm.models import Department, Enterprise, IndustryChain, Park, User, Visit
 from crm.services.assignments import assign_enterprise
 from crm.services.creditcode import CHARSET, check_digit
 from crm.services.pinyin import initials
@@ -100,3 +100,13 @@ def make_enterprise(
         actor = assigned_by or make_user("admin")
         assign_enterprise(firm, cadre, actor, today, "测试分配")
     return firm
+
+
+def make_visit(
+    firm: Enterprise, cadre: User, visited_on: date, kind: str = "onsite", summary: str = "走访"
+) -> Visit:
+    """A visit row written directly (the visit service is tested on its own)."""
+    visit = Visit(enterprise_id=firm.id, cadre_id=cadre.id, visited_on=visited_on, kind=kind, summary=summary)
+    db.session.add(visit)
+    db.session.flush()
+    return visit

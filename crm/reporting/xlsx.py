@@ -24,12 +24,9 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-def write_table(
-    title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None
-) -> BytesIO:
-    """One sheet workbook in write-only mode (constant memory), returned as BytesIO."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
+def _fill_sheet(
+    ws, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None
+) -> None:
     for idx, width in enumerate(widths or [16] * len(headers), start=1):
         ws.column_dimensions[get_column_letter(idx)].width = width
     ws.freeze_panes = "A2"
@@ -49,13 +46,32 @@ def write_table(
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever it starts with
-            elif isinstance(value, (date, datetime)):
-                cell.number_format = "yyyy-mm-dd" if not isinstance(value, datetime) else "yyyy-mm-dd hh:mm"
+            elif isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         ws.append(cells)
         count += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+
+
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[int] | None]
+
+
+def write_sheets(sheets: Iterable[Sheet]) -> BytesIO:
+    """A workbook of several (title, headers, rows, widths) sheets in write-only mode, as BytesIO."""
+    wb = Workbook(write_only=True)
+    for title, headers, rows, widths in sheets:
+        _fill_sheet(wb.create_sheet(title=title[:31]), headers, rows, widths)
     out = BytesIO()
     wb.save(out)
     out.seek(0)
     return out
+
+
+def write_table(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None
+) -> BytesIO:
+    """One-sheet workbook in write-only mode (constant memory), returned as BytesIO."""
+    return write_sheets([(title, headers, rows, widths)])

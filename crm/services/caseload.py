@@ -30,17 +30,6 @@ def caseload_counts(cadre_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {cadre_id: (firms, key_firms) for cadre_id, firms, key_firms in rows}
 
 
-def caseload_query(cadre: User) -> Select:
-    """The cadre's current firms with park, chain and assignment loaded."""
-    return (
-        select(Assignment)
-        .join(Enterprise, Enterprise.id == Assignment.enterprise_id)
-        .where(Assignment.cadre_id == cadre.id, Assignment.end_on.is_(None))
-        .options(joinedload(Assignment.enterprise).joinedload(Enterprise.chain))
-        .order_by(Enterprise.is_key.desc(), Enterprise.name_initials)
-    )
-
-
 def handovers_query(user: User) -> Select:
     """Handovers involving cadres the user may see, newest first."""
     cadre_ids = visible_cadres(user).with_only_columns(User.id)

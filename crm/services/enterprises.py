@@ -57,8 +57,10 @@ def clean_enterprise_data(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def validate_enterprise_data(data: dict[str, Any], firm_id: Optional[int] = None) -> dict[str, str]:
-    """Return {field: Chinese error} for cleaned data; empty when valid. Checks credit-code uniqueness."""
+def validate_enterprise_data(
+    data: dict[str, Any], firm_id: Optional[int] = None, check_unique: bool = True
+) -> dict[str, str]:
+    """Return {field: Chinese error} for cleaned data; empty when valid; check_unique queries the code."""
     errors: dict[str, str] = {}
     if not data.get("name"):
         errors["name"] = "企业名称不能为空"
@@ -69,7 +71,7 @@ def validate_enterprise_data(data: dict[str, Any], firm_id: Optional[int] = None
         errors["credit_code"] = "统一社会信用代码不能为空"
     elif (msg := credit_code_error(code)) is not None:
         errors["credit_code"] = msg
-    else:
+    elif check_unique:  # bulk callers (import) check against a prefetched dict instead
         other = db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
         if other is not None and other != firm_id:
             errors["credit_code"] = f"统一社会信用代码 {code} 已被其他企业使用"
@@ -103,13 +105,13 @@ def _display(field: str, value: Any) -> Any:
     return value
 
 
-def create_enterprise(data: dict[str, Any], actor: User) -> Enterprise:
+def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = True) -> Enterprise:
     """Create a firm from form or import data; raises ServiceError on invalid data."""
     if not can(actor, "enterprise.create"):
         raise ServiceError("没有新建企业的权限")
     data = clean_enterprise_data(data)
     data.setdefault("status", "active")
-    errors = validate_enterprise_data(data)
+    errors = validate_enterprise_data(data, check_unique=check_unique)
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, data["park_id"])
@@ -120,13 +122,15 @@ def create_enterprise(data: dict[str, Any], actor: User) -> Enterprise:
     return firm
 
 
-def update_enterprise(firm: Enterprise, data: dict[str, Any], actor: User) -> dict[str, tuple[Any, Any]]:
+def update_enterprise(
+    firm: Enterprise, data: dict[str, Any], actor: User, check_unique: bool = True
+) -> dict[str, tuple[Any, Any]]:
     """Apply changed fields to a firm, audit them, and return {field: (old, new)}."""
     if not can(actor, "enterprise.edit", firm):
         raise ServiceError("没有编辑该企业的权限")
     data = clean_enterprise_data(data)
     merged = {f: getattr(firm, f) for f in FIELD_LABELS} | data
-    errors = validate_enterprise_data(merged, firm_id=firm.id)
+    errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique)
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, merged["park_id"])

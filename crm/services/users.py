@@ -1,13 +1,15 @@
-"""User accounts: creation, authentication with lock-out, passwords."""
+"""User accounts: creation, administration, authentication with lock-out, passwords."""
+
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import Department, Park, User
+from crm.models import Assignment, Department, Park, User
 from crm.models.user import ROLES
+from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.audit import record_audit
 from crm.services.creditcode import normalize_text
@@ -32,8 +34,13 @@ def create_user(
     park: Optional[Park] = None,
     department: Optional[Department] = None,
     phone: Optional[str] = None,
+    password_hash: Optional[str] = None,
 ) -> User:
-    """Create an account; the park and department rules follow the role (DESIGN §1)."""
+    """Create an account; the park and department rules follow the role (DESIGN §1).
+
+    password_hash: the caller's ready hash of `password`, for bulk loads (demo, import) that give many
+    accounts the same initial password: hashing costs ~0.15 s per call and would dominate them.
+    """
     username = normalize_text(username)
     name = normalize_text(name)
     if not username or not name:
@@ -50,11 +57,19 @@ def create_user(
         raise ServiceError(msg)
     if role == "handler" and park is None and department is not None:
         park = department.park
+    _check_department_park(park, department)
     user = User(
-        username=username, name=name, role=role, phone=normalize_text(phone) or None,
-        park_id=park.id if park else None, department_id=department.id if department else None,
+        username=username,
+        name=name,
+        role=role,
+        phone=normalize_text(phone) or None,
+        park_id=park.id if park else None,
+        department_id=department.id if department else None,
     )
-    user.set_password(password)
+    if password_hash:
+        user.password_hash = password_hash
+    else:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record_audit(actor, "user", user.id, "create", f"新建用户：{name}（{ROLES[role]}）")
@@ -64,7 +79,8 @@ def create_user(
 def authenticate(username: str, password: str, now: datetime) -> tuple[Optional[User], Optional[str]]:
     """Check credentials with lock-out; returns (user, None) or (None, Chinese error)."""
     cfg = current_app.config
-    user = db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+    login_name = (username or "").strip().lower()
+    user = db.session.scalar(select(User).where(func.lower(User.username) == login_name))
     generic = "用户名或密码错误"
     if user is None:
         return None, generic
@@ -76,7 +92,8 @@ def authenticate(username: str, password: str, now: datetime) -> tuple[Optional[
         if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
             user.failed_logins = 0
             user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            return None, f"连续{cfg['LOGIN_MAX_FAILURES']}次密码错误，账号已锁定{cfg['LOGIN_LOCK_MINUTES']}分钟"
+            failures, minutes = cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"]
+            return None, f"连续{failures}次密码错误，账号已锁定{minutes}分钟"
         left = cfg["LOGIN_MAX_FAILURES"] - user.failed_logins
         return None, f"{generic}，再错{left}次账号将被锁定"
     if not user.is_active_user:
@@ -97,3 +114,153 @@ def change_password(user: User, old: str, new: str) -> None:
         raise ServiceError(msg)
     user.set_password(new)
     record_audit(user, "user", user.id, "password", "修改密码")
+
+
+# --- administration (admin role: "user.manage") ---------------------------------------------------
+
+
+def _check_department_park(park: Optional[Park], department: Optional[Department]) -> None:
+    if (
+        department is not None
+        and department.park_id is not None
+        and park is not None
+        and department.park_id != park.id
+    ):
+        raise ServiceError(f"部门 {department.name} 不属于 {park.name}，请重新选择部门或园区")
+
+
+def _check_manager(actor: Optional[User]) -> None:
+    # actor None is the CLI, which runs with the server's own rights.
+    if actor is not None and not can(actor, "user.manage"):
+        raise ServiceError("没有管理用户的权限")
+
+
+def active_firm_count(user: User) -> int:
+    """How many firms the user currently serves as liaison cadre (0 for other roles)."""
+    return (
+        db.session.scalar(
+            select(func.count(Assignment.id)).where(
+                Assignment.cadre_id == user.id, Assignment.end_on.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def _is_last_active_admin(user: User) -> bool:
+    if user.role != "admin" or not user.is_active_user:
+        return False
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == "admin", User.is_active_user.is_(True), User.id != user.id
+        )
+    )
+    return not others
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    """Whether the account is locked out after failed logins at the given moment (naive UTC)."""
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _readable(user: User) -> dict[str, Any]:
+    """The editable fields as a user reads them (names, not ids), keyed by their Chinese labels."""
+    return {
+        "姓名": user.name,
+        "电话": user.phone,
+        "角色": user.role_label,
+        "园区": user.park.name if user.park else None,
+        "部门": user.department.name if user.department else None,
+    }
+
+
+def update_user(
+    user: User,
+    actor: Optional[User],
+    name: str,
+    role: str,
+    park: Optional[Park] = None,
+    department: Optional[Department] = None,
+    phone: Optional[str] = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change name, phone, role, park and department; refuses changes that would strand a cadre's firms."""
+    _check_manager(actor)
+    name = normalize_text(name)
+    if not name:
+        raise ServiceError("姓名不能为空")
+    if role not in ROLES:
+        raise ServiceError(f"未知角色：{role}（可选：{'、'.join(ROLES)}）")
+    if role in {"officer", "cadre"} and park is None:
+        raise ServiceError(f"{ROLES[role]}必须属于一个园区")
+    if role == "handler" and department is None:
+        raise ServiceError("部门经办必须属于一个部门")
+    if role == "handler" and park is None and department is not None:
+        park = department.park
+    _check_department_park(park, department)
+    if role != user.role:
+        if actor is not None and actor.id == user.id:
+            raise ServiceError("不能修改自己的角色")
+        if _is_last_active_admin(user):
+            raise ServiceError("系统中至少要保留一个启用的系统管理员")
+    park_id = park.id if park else None
+    if user.role == "cadre" and (role != "cadre" or park_id != user.park_id):
+        if firms := active_firm_count(user):
+            what = "改为其他角色" if role != "cadre" else "调整所属园区"
+            raise ServiceError(f"{user.name} 名下还有 {firms} 家联系企业，不能{what}，请先办理交接")
+    before = _readable(user)
+    user.name, user.phone, user.role = name, normalize_text(phone) or None, role
+    user.park_id, user.department_id = park_id, department.id if department else None
+    db.session.flush()
+    db.session.expire(user, ["park", "department"])
+    after = _readable(user)
+    changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    if changes:
+        summary = f"修改用户 {user.username}：{'、'.join(changes)}"
+        record_audit(actor, "user", user.id, "update", summary, changes)
+    return changes
+
+
+def reset_password(user: User, new_password: str, actor: Optional[User]) -> None:
+    """An administrator sets a new password for someone who forgot theirs (policy-checked)."""
+    _check_manager(actor)
+    if (msg := password_error(new_password)) is not None:
+        raise ServiceError(msg)
+    user.set_password(new_password)
+    user.failed_logins = 0
+    db.session.flush()
+    record_audit(actor, "user", user.id, "reset_password", f"重置用户 {user.username} 的密码")
+
+
+def set_active(user: User, active: bool, actor: Optional[User]) -> None:
+    """Enable or disable an account; a cadre who still serves firms must be handed over first."""
+    _check_manager(actor)
+    if user.is_active_user == active:
+        raise ServiceError("该账号已是启用状态" if active else "该账号已是停用状态")
+    if not active:
+        if actor is not None and actor.id == user.id:
+            raise ServiceError("不能停用自己的账号")
+        if _is_last_active_admin(user):
+            raise ServiceError("系统中至少要保留一个启用的系统管理员")
+        if firms := active_firm_count(user):
+            raise ServiceError(f"{user.name} 名下还有 {firms} 家联系企业，请先办理交接")
+    user.is_active_user = active
+    db.session.flush()
+    record_audit(
+        actor,
+        "user",
+        user.id,
+        "activate" if active else "deactivate",
+        f"{'启用' if active else '停用'}用户 {user.username}",
+        {"启用": (not active, active)},
+    )
+
+
+def unlock_user(user: User, actor: Optional[User], now: datetime) -> None:
+    """Lift a lock-out caused by repeated failed logins before it expires."""
+    _check_manager(actor)
+    if not is_locked(user, now):
+        raise ServiceError("该账号当前未被锁定")
+    user.locked_until = None
+    user.failed_logins = 0
+    db.session.flush()
+    record_audit(actor, "user", user.id, "unlock", f"解除用户 {user.username} 的登录锁定")

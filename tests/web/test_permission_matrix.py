@@ -18,6 +18,24 @@ def expect(default, **overrides):
     return out
 
 
+# lists.edit / problem.raise: the firm's cadre and its park's officers (leaders and handlers only read).
+LISTS_OWN = expect(403, admin="ok", officer="ok", officer_b=404, cadre="ok")
+LISTS_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404)
+LISTS_FOREIGN = expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)
+# An item id of {own} under another firm's URL is not found, even for those who may edit that firm.
+ITEM_OF_OTHER_FIRM = expect(404, leader=403, handler=403)
+
+
+# visit.log / visit.edit: the firm's cadre (the author, within the correction window) and its park's officers.
+VISIT_LOG_OWN = expect(403, admin="ok", officer="ok", officer_b=404, cadre="ok")
+VISIT_LOG_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404)
+VISIT_LOG_FOREIGN = expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)
+
+
+IMPORTERS = expect(403, admin="ok", officer="ok", officer_b="ok")
+IMPORTERS_UNKNOWN = expect(403, admin=404, officer=404, officer_b=404)
+
+
 # (endpoint, method, url template, expectations). {own} = cadre's firm in park A, {other} = another
 # cadre's firm in park A, {foreign} = a park-B firm, {cadre} = cadre_a's id, {cadre_b} = cadre_b's id.
 CASES = [
@@ -71,6 +89,30 @@ CASES = [
         "/enterprises/{own}/unassign",
         expect(403, admin="ok", officer="ok", officer_b=404),
     ),
+    # The four lists and raising a problem (lists.*): {product}/{sales}/{tech} are items of {own}.
+    ("lists.product_new", "GET", "/enterprises/{own}/products/new", LISTS_OWN),
+    ("lists.product_new", "POST", "/enterprises/{foreign}/products/new", LISTS_FOREIGN),
+    ("lists.product_new", "GET", "/enterprises/{other}/products/new", LISTS_OTHER),
+    ("lists.product_edit", "GET", "/enterprises/{own}/products/{product}/edit", LISTS_OWN),
+    ("lists.product_edit", "POST", "/enterprises/{own}/products/{product}/edit", LISTS_OWN),
+    ("lists.product_edit", "GET", "/enterprises/{other}/products/{product}/edit", ITEM_OF_OTHER_FIRM),
+    ("lists.product_delete", "POST", "/enterprises/{own}/products/{product}/delete", LISTS_OWN),
+    ("lists.product_delete", "POST", "/enterprises/{other}/products/{product}/delete", ITEM_OF_OTHER_FIRM),
+    ("lists.sales_new", "GET", "/enterprises/{own}/sales/new", LISTS_OWN),
+    ("lists.sales_new", "POST", "/enterprises/{foreign}/sales/new", LISTS_FOREIGN),
+    ("lists.sales_edit", "GET", "/enterprises/{own}/sales/{sales}/edit", LISTS_OWN),
+    ("lists.sales_edit", "POST", "/enterprises/{other}/sales/{sales}/edit", ITEM_OF_OTHER_FIRM),
+    ("lists.sales_delete", "POST", "/enterprises/{own}/sales/{sales}/delete", LISTS_OWN),
+    ("lists.tech_new", "GET", "/enterprises/{own}/tech/new", LISTS_OWN),
+    ("lists.tech_new", "POST", "/enterprises/{foreign}/tech/new", LISTS_FOREIGN),
+    ("lists.tech_edit", "GET", "/enterprises/{own}/tech/{tech}/edit", LISTS_OWN),
+    ("lists.tech_edit", "POST", "/enterprises/{other}/tech/{tech}/edit", ITEM_OF_OTHER_FIRM),
+    ("lists.tech_delete", "POST", "/enterprises/{own}/tech/{tech}/delete", LISTS_OWN),
+    ("lists.tech_done", "POST", "/enterprises/{own}/tech/{tech}/done", LISTS_OWN),
+    ("lists.tech_done", "POST", "/enterprises/{other}/tech/{tech}/done", ITEM_OF_OTHER_FIRM),
+    ("lists.problem_new", "GET", "/enterprises/{own}/problems/new", LISTS_OWN),
+    ("lists.problem_new", "POST", "/enterprises/{foreign}/problems/new", LISTS_FOREIGN),
+    ("lists.problem_new", "GET", "/enterprises/{other}/problems/new", LISTS_OTHER),
     ("assignments.cadres", "GET", "/cadres/", expect("ok", handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre}", expect("ok", officer_b=404, handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre_b}", expect("ok", officer=404, cadre=404, handler=404)),
@@ -86,7 +128,51 @@ CASES = [
         "/handovers/new",
         expect(403, admin="ok", officer="ok", officer_b="ok"),
     ),
+    (
+        "coverage.index",
+        "GET",
+        "/coverage/",
+        expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok"),
+    ),
+    (
+        "coverage.export",
+        "GET",
+        "/coverage/export.xlsx",
+        expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok"),
+    ),
+    (
+        "coverage.cadence_settings",
+        "GET",
+        "/settings/cadence",
+        expect(403, admin="ok", officer="ok", officer_b="ok"),
+    ),
+    (
+        "coverage.cadence_settings",
+        "POST",
+        "/settings/cadence",
+        expect(403, admin="ok", officer="ok", officer_b="ok"),
+    ),
     ("assignments.handover_detail", "GET", "/handovers/999999", expect(404, cadre=403, handler=403)),
+    # Spreadsheet import (officers and admins); an unknown upload token is a 404 for them.
+    ("imports.index", "GET", "/imports/", IMPORTERS),
+    ("imports.template", "GET", "/imports/template.xlsx", IMPORTERS),
+    ("imports.preview", "GET", "/imports/" + "0" * 32, IMPORTERS_UNKNOWN),
+    ("imports.commit", "POST", "/imports/" + "0" * 32 + "/commit", IMPORTERS_UNKNOWN),
+    ("imports.errors", "GET", "/imports/" + "0" * 32 + "/errors.xlsx", IMPORTERS_UNKNOWN),
+    # The visit log: {visit} is cadre_a's visit to {own}, with {attachment}; {foreign_visit} is in park B.
+    ("visits.index", "GET", "/visits/", expect("ok", handler=403)),
+    ("visits.export", "GET", "/visits/export.xlsx", expect("ok", handler=403)),
+    ("visits.create", "GET", "/enterprises/{own}/visits/new", VISIT_LOG_OWN),
+    ("visits.create", "POST", "/enterprises/{own}/visits/new", VISIT_LOG_OWN),
+    ("visits.create", "GET", "/enterprises/{other}/visits/new", VISIT_LOG_OTHER),
+    ("visits.create", "POST", "/enterprises/{foreign}/visits/new", VISIT_LOG_FOREIGN),
+    ("visits.detail", "GET", "/visits/{visit}", expect("ok", officer_b=404, handler=403)),
+    ("visits.detail", "GET", "/visits/{foreign_visit}", expect("ok", officer=404, cadre=404, handler=404)),
+    ("visits.edit", "GET", "/visits/{visit}/edit", VISIT_LOG_OWN),
+    ("visits.edit", "POST", "/visits/{visit}/edit", VISIT_LOG_OWN),
+    ("visits.edit", "GET", "/visits/{foreign_visit}/edit", VISIT_LOG_FOREIGN),
+    ("visits.attachment", "GET", "/attachments/{attachment}", expect("ok", officer_b=404, handler=403)),
+    ("visits.attachment", "GET", "/attachments/999999", expect(404)),
 ]
 
 
@@ -97,6 +183,12 @@ def _url(template, w):
         foreign=w.foreign_firm.id,
         cadre=w.cadre.id,
         cadre_b=w.cadre_b.id,
+        product=w.product.id,
+        sales=w.sales.id,
+        tech=w.tech.id,
+        visit=w.visit.id,
+        foreign_visit=w.foreign_visit.id,
+        attachment=w.attachment.id,
     )
 
 
@@ -108,7 +200,17 @@ def test_every_route_is_in_the_matrix(app):
 
 
 # Endpoints whose matrix rows live in their feature's own test module (checked there).
-EXTRA_ENDPOINTS: set[str] = set()
+# admin.*: tests/web/test_admin_views.py (every admin URL from url_map × every non-admin role -> 403).
+EXTRA_ENDPOINTS: set[str] = {
+    "admin.users",
+    "admin.user_create",
+    "admin.user_edit",
+    "admin.user_password",
+    "admin.user_activate",
+    "admin.user_deactivate",
+    "admin.user_unlock",
+    "admin.reference",
+}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -5,16 +5,12 @@ from crm.blueprints.assignments import bp
 from crm.blueprints.assignments.forms import HandoverForm
 from crm.extensions import db
 from crm.models import Handover, User
+from crm.pagination import ListPage
 from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
-from crm.services.caseload import (
-    cadres_query,
-    caseload_counts,
-    caseload_query,
-    handover_rows,
-    handovers_query,
-)
+from crm.services.caseload import cadres_query, caseload_counts, handover_rows, handovers_query
+from crm.services.coverage import my_firms
 from crm.timeutil import today
 
 
@@ -33,8 +29,10 @@ def cadres():
 @login_required
 def caseload(user_id: int):
     cadre = get_cadre_or_404(user_id)
-    page = db.paginate(caseload_query(cadre), per_page=30, max_per_page=100)
-    return render_template("assignments/caseload.html", cadre=cadre, page=page)
+    rows = my_firms(cadre, today())
+    overdue = sum(r.is_overdue for r in rows)
+    page = ListPage(rows, per_page=30)
+    return render_template("assignments/caseload.html", cadre=cadre, page=page, overdue=overdue)
 
 
 @bp.route("/handovers/")

@@ -1,22 +1,21 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from crm.blueprints.enterprises import bp
 from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
 from crm.extensions import db
-from crm.models import Assignment, AuditLog, IndustryChain, Park, User
+from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres
 from crm.reporting.enterprises import export_enterprises
 from crm.services import ServiceError
 from crm.services.assignments import assign_enterprise, unassign_enterprise
+from crm.services.coverage import firm_cadence
 from crm.services.enterprise_queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
 from crm.services.enterprises import FIELD_LABELS, create_enterprise, update_enterprise
+from crm.services.firm_file import TABS, tab_counts, tab_data
 from crm.timeutil import today
-
-HISTORY_LIMIT = 100
 
 
 def _parks():
@@ -80,32 +79,19 @@ def export():
 @login_required
 def detail(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id)
-    history = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(Assignment.enterprise_id == firm.id)
-            .options(joinedload(Assignment.cadre), joinedload(Assignment.assigned_by))
-            .order_by(Assignment.start_on.desc(), Assignment.id.desc())
-        )
-    )
-    audit = []
-    if can(current_user, "enterprise.audit", firm):
-        audit = list(
-            db.session.scalars(
-                select(AuditLog)
-                .where(AuditLog.enterprise_id == firm.id)
-                .options(joinedload(AuditLog.actor))
-                .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                .limit(HISTORY_LIMIT)
-            )
-        )
+    tabs = [(key, label) for key, label, action in TABS if action is None or can(current_user, action, firm)]
+    tab = request.args.get("tab", "basic")
+    if tab not in dict(tabs):
+        tab = "basic"
     return render_template(
         "enterprises/detail.html",
         firm=firm,
-        history=history,
-        audit=audit,
+        tabs=tabs,
+        tab=tab,
+        counts=tab_counts(firm),
+        cadence=firm_cadence(firm, today()),
         field_labels=FIELD_LABELS | {"cadre": "联系干部"},
-        tab=request.args.get("tab", "basic"),
+        **tab_data(tab, firm, current_user),
     )
 
 

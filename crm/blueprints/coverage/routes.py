@@ -1,0 +1,83 @@
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm.blueprints.coverage import bp
+from crm.blueprints.coverage.forms import CadenceForm
+from crm.extensions import db
+from crm.models import IndustryChain, Park
+from crm.pagination import ListPage
+from crm.permissions import can, roles_required
+from crm.reporting.coverage import export_coverage
+from crm.services import ServiceError
+from crm.services.coverage import coverage_report
+from crm.services.settings import park_setting, update_cadence_settings
+from crm.timeutil import today
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scoped_parks() -> list[Park]:
+    stmt = select(Park).order_by(Park.id)
+    if current_user.role != "admin" and current_user.park_id is not None:
+        stmt = stmt.where(Park.id == current_user.park_id)
+    return list(db.session.scalars(stmt))
+
+
+def _filters() -> tuple[int | None, int | None]:
+    park = request.args.get("park", type=int)
+    chain = request.args.get("chain", type=int)
+    return park, chain
+
+
+@bp.route("/coverage/")
+@login_required
+@roles_required("coverage.view")
+def index():
+    park, chain = _filters()
+    report = coverage_report(current_user, today(), park, chain)
+    chains = db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
+    return render_template(
+        "coverage/index.html",
+        report=report,
+        cadres=ListPage(report.cadres, per_page=50),
+        overdue=report.overdue[:50],
+        parks=_scoped_parks(),
+        chains=list(chains),
+        park=park,
+        chain=chain,
+    )
+
+
+@bp.route("/coverage/export.xlsx")
+@login_required
+@roles_required("coverage.view")
+def export():
+    park, chain = _filters()
+    report = coverage_report(current_user, today(), park, chain)
+    name = f"走访覆盖_{report.today:%Y%m%d}.xlsx"
+    return send_file(export_coverage(report), as_attachment=True, download_name=name, mimetype=XLSX)
+
+
+@bp.route("/settings/cadence", methods=["GET", "POST"])
+@login_required
+@roles_required("settings.cadence")
+def cadence_settings():
+    parks = _scoped_parks()
+    if not parks:
+        abort(404)
+    park = next((p for p in parks if p.id == request.args.get("park", type=int)), parks[0])
+    if not can(current_user, "settings.cadence", park):
+        abort(403)
+    form = CadenceForm(obj=park_setting(park))
+    if form.validate_on_submit():
+        try:
+            changes = update_cadence_settings(park, current_user, form.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("设置已保存" if changes else "没有需要保存的修改", "success" if changes else "info")
+            return redirect(url_for("coverage.cadence_settings", park=park.id))
+    return render_template("coverage/settings.html", form=form, park=park, parks=parks)

@@ -1,0 +1,145 @@
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm.blueprints.visits import bp
+from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
+from crm.extensions import db
+from crm.models import Attachment, IndustryChain, Problem, User
+from crm.models.visit import VISIT_KINDS
+from crm.permissions import get_enterprise_or_404, get_visit_or_404, roles_required, visible_cadres
+from crm.reporting.visits import export_visits
+from crm.services import ServiceError
+from crm.services.attachments import ACCEPT, MAX_FILES, attachment_path, human_size, max_bytes
+from crm.services.visit_queries import VisitFilters, visit_list_query
+from crm.services.visits import MAX_BACKDATE_DAYS, log_visit, update_visit
+from crm.timeutil import today
+
+
+def _form_context() -> dict:
+    day = today()
+    return {
+        "today": day,
+        "earliest": day - timedelta(days=MAX_BACKDATE_DAYS),
+        "accept": ACCEPT,
+        "upload_hint": f"可拍照或选择文件，最多{MAX_FILES}个，每个不超过{human_size(max_bytes())}",
+    }
+
+
+def _files_dropped(form: VisitEditForm) -> None:
+    # A browser cannot refill a file input, so say so whenever the form comes back.
+    if form.uploads():
+        flash("附件未保存，请重新选择", "warning")
+
+
+def _refused(exc: ServiceError, form: VisitEditForm) -> None:
+    db.session.rollback()
+    flash(str(exc), "danger")
+    _files_dropped(form)
+
+
+@bp.route("/enterprises/<int:enterprise_id>/visits/new", methods=["GET", "POST"])
+@login_required
+def create(enterprise_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "visit.log")
+    form = VisitForm()
+    if request.method == "GET":
+        form.visited_on.data = today().isoformat()
+    if form.validate_on_submit():
+        try:
+            log_visit(firm, current_user, form.visit_data(), today(), files=form.uploads(), **form.sections())
+        except ServiceError as exc:
+            _refused(exc, form)
+        else:
+            db.session.commit()
+            flash("走访记录已保存", "success")
+            return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="visits"))
+    elif form.is_submitted():
+        _files_dropped(form)
+    return render_template(
+        "visits/form.html", form=form, firm=firm, visit=None, sections=SECTIONS, **_form_context()
+    )
+
+
+@bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(visit_id: int):
+    visit = get_visit_or_404(visit_id, "visit.edit")
+    form = VisitEditForm(obj=visit)
+    if request.method == "GET":
+        form.visited_on.data = visit.visited_on.isoformat()
+    if form.validate_on_submit():
+        try:
+            changes = update_visit(visit, current_user, form.visit_data(), today(), files=form.uploads())
+        except ServiceError as exc:
+            _refused(exc, form)
+        else:
+            db.session.commit()
+            flash("走访记录已修改" if changes else "没有需要保存的修改", "success" if changes else "info")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    elif form.is_submitted():
+        _files_dropped(form)
+    return render_template(
+        "visits/form.html", form=form, firm=visit.enterprise, visit=visit, sections={}, **_form_context()
+    )
+
+
+@bp.route("/visits/<int:visit_id>")
+@login_required
+def detail(visit_id: int):
+    visit = get_visit_or_404(visit_id)
+    problems = db.session.scalars(
+        select(Problem).where(Problem.visit_id == visit.id).order_by(Problem.id)
+    ).all()
+    return render_template("visits/detail.html", visit=visit, firm=visit.enterprise, problems=problems)
+
+
+@bp.route("/visits/")
+@login_required
+@roles_required("visit.view")
+def index():
+    flt = VisitFilters.from_args(request.args)
+    page = db.paginate(visit_list_query(current_user, flt), per_page=20, max_per_page=100)
+    cadres = []
+    if current_user.role != "cadre":
+        cadres = db.session.scalars(visible_cadres(current_user).order_by(User.name)).all()
+    chains = db.session.scalars(
+        select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id)
+    ).all()
+    return render_template(
+        "visits/index.html", page=page, flt=flt, cadres=cadres, chains=chains, kinds=VISIT_KINDS
+    )
+
+
+@bp.route("/visits/export.xlsx")
+@login_required
+@roles_required("visit.export")
+def export():
+    flt = VisitFilters.from_args(request.args)
+    data = export_visits(db.session.scalars(visit_list_query(current_user, flt)))
+    return send_file(
+        data,
+        as_attachment=True,
+        download_name=f"走访记录_{today():%Y%m%d}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        abort(404)
+    get_enterprise_or_404(att.enterprise_id, "attachment.view")
+    path = attachment_path(att)
+    if path is None or not path.is_file():
+        abort(404)
+    # Images open in the page (thumbnails); anything else downloads. nosniff is set globally.
+    response = send_file(
+        path, mimetype=att.content_type, as_attachment=not att.is_image, download_name=att.filename
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

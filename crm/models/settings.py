@@ -1,0 +1,29 @@
+"""Per-park settings: visit cadence (一周一联系, 一月一进企) and the visit correction window."""
+from typing import Optional
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.extensions import db
+
+DEFAULT_CADENCE = {
+    "contact_days": 7,          # a contact of any kind at least every N days
+    "key_contact_days": None,   # stricter contact interval for key firms (None: same as others)
+    "key_onsite_days": None,    # key firms: on-site every N days instead of once per calendar month
+    "due_soon_days": 2,         # "即将到期" when due within this many days
+    "visit_edit_days": 7,       # authors may correct their visit this many days after the visit
+}
+
+
+class ParkSetting(db.Model):
+    __tablename__ = "park_settings"
+
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"), primary_key=True)
+    contact_days: Mapped[int] = mapped_column(default=7)
+    key_contact_days: Mapped[Optional[int]]
+    key_onsite_days: Mapped[Optional[int]]
+    due_soon_days: Mapped[int] = mapped_column(default=2)
+    visit_edit_days: Mapped[int] = mapped_column(default=7)
+
+    def __repr__(self) -> str:
+        return f"<ParkSetting park={self.park_id}>"

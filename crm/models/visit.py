@@ -1,0 +1,70 @@
+"""走访: visits and contacts, and files attached to them."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from crm.models.enterprise import Enterprise
+from crm.models.user import User
+from crm.timeutil import utcnow
+
+VISIT_KINDS = {"onsite": "上门走访", "phone": "电话", "online": "线上", "forum": "座谈/政企面对面"}
+
+
+class Visit(db.Model):
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_enterprise_date", "enterprise_id", "visited_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    # The cadre (or officer) who made the contact; also the author allowed to correct it.
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    participants: Mapped[Optional[str]] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    findings: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    cadre: Mapped[User] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        primaryjoin="and_(Attachment.owner_type == 'visit', foreign(Attachment.owner_id) == Visit.id)",
+        viewonly=True,
+        order_by="Attachment.id",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Visit firm={self.enterprise_id} {self.visited_on} {self.kind}>"
+
+    @property
+    def kind_label(self) -> str:
+        return VISIT_KINDS.get(self.kind, self.kind)
+
+
+class Attachment(db.Model):
+    """A file stored on disk (never in the database), reachable only through its firm's permissions."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_owner", "owner_type", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int]
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.owner_type}#{self.owner_id} {self.filename}>"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

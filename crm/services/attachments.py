@@ -1,0 +1,222 @@
+"""Attachments: uploads checked before anything is written, stored under UPLOAD_FOLDER, never in the DB.
+
+Files land on disk before the transaction commits. Paths written in a transaction are remembered on
+the session and removed again if that transaction ends without a commit (a ServiceError rolled back
+by the view, a failed commit, a request torn down), so a refused form never leaves a file behind.
+"""
+
+import logging
+import re
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Optional
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from crm.extensions import db
+from crm.models import Attachment, User
+from crm.services import ServiceError
+from crm.timeutil import today
+
+MAX_FILES = 9
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ACCEPT = "image/*,.pdf,.doc,.docx,.xls,.xlsx"  # the file input's accept attribute
+SNIFF_BYTES = 1024
+FILENAME_MAX = 200
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+_PENDING_KEY = "crm_pending_files"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An upload that passed validation: its stream, cleaned name, extension, real type and size."""
+
+    stream: BinaryIO
+    filename: str
+    ext: str
+    content_type: str
+    size: int
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def human_size(size: int) -> str:
+    """10485760 -> '10MB'; used in messages and hints."""
+    mb = 1024 * 1024
+    if size >= mb:
+        return f"{size // mb}MB" if size % mb == 0 else f"{size / mb:.1f}MB"
+    if size >= 1024:
+        return f"{size // 1024}KB"
+    return f"{size}字节"
+
+
+def clean_filename(name: Optional[str]) -> str:
+    """The original name without any path, control or reserved characters, at most 200 characters."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _UNSAFE_CHARS.sub("_", base).strip(" .")
+    if len(base) > FILENAME_MAX:
+        stem, dot, ext = base.rpartition(".")
+        base = (
+            stem[: FILENAME_MAX - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else base[:FILENAME_MAX]
+        )
+    return base
+
+
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[1].lower() if "." in filename else ""
+
+
+def _sniff_image(head: bytes) -> Optional[str]:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _size_and_head(stream: BinaryIO) -> tuple[int, bytes]:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    return size, head
+
+
+def _is_blank_part(file: Any) -> bool:
+    """A file input left empty still posts a part with no filename; that is not an upload."""
+    return file is None or not getattr(file, "filename", None)
+
+
+def validate_uploads(files: Iterable[Any]) -> list[Upload]:
+    """Check count, type (extension and content), emptiness and size of uploads; raises ServiceError."""
+    chosen = [f for f in files if not _is_blank_part(f)]
+    if len(chosen) > MAX_FILES:
+        raise ServiceError(f"每次最多上传{MAX_FILES}个文件（本次选择了{len(chosen)}个）")
+    limit = max_bytes()
+    uploads: list[Upload] = []
+    errors: list[str] = []
+    for file in chosen:
+        name = clean_filename(file.filename) or "未命名文件"
+        ext = _extension(name)
+        if ext not in CONTENT_TYPES:
+            errors.append(f"文件 {name} 类型不支持（仅限图片、PDF、Word、Excel）")
+            continue
+        size, head = _size_and_head(file.stream)
+        content_type = CONTENT_TYPES[ext]
+        if size == 0:
+            errors.append(f"文件 {name} 是空文件")
+            continue
+        if size > limit:
+            errors.append(f"文件 {name} 超过{human_size(limit)}")
+            continue
+        if ext in IMAGE_EXTENSIONS:
+            # The sniffed type wins: a PNG saved as .jpg is still served as what it really is.
+            content_type = _sniff_image(head) or ""
+            if not content_type:
+                errors.append(f"文件 {name} 不是有效的图片")
+                continue
+        elif ext == "pdf" and b"%PDF-" not in head:
+            errors.append(f"文件 {name} 不是有效的PDF文件")
+            continue
+        uploads.append(Upload(file.stream, name, ext, content_type, size))
+    if errors:
+        raise ServiceError("；".join(errors))
+    return uploads
+
+
+def attachment_root() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "attachments"
+
+
+def attachment_path(attachment: Attachment) -> Optional[Path]:
+    """Where the attachment's file lives, or None if the stored name would leave the folder."""
+    root = attachment_root().resolve()
+    path = (root / attachment.stored_name).resolve()
+    return path if path.is_relative_to(root) else None
+
+
+def delete_files(paths: Iterable[Path]) -> None:
+    """Remove files written for a transaction that did not commit; missing files are fine."""
+    for path in paths:
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError:  # best effort: a leftover file is harmless, a crash here would hide the real error
+            log.warning("could not remove attachment file %s", path)
+
+
+def save_attachments(
+    files: Iterable[Any], owner_type: str, owner_id: int, enterprise_id: int, actor: User
+) -> list[Path]:
+    """Validate and store uploads, add their Attachment rows; returns the paths written."""
+    uploads = validate_uploads(files)
+    if not uploads:
+        return []
+    folder = attachment_root() / f"{today():%Y}"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        for upload in uploads:
+            stored_name = f"{uuid.uuid4().hex}.{upload.ext}"
+            path = folder / stored_name
+            upload.stream.seek(0)
+            with path.open("xb") as out:
+                written.append(path)
+                shutil.copyfileobj(upload.stream, out)
+            db.session.add(
+                Attachment(
+                    owner_type=owner_type,
+                    owner_id=owner_id,
+                    enterprise_id=enterprise_id,
+                    filename=upload.filename,
+                    stored_name=f"{folder.name}/{stored_name}",
+                    content_type=upload.content_type,
+                    size=upload.size,
+                    uploaded_by_id=actor.id if actor else None,
+                )
+            )
+        db.session.flush()
+    except BaseException:
+        delete_files(written)
+        raise
+    db.session.info.setdefault(_PENDING_KEY, []).extend(written)
+    return written
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed_files(session: Session) -> None:
+    if not session.in_nested_transaction():  # releasing a savepoint is not the final word
+        session.info.pop(_PENDING_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_uncommitted_files(session: Session, transaction) -> None:
+    # Runs after after_commit, so anything still pending belongs to a transaction that did not commit.
+    if transaction.parent is None and session.info.get(_PENDING_KEY):
+        delete_files(session.info.pop(_PENDING_KEY))

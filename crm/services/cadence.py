@@ -1,0 +1,120 @@
+"""Visit cadence: 一周一联系 (a contact every N days) and 一月一进企 (on-site once per calendar month).
+
+The rules are pure functions of the last contact / on-site dates and the park's settings, so pages,
+jobs and reports compute the same status. Cadence belongs to the firm, not to the cadre: a
+reassigned firm keeps its history.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.models import ParkSetting, Visit
+from crm.models.settings import DEFAULT_CADENCE
+
+STATUS_LABELS = {"ok": "正常", "soon": "即将到期", "overdue": "已逾期"}
+STATUS_CSS = {"ok": "success", "soon": "warning", "overdue": "danger"}
+STATUS_RANK = {"overdue": 0, "soon": 1, "ok": 2}
+
+
+@dataclass(frozen=True)
+class Cadence:
+    contact_days: int = DEFAULT_CADENCE["contact_days"]
+    key_contact_days: Optional[int] = None
+    key_onsite_days: Optional[int] = None
+    due_soon_days: int = DEFAULT_CADENCE["due_soon_days"]
+    visit_edit_days: int = DEFAULT_CADENCE["visit_edit_days"]
+
+
+@dataclass(frozen=True)
+class DueStatus:
+    last_on: Optional[date]
+    due_on: Optional[date]  # None: never contacted, due at once
+    status: str
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def css(self) -> str:
+        return STATUS_CSS[self.status]
+
+    @property
+    def rank(self) -> int:
+        return STATUS_RANK[self.status]
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _classify(due: date, today: date, soon_days: int) -> str:
+    if today > due:
+        return "overdue"
+    return "soon" if (due - today).days <= soon_days else "ok"
+
+
+def interval_status(last_on: Optional[date], today: date, days: int, soon_days: int) -> DueStatus:
+    """Due `days` after the last contact; never contacted is overdue."""
+    if last_on is None:
+        return DueStatus(None, None, "overdue")
+    due = last_on + timedelta(days=days)
+    return DueStatus(last_on, due, _classify(due, today, soon_days))
+
+
+def monthly_status(last_on: Optional[date], today: date, soon_days: int) -> DueStatus:
+    """On-site once per calendar month: a month without an on-site visit is overdue once it has ended."""
+    if last_on is None:
+        return DueStatus(None, None, "overdue")
+    this_month = today.replace(day=1)
+    if last_on >= this_month:
+        return DueStatus(last_on, month_end(month_end(today) + timedelta(days=1)), "ok")
+    previous_month = (this_month - timedelta(days=1)).replace(day=1)
+    if last_on >= previous_month:
+        due = month_end(today)
+        return DueStatus(last_on, due, _classify(due, today, soon_days))
+    # The last month ended without an on-site visit.
+    return DueStatus(last_on, this_month - timedelta(days=1), "overdue")
+
+
+def contact_status(last_contact: Optional[date], today: date, rules: Cadence, is_key: bool) -> DueStatus:
+    """一周一联系: any kind of contact at least every N days (key firms may have a shorter N)."""
+    days = rules.key_contact_days if is_key and rules.key_contact_days else rules.contact_days
+    return interval_status(last_contact, today, days, rules.due_soon_days)
+
+
+def onsite_status(last_onsite: Optional[date], today: date, rules: Cadence, is_key: bool) -> DueStatus:
+    """一月一进企: on-site once per calendar month, or every N days for key firms if the park says so."""
+    if is_key and rules.key_onsite_days:
+        return interval_status(last_onsite, today, rules.key_onsite_days, rules.due_soon_days)
+    return monthly_status(last_onsite, today, rules.due_soon_days)
+
+
+def cadence_for_parks(park_ids) -> dict[int, Cadence]:
+    """{park_id: Cadence} for the given parks in one query; parks without settings get the defaults."""
+    ids = set(park_ids)
+    found = {}
+    if ids:
+        for s in db.session.scalars(select(ParkSetting).where(ParkSetting.park_id.in_(ids))):
+            found[s.park_id] = Cadence(
+                s.contact_days, s.key_contact_days, s.key_onsite_days, s.due_soon_days, s.visit_edit_days
+            )
+    return {pid: found.get(pid, Cadence()) for pid in ids}
+
+
+def last_visits_subquery():
+    """Per firm: the last contact of any kind and the last on-site visit (one aggregate)."""
+    return (
+        select(
+            Visit.enterprise_id.label("enterprise_id"),
+            func.max(Visit.visited_on).label("last_contact"),
+            func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
+        )
+        .group_by(Visit.enterprise_id)
+        .subquery()
+    )

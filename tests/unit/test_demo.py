@@ -1,0 +1,98 @@
+from sqlalchemy import func, select
+
+from crm.models import Assignment, Enterprise, Handover, Park, User
+from crm.services.creditcode import is_valid_credit_code
+from crm.services.demo import DEMO_PASSWORD, DEMO_URL
+from crm.services.users import authenticate
+from crm.timeutil import utcnow
+from tests.factories import make_user
+
+LOGINS = (
+    ["admin", "officer", "officer2", "leader"]
+    + [f"cadre{i}" for i in range(1, 9)]
+    + [f"handler{i}" for i in range(1, 5)]
+)
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count(model.id)))
+
+
+def assert_logins_printed(output: str) -> None:
+    for username in LOGINS:
+        assert username in output
+    assert DEMO_PASSWORD in output and DEMO_URL in output
+    assert "系统管理员" in output and "联企干部" in output and "部门经办" in output and "税务局" in output
+
+
+def test_demo_builds_a_realistic_park(runner, db):
+    result = runner.invoke(args=["crm", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "演示数据已装入" in result.output
+    assert_logins_printed(result.output)
+
+    firms = list(db.session.scalars(select(Enterprise)))
+    assert 55 <= len(firms) <= 65
+    codes = [f.credit_code for f in firms]
+    assert all(is_valid_credit_code(c) and c.startswith("914303") for c in codes)
+    assert len(set(codes)) == len(codes)
+    assert len({f.name for f in firms}) == len(firms)
+    assert all(
+        f.name.endswith("公司") and f.legal_rep and f.contact_phone and "湘潭高新区" in f.address
+        for f in firms
+    )
+    park = db.session.scalar(select(Park).where(Park.code == "XTGX"))
+    assert {f.park_id for f in firms} == {park.id} and all(f.chain_id for f in firms)
+    assert any(f.status == "suspended" for f in firms) and any(f.is_key for f in firms)
+    assert {f.scale_type for f in firms} == {"above", "below"}
+
+    roles = dict(db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all())
+    assert roles == {"admin": 1, "officer": 2, "leader": 1, "cadre": 8, "handler": 4}
+    assert authenticate("cadre1", DEMO_PASSWORD, utcnow())[0] is not None
+
+    # 一企一人: never two active liaisons; some active firms deliberately unassigned; history exists.
+    doubled = db.session.scalars(
+        select(Assignment.enterprise_id)
+        .where(Assignment.end_on.is_(None))
+        .group_by(Assignment.enterprise_id)
+        .having(func.count(Assignment.id) > 1)
+    ).all()
+    assert doubled == []
+    unassigned = [f for f in firms if f.status == "active" and f.active_assignment is None]
+    assert 1 <= len(unassigned) <= 6
+    assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.end_on.is_not(None))) >= 3
+    assert count(db, Handover) == 1
+    cadres = db.session.scalars(select(User).where(User.role == "cadre")).all()
+    loads = {
+        c.username: db.session.scalar(
+            select(func.count(Assignment.id)).where(Assignment.cadre_id == c.id, Assignment.end_on.is_(None))
+        )
+        for c in cadres
+    }
+    assert all(n > 0 for n in loads.values()), loads
+
+
+def test_demo_refuses_a_second_run_and_if_empty_skips(runner, db):
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    firms, users = count(db, Enterprise), count(db, User)
+
+    again = runner.invoke(args=["crm", "demo"])
+    assert again.exit_code == 1
+    assert "已有数据" in again.stderr and "演示数据只能装入空数据库" in again.stderr
+    assert_logins_printed(again.stdout)
+
+    skipped = runner.invoke(args=["crm", "demo", "--if-empty"])
+    assert skipped.exit_code == 0
+    assert "演示数据已装入" not in skipped.output and skipped.stderr == ""
+    assert_logins_printed(skipped.output)
+    db.session.expire_all()
+    assert (count(db, Enterprise), count(db, User)) == (firms, users)
+
+
+def test_demo_leaves_a_database_with_real_users_alone(runner, db):
+    make_user("admin", username="root")
+    db.session.commit()
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 1
+    skipped = runner.invoke(args=["crm", "demo", "--if-empty"])
+    assert skipped.exit_code == 0 and skipped.output == ""
+    assert count(db, Enterprise) == 0 and count(db, User) == 1

@@ -1,0 +1,134 @@
+from datetime import date, timedelta
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from crm.models import Assignment, Enterprise, ParkSetting, Visit
+from crm.services.pinyin import initials
+from tests.factories import make_visit, valid_credit_code
+
+
+def add_firms(db, park, cadre, n, start=0):
+    """Bulk-insert n assigned firms, each with an on-site visit and a phone call (for query-count tests)."""
+    firms = [
+        Enterprise(
+            name=f"批量企业{start + i}",
+            name_initials=initials(f"批量企业{start + i}"),
+            credit_code=valid_credit_code(),
+            park_id=park.id,
+            is_key=i % 5 == 0,
+        )
+        for i in range(n)
+    ]
+    db.session.add_all(firms)
+    db.session.flush()
+    day = date(2026, 11, 2)
+    db.session.add_all([Assignment(enterprise_id=f.id, cadre_id=cadre.id, start_on=day) for f in firms])
+    for i, f in enumerate(firms):
+        db.session.add(
+            Visit(
+                enterprise_id=f.id,
+                cadre_id=cadre.id,
+                visited_on=day - timedelta(days=i % 40),
+                kind="onsite",
+                summary="走访",
+            )
+        )
+        db.session.add(
+            Visit(enterprise_id=f.id, cadre_id=cadre.id, visited_on=day, kind="phone", summary="电话")
+        )
+    db.session.commit()
+
+
+def test_my_firms_shows_cadence_and_overdue_first(client, login_as, world, db):
+    make_visit(world.own_firm, world.cadre, date(2026, 11, 2), "onsite")
+    extra = Enterprise(name="从未走访的企业", credit_code=valid_credit_code(), park_id=world.park_a.id)
+    db.session.add(extra)
+    db.session.flush()
+    db.session.add(Assignment(enterprise_id=extra.id, cadre_id=world.cadre.id, start_on=date(2026, 11, 1)))
+    db.session.commit()
+    login_as(world.cadre)
+    body = client.get(f"/cadres/{world.cadre.id}").get_data(as_text=True)
+    assert body.index("从未走访的企业") < body.index(world.own_firm.name)
+    assert "联系·已逾期" in body and "联系·正常" in body and "1 家已逾期" in body
+    assert "记录走访" in body
+
+
+def test_cadre_home_redirects_to_my_firms(client, login_as, world):
+    login_as(world.cadre)
+    resp = client.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/cadres/{world.cadre.id}")
+
+
+def test_my_firms_query_count_is_constant(client, login_as, world, db, count_queries):
+    url = f"/cadres/{world.cadre.id}"  # read before commits expire the object (no test-side query)
+    add_firms(db, world.park_a, world.cadre, 50)
+    login_as(world.cadre)
+    client.get(url)
+    with count_queries() as small:
+        client.get(url)
+    add_firms(db, world.park_a, world.cadre, 450, start=50)
+    with count_queries() as big:
+        body = client.get(url).get_data(as_text=True)
+    assert "共 501 家" in body
+    assert big.count == small.count, [s[:90] for s in big.statements]
+
+
+def test_coverage_view_numbers_and_query_count(client, login_as, world, db, count_queries):
+    make_visit(world.own_firm, world.cadre, date(2026, 11, 2), "onsite")
+    db.session.commit()
+    login_as(world.officer)
+    body = client.get("/coverage/").get_data(as_text=True)
+    assert world.cadre.name in body and world.cadre2.name in body
+    assert "100.0%" in body  # cadre_a: 1 of 1 firm contacted this week and visited this month
+    assert world.other_firm.name in body  # never visited: listed as overdue
+    assert world.foreign_firm.name not in body
+    add_firms(db, world.park_a, world.cadre2, 50)
+    with count_queries() as small:
+        client.get("/coverage/")
+    add_firms(db, world.park_a, world.cadre2, 450, start=50)
+    with count_queries() as big:
+        assert client.get("/coverage/").status_code == 200
+    assert big.count == small.count, [s[:90] for s in big.statements]
+
+
+def test_coverage_export_matches_screen(client, login_as, world, db):
+    make_visit(world.own_firm, world.cadre, date(2026, 11, 2), "onsite")
+    db.session.commit()
+    login_as(world.officer)
+    resp = client.get(f"/coverage/export.xlsx?chain={world.chain.id}")
+    wb = load_workbook(BytesIO(resp.data))
+    cadres = list(wb["干部覆盖"].iter_rows(values_only=True))
+    rows = {r[0]: r for r in cadres[1:]}
+    assert rows[world.cadre.name][1:4] == (1, 1, 100.0)
+    assert rows[world.cadre2.name][1] == 0  # other_firm is not in the filtered chain
+    overdue = list(wb["逾期企业"].iter_rows(values_only=True))
+    assert overdue[0][0] == "企业名称" and len(overdue) == 1
+
+
+def test_cadence_settings_page(client, login_as, world, db):
+    login_as(world.officer)
+    assert "走访频次设置" in client.get("/settings/cadence").get_data(as_text=True)
+    resp = client.post(
+        "/settings/cadence",
+        data={
+            "contact_days": 5,
+            "key_contact_days": "",
+            "key_onsite_days": 14,
+            "due_soon_days": 1,
+            "visit_edit_days": 3,
+        },
+    )
+    assert resp.status_code == 302
+    setting = db.session.get(ParkSetting, world.park_a.id)
+    assert (setting.contact_days, setting.key_onsite_days, setting.visit_edit_days) == (5, 14, 3)
+    resp = client.post(
+        "/settings/cadence", data={"contact_days": 0, "due_soon_days": 1, "visit_edit_days": 3}
+    )
+    assert "1到60" in resp.get_data(as_text=True)
+    # an officer only ever edits their own park, whatever ?park= says
+    client.post(
+        f"/settings/cadence?park={world.park_b.id}",
+        data={"contact_days": 9, "due_soon_days": 1, "visit_edit_days": 3},
+    )
+    assert db.session.get(ParkSetting, world.park_b.id) is None

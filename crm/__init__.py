@@ -89,8 +89,14 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_helpers():
         from crm.navigation import nav_items
+        from crm.services.system_warnings import system_warnings
+        from crm.timeutil import today
 
-        return {"can": lambda action, obj=None: can(current_user, action, obj), "nav_items": nav_items}
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            "nav_items": nav_items,
+            "system_warnings": lambda: system_warnings(current_user, today()),
+        }
 
     @app.template_global()
     def url_with(**updates):

@@ -10,10 +10,10 @@ from typing import Any, Optional
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, exists, select, true
+from sqlalchemy import Select, exists, false, select, true
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, Park, User, Visit
+from crm.models import Assignment, Enterprise, Park, Problem, User, Visit
 
 CITY_WIDE_ROLES = {"admin", "leader"}
 
@@ -42,6 +42,36 @@ ACTION_ROLES: dict[str, set[str]] = {
     "attachment.view": {"admin", "officer", "leader", "cadre"},
     "coverage.view": {"admin", "officer", "leader"},
     "settings.cadence": {"admin", "officer"},
+    # Problems (issue 4). Object checks: see _may_act_on_problem.
+    "problem.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "problem.export": {"admin", "officer", "leader", "cadre", "handler"},
+    "problem.inbox": {"handler"},
+    "problem.board": {"admin", "officer"},
+    "problem.escalations": {"admin", "officer", "leader"},
+    "problem.dispatch": {"admin", "officer"},
+    "problem.accept": {"handler"},
+    "problem.return": {"handler"},
+    "problem.feedback": {"handler"},
+    "problem.progress": {"handler"},
+    "problem.request_extension": {"handler"},
+    "problem.resolve": {"handler"},
+    "problem.approve_extension": {"admin", "officer"},
+    "problem.refuse_extension": {"admin", "officer"},
+    "problem.solve_on_spot": {"admin", "officer", "cadre"},
+    "problem.evaluate": {"admin", "officer", "cadre"},
+    "problem.force_close": {"admin", "officer"},
+    "problem.supervise": {"admin", "officer"},
+    "problem.escalate": {"admin", "officer"},
+    "problem.instruct": {"leader"},
+    "problem.attach": {"admin", "officer", "cadre", "handler"},
+    "settings.problems": {"admin"},
+    "calendar.manage": {"admin"},
+}
+# Steps a department takes: only a handler of the problem's department (and, when the problem names
+# a handler, only that handler or the department head).
+HANDLER_ACTIONS = {
+    "problem.accept", "problem.return", "problem.feedback", "problem.progress",
+    "problem.request_extension", "problem.resolve",
 }
 
 
@@ -99,6 +129,10 @@ def is_in_scope(user: User, obj: Any) -> bool:
         return user.park_id is not None and obj.park_id == user.park_id
     if isinstance(obj, Visit):
         return is_in_scope(user, obj.enterprise)
+    if isinstance(obj, Problem):
+        if user.role == "handler":
+            return user.department_id is not None and obj.department_id == user.department_id
+        return is_in_scope(user, obj.enterprise)
     if isinstance(obj, Park):
         return user.role == "admin" or user.park_id == obj.id
     if isinstance(obj, User):
@@ -120,6 +154,8 @@ def can(user: Optional[User], action: str, obj: Any = None) -> bool:
         return False
     if action == "visit.edit" and isinstance(obj, Visit):
         return _may_correct_visit(user, obj)
+    if isinstance(obj, Problem) and action in HANDLER_ACTIONS:
+        return obj.handler_id in (None, user.id) or user.is_dept_head
     return True
 
 
@@ -184,6 +220,33 @@ def visible_visits(user: User) -> Select:
         .join(Enterprise, Enterprise.id == Visit.enterprise_id)
         .where(enterprise_scope_clause(user))
     )
+
+
+def problem_scope_clause(user: User):
+    """WHERE clause restricting Problem rows (joined with Enterprise) to the user's scope."""
+    if user.role == "handler":
+        # A department sees the problems handed to it, whatever the park.
+        return Problem.department_id == user.department_id if user.department_id else false()
+    return enterprise_scope_clause(user)
+
+
+def visible_problems(user: User) -> Select:
+    """SELECT of the problems this user may see (joined with their firm)."""
+    return (
+        select(Problem)
+        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
+        .where(problem_scope_clause(user))
+    )
+
+
+def get_problem_or_404(problem_id: int, action: str = "problem.view") -> Problem:
+    """Load a problem the current user may see (else 404) and may act on (else 403)."""
+    problem = db.session.scalar(visible_problems(current_user).where(Problem.id == problem_id))
+    if problem is None:
+        abort(404)
+    if not can(current_user, action, problem):
+        abort(403)
+    return problem
 
 
 def get_cadre_or_404(user_id: int, action: str = "cadre.caseload") -> User:

@@ -1,14 +1,16 @@
 """Domain models, one module per aggregate."""
 from crm.models.audit import AuditLog
+from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
 from crm.models.lists import ProductItem, SalesItem, TechItem
 from crm.models.org import Department, IndustryChain, Park
-from crm.models.problem import Problem
-from crm.models.settings import ParkSetting
+from crm.models.problem import Problem, ProblemEvent
+from crm.models.settings import ParkSetting, Setting
 from crm.models.user import User
 from crm.models.visit import Attachment, Visit
 
 __all__ = [
-    "AuditLog", "Assignment", "Attachment", "Department", "Enterprise", "Handover", "IndustryChain",
-    "ParkSetting", "Park", "Problem", "ProductItem", "SalesItem", "TechItem", "User", "Visit",
+    "AuditLog", "Assignment", "Attachment", "CalendarDay", "CalendarYear", "Department", "Enterprise",
+    "Handover", "IndustryChain", "ParkSetting", "Park", "Problem", "ProblemEvent", "ProductItem",
+    "SalesItem", "Setting", "TechItem", "User", "Visit",
 ]

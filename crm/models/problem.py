@@ -1,12 +1,19 @@
-"""问题: a firm's problem. This issue records it (待交办); the hand-off workflow comes next."""
-from datetime import datetime
-from typing import Optional
+"""问题: a firm's problem, its hand-off to a department and its closure (交办 → 办结 → 回访 → 销号).
 
-from sqlalchemy import ForeignKey, String, Text
+Business dates (`*_on`) are calendar dates in Asia/Shanghai taken from the injectable "today", so
+deadlines, colours and reports are deterministic; `at` timestamps (UTC) only order the timeline.
+Statuses change only through crm.services.problem_flow.apply_action, which writes a ProblemEvent.
+"""
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
 from crm.models.enterprise import Enterprise
+from crm.models.org import Department
 from crm.models.user import User
 from crm.timeutil import utcnow
 
@@ -22,10 +29,19 @@ PROBLEM_STATUSES = {
     "returned": "已退回", "closed": "已销号",
 }
 OPEN_STATUSES = ("new", "dispatched", "in_progress", "resolved", "returned")
+# Statuses in which a department is working against the 137 checkpoints and the final limit.
+CLOCK_STATUSES = ("dispatched", "in_progress")
+EVALUATIONS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+LEVELS = {1: "助企员", 2: "平台部门", 3: "区分管领导", 4: "区主要领导"}
+COLOURS = {"red": "红色", "yellow": "黄色", "green": "绿色", "grey": "灰色"}
 
 
 class Problem(db.Model):
     __tablename__ = "problems"
+    __table_args__ = (
+        Index("ix_problems_department_status", "department_id", "status"),
+        Index("ix_problems_status_due", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
@@ -37,11 +53,58 @@ class Problem(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     raised_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visits.id"), index=True)
+    raised_on: Mapped[date] = mapped_column(index=True)
+
+    # Hand-off: the department (and optionally a named handler) working on it now.
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    dispatched_on: Mapped[Optional[date]]
+    accepted_on: Mapped[Optional[date]]
+    first_feedback_on: Mapped[Optional[date]]
+    progress_on: Mapped[Optional[date]]
+    resolved_on: Mapped[Optional[date]]
+    evaluated_on: Mapped[Optional[date]]
+    closed_on: Mapped[Optional[date]] = mapped_column(index=True)
+
+    # The 137 checkpoints and the final limit (限时办结), set by events only, in working days.
+    sign_due_on: Mapped[Optional[date]]
+    feedback_due_on: Mapped[Optional[date]]
+    progress_due_on: Mapped[Optional[date]]
+    due_on: Mapped[Optional[date]]
+
+    # A pending extension request (延期申请) awaiting an officer's decision.
+    extension_days: Mapped[Optional[int]]
+    extension_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    extension_requested_on: Mapped[Optional[date]]
+
+    level: Mapped[int] = mapped_column(default=1, index=True)  # 四级协调 1..4
+    redo_count: Mapped[int] = mapped_column(default=0)  # 重办: times the firm was not satisfied
+    extension_count: Mapped[int] = mapped_column(default=0)
+    resolution: Mapped[Optional[str]] = mapped_column(Text)
+    on_spot: Mapped[bool] = mapped_column(default=False)  # 现场解决 by the cadre
+    evaluation: Mapped[Optional[str]] = mapped_column(String(16))
+    evaluation_note: Mapped[Optional[str]] = mapped_column(String(500))
+    forced_close_reason: Mapped[Optional[str]] = mapped_column(String(500))
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a stale write raises instead of silently overwriting another user's step.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise: Mapped[Enterprise] = relationship()
-    raised_by: Mapped[Optional[User]] = relationship()
+    raised_by: Mapped[Optional[User]] = relationship(foreign_keys=[raised_by_id])
+    department: Mapped[Optional[Department]] = relationship()
+    handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
+    events: Mapped[list["ProblemEvent"]] = relationship(
+        back_populates="problem", order_by="(ProblemEvent.at, ProblemEvent.id)", viewonly=True
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821 (crm.models.visit)
+        primaryjoin="and_(Attachment.owner_type == 'problem', foreign(Attachment.owner_id) == Problem.id)",
+        viewonly=True,
+        order_by="Attachment.id",
+    )
 
     def __repr__(self) -> str:
         return f"<Problem {self.id} {self.status}>"
@@ -59,5 +122,90 @@ class Problem(db.Model):
         return PROBLEM_URGENCIES.get(self.urgency, self.urgency)
 
     @property
+    def source_label(self) -> str:
+        return PROBLEM_SOURCES.get(self.source, self.source)
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, str(self.level))
+
+    @property
+    def evaluation_label(self) -> str:
+        return EVALUATIONS.get(self.evaluation or "", "")
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def has_pending_extension(self) -> bool:
+        return self.extension_days is not None
+
+
+EVENT_ACTIONS = {
+    "raise": "反映问题",
+    "dispatch": "交办",
+    "redispatch": "改派",
+    "accept": "签收",
+    "return": "退回",
+    "feedback": "首次反馈",
+    "progress": "阶段进展",
+    "request_extension": "申请延期",
+    "approve_extension": "同意延期",
+    "refuse_extension": "不同意延期",
+    "resolve": "办结",
+    "solve_on_spot": "现场解决",
+    "evaluate": "回访评价",
+    "force_close": "强制销号",
+    "supervise": "督办",
+    "instruct": "领导批示",
+    "escalate": "提级协调",
+}
+
+
+class ProblemEvent(db.Model):
+    """One step of a problem's life (全程留痕); the timeline is the audit trail."""
+
+    __tablename__ = "problem_events"
+    __table_args__ = (
+        Index("ix_problem_events_problem", "problem_id", "at"),
+        Index("ix_problem_events_action_on", "action", "happened_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))  # None: the system (jobs)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[Optional[str]] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    # The department the step concerns (dispatch target, the one that returned it …), for reports.
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"), index=True)
+    data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    happened_on: Mapped[date]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    problem: Mapped[Problem] = relationship(back_populates="events")
+    actor: Mapped[Optional[User]] = relationship()
+    department: Mapped[Optional[Department]] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821 (crm.models.visit)
+        primaryjoin="and_(Attachment.owner_type == 'problem_event', "
+        "foreign(Attachment.owner_id) == ProblemEvent.id)",
+        viewonly=True,
+        order_by="Attachment.id",
+    )
+
+    def __repr__(self) -> str:
+        return f"<ProblemEvent {self.problem_id} {self.action} {self.from_status}->{self.to_status}>"
+
+    @property
+    def action_label(self) -> str:
+        return EVENT_ACTIONS.get(self.action, self.action)
+
+    @property
+    def from_label(self) -> str:
+        return PROBLEM_STATUSES.get(self.from_status or "", "")
+
+    @property
+    def to_label(self) -> str:
+        return PROBLEM_STATUSES.get(self.to_status, self.to_status)

@@ -1,10 +1,12 @@
-"""Per-park settings: visit cadence (一周一联系, 一月一进企) and the visit correction window."""
-from typing import Optional
+"""Settings: per park (visit cadence, correction window) and system-wide (JSON by key)."""
+from datetime import datetime
+from typing import Any, Optional
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import db
+from crm.timeutil import utcnow
 
 DEFAULT_CADENCE = {
     "contact_days": 7,          # a contact of any kind at least every N days
@@ -27,3 +29,17 @@ class ParkSetting(db.Model):
 
     def __repr__(self) -> str:
         return f"<ParkSetting park={self.park_id}>"
+
+
+class Setting(db.Model):
+    """A system-wide setting stored as JSON under a key (problem rules, delivery channels …)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Setting {self.key}>"

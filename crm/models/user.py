@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.models.org import Department, Park
 from crm.timeutil import utcnow
 
+LEADER_LEVELS = {3: "区分管领导", 4: "区主要领导"}
 ROLES = {
     "admin": "系统管理员",
     "officer": "园区管理员",
@@ -31,6 +32,10 @@ class User(UserMixin, db.Model):
     phone: Mapped[Optional[str]] = mapped_column(String(32))
     park_id: Mapped[Optional[int]] = mapped_column(ForeignKey("parks.id"), index=True)
     department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    # 四级协调: a handler who heads their department receives level-2 escalations; a leader's
+    # level is 3 (区分管领导) or 4 (区主要领导).
+    is_dept_head: Mapped[bool] = mapped_column(default=False)
+    leader_level: Mapped[Optional[int]]
     password_hash: Mapped[str] = mapped_column(String(256))
     is_active_user: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -51,6 +56,15 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
+
+    @property
+    def escalation_level(self) -> Optional[int]:
+        """The escalation level this user answers for (2 department head, 3/4 leaders), if any."""
+        if self.role == "leader":
+            return self.leader_level or 3
+        if self.role == "handler" and self.is_dept_head:
+            return 2
+        return None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

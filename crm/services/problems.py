@@ -1,14 +1,17 @@
-"""问题: raising a firm's problem (待交办). Dispatching and the hand-off workflow come in a later issue."""
+"""问题: raising a firm's problem (待交办). Every later step is crm.services.problem_flow.apply_action."""
 
+from datetime import date
 from typing import Any, Optional
 
 from crm.extensions import db
-from crm.models import Enterprise, Problem, User, Visit
+from crm.models import Enterprise, Problem, ProblemEvent, User, Visit
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_URGENCIES
 from crm.permissions import can
 from crm.services import ServiceError
+from crm.services.attachments import save_attachments, validate_uploads
 from crm.services.audit import record_audit
 from crm.services.validators import clean_multiline, clean_text, collect_errors, parse_choice
+from crm.timeutil import today as local_today
 
 PROBLEM_LABELS = {
     "title": "问题标题",
@@ -21,7 +24,12 @@ DESCRIPTION_MAX = 5000
 
 
 def raise_problem(
-    firm: Enterprise, actor: User, data: dict[str, Any], visit: Optional[Visit] = None
+    firm: Enterprise,
+    actor: User,
+    data: dict[str, Any],
+    visit: Optional[Visit] = None,
+    today: Optional[date] = None,
+    files=(),
 ) -> Problem:
     """Record a problem of the firm as 待交办 (new), raised by actor, optionally during a visit."""
     if not can(actor, "problem.raise", firm):
@@ -43,15 +51,30 @@ def raise_problem(
         },
         data,
     )
+    uploads = validate_uploads(files)
+    today = today or local_today()
     problem = Problem(
         enterprise_id=firm.id,
         status="new",
         raised_by_id=actor.id,
         visit_id=visit.id if visit is not None else None,
+        raised_on=today,
         **values,
     )
     db.session.add(problem)
     db.session.flush()
+    db.session.add(
+        ProblemEvent(
+            problem_id=problem.id,
+            actor_id=actor.id,
+            action="raise",
+            from_status=None,
+            to_status="new",
+            note=f"来源：{problem.source_label}",
+            happened_on=today,
+        )
+    )
+    save_attachments(uploads, "problem", problem.id, firm.id, actor)
     record_audit(
         actor,
         "problem",

@@ -128,7 +128,7 @@ def log_visit(
     if tech:
         extras.append(f"技术事项「{add_tech(firm, actor, tech, today=today).title}」")
     if problem:
-        extras.append(f"问题「{raise_problem(firm, actor, problem, visit=visit).title}」")
+        extras.append(f"问题「{raise_problem(firm, actor, problem, visit=visit, today=today).title}」")
     # Files last: everything that can refuse the form has run, so a refusal writes no file at all.
     paths = save_attachments(uploads, "visit", visit.id, firm.id, actor)
     if paths:

@@ -1,0 +1,182 @@
+"""三色预警 at its exact boundaries, the same in Python and SQL; escalation; the 退回 and 延期 windows."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Problem, ProblemEvent
+from crm.services import ServiceError
+from crm.services.escalation import escalate_overdue, level_people
+from crm.services.problem_deadlines import (
+    colour_clause,
+    colour_expression,
+    overdue_workdays,
+    problem_colour,
+    soon_limit,
+    workdays_used,
+)
+from crm.services.problem_flow import apply_action
+from crm.services.problem_rules import ProblemRules
+from crm.services.workcal import WorkCalendar
+from tests.factories import make_user
+from tests.problem_factories import make_problem, problem_world
+
+CAL = WorkCalendar()
+RULES = ProblemRules()
+MON = date(2026, 11, 2)  # dispatched on a Monday: sign 11-03, feedback 11-05, progress 11-11, due 11-16
+
+
+def colour_on(problem, today):
+    return problem_colour(problem, today, soon_limit(today, RULES, CAL))
+
+
+def sql_colour(problem, today):
+    soon = soon_limit(today, RULES, CAL)
+    return db.session.scalar(select(colour_expression(today, soon)).where(Problem.id == problem.id))
+
+
+@pytest.fixture()
+def w(db):
+    return problem_world()
+
+
+def test_checkpoints_of_a_monday_dispatch(w):
+    p = make_problem(w, "dispatched", on=MON)
+    assert (p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on) == (
+        date(2026, 11, 3),
+        date(2026, 11, 5),
+        date(2026, 11, 11),
+        date(2026, 11, 16),
+    )
+
+
+@pytest.mark.parametrize(
+    "today, colour",
+    [
+        (date(2026, 11, 2), "yellow"),  # signing is due tomorrow: within 2 working days
+        (date(2026, 11, 3), "yellow"),  # due today, not yet passed
+        (date(2026, 11, 4), "red"),  # the day after the sign checkpoint
+    ],
+)
+def test_unsigned_problem_colour_at_the_sign_boundary(w, today, colour):
+    p = make_problem(w, "dispatched", on=MON)
+    assert colour_on(p, today) == colour == sql_colour(p, today)
+
+
+def test_colour_follows_the_nearest_unmet_checkpoint(w):
+    p = make_problem(w, "dispatched", on=MON)
+    apply_action(p, "accept", w.handler, today=MON)
+    apply_action(p, "feedback", w.handler, {"note": "已受理"}, today=MON)
+    # Next unmet: progress on Wed 11-11. Yellow from Mon 11-09 (2 working days before), green on Fri 11-06.
+    assert [colour_on(p, d) for d in (date(2026, 11, 6), date(2026, 11, 9), date(2026, 11, 11))] == [
+        "green",
+        "yellow",
+        "yellow",
+    ]
+    assert colour_on(p, date(2026, 11, 12)) == "red"
+    apply_action(p, "progress", w.handler, {"note": "方案已报批"}, today=date(2026, 11, 12))
+    # Only the final limit (Mon 11-16) is left: 11-12 is Thursday → 11-16 is 2 working days away.
+    assert colour_on(p, date(2026, 11, 12)) == "yellow" == sql_colour(p, date(2026, 11, 12))
+    assert colour_on(p, date(2026, 11, 11)) == "green"  # three working days before the limit
+    assert colour_on(p, date(2026, 11, 17)) == "red" == sql_colour(p, date(2026, 11, 17))
+
+
+def test_weekend_counts_no_working_days_for_yellow(w):
+    p = make_problem(w, "in_progress", on=MON)
+    apply_action(p, "progress", w.handler, {"note": "进展"}, today=MON)
+    # Due Mon 11-16; on Thu 11-12 it is 2 working days away (Fri, Mon) → yellow; on Wed 11-11, 3 → green.
+    assert colour_on(p, date(2026, 11, 12)) == "yellow"
+    assert colour_on(p, date(2026, 11, 14)) == "yellow"  # a Saturday: 1 working day left
+
+
+def test_grey_when_closed_and_green_when_waiting(w):
+    closed = make_problem(w, "closed", on=MON)
+    new = make_problem(w, "new", on=MON)
+    resolved = make_problem(w, "resolved", on=MON)
+    far = date(2027, 6, 1)
+    assert [colour_on(p, far) for p in (closed, new, resolved)] == ["grey", "green", "green"]
+    assert [sql_colour(p, far) for p in (closed, new, resolved)] == ["grey", "green", "green"]
+
+
+def test_sql_colour_filter_agrees_with_python_on_a_mixed_set(w):
+    problems = [
+        make_problem(w, s, on=d)
+        for s in ("dispatched", "in_progress", "closed", "new")
+        for d in (date(2026, 10, 20), MON, date(2026, 11, 6))
+    ]
+    db.session.flush()
+    for today in (MON, date(2026, 11, 4), date(2026, 11, 12), date(2026, 11, 30)):
+        soon = soon_limit(today, RULES, CAL)
+        for colour in ("red", "yellow", "green", "grey"):
+            in_sql = set(db.session.scalars(select(Problem.id).where(colour_clause(colour, today, soon))))
+            in_python = {p.id for p in problems if problem_colour(p, today, soon) == colour}
+            assert in_sql == in_python, (today, colour)
+
+
+def test_overdue_and_used_working_days(w):
+    p = make_problem(w, "dispatched", on=MON)
+    assert overdue_workdays(p, date(2026, 11, 3), CAL) == 0
+    assert overdue_workdays(p, date(2026, 11, 9), CAL) == 4  # sign due 11-03: 04, 05, 06, 09
+    assert workdays_used(p, date(2026, 11, 9), CAL) == 5
+    assert workdays_used(make_problem(w, "new", on=MON), date(2026, 11, 9), CAL) is None
+
+
+def test_escalation_runs_twice_and_escalates_once(w):
+    p = make_problem(w, "dispatched", on=MON)
+    assert escalate_overdue(date(2026, 11, 3)) == []  # sign due today: not overdue
+    first = escalate_overdue(date(2026, 11, 4))  # 1 working day overdue → level 2
+    assert [(e.problem.id, e.from_level, e.to_level) for e in first] == [(p.id, 1, 2)]
+    assert escalate_overdue(date(2026, 11, 4)) == []
+    third = escalate_overdue(date(2026, 11, 6))  # 3 working days → level 3
+    assert [(e.from_level, e.to_level) for e in third] == [(2, 3)]
+    assert escalate_overdue(date(2026, 11, 6)) == []
+    events = db.session.scalars(select(ProblemEvent).where(ProblemEvent.action == "escalate")).all()
+    assert [(e.data["from_level"], e.data["to_level"], e.actor_id) for e in events] == [
+        (1, 2, None),
+        (2, 3, None),
+    ]
+    assert escalate_overdue(date(2026, 12, 31))[0].to_level == 4
+    assert escalate_overdue(date(2026, 12, 31)) == []  # level 4 is the top
+
+
+def test_escalation_ignores_problems_not_in_a_departments_hands(w):
+    for state in ("new", "returned", "resolved", "closed"):
+        make_problem(w, state, on=date(2026, 9, 1))
+    assert escalate_overdue(date(2026, 11, 30)) == []
+
+
+def test_each_level_has_its_people(w):
+    p = make_problem(w, "dispatched", on=MON)
+    other_park_leader = make_user("leader")  # city-wide (no park): in scope for every park
+    other_park_leader.leader_level = 4
+    db.session.flush()
+    assert level_people(p, 1) == [w.cadre]
+    assert level_people(p, 2) == [w.head]
+    assert level_people(p, 3) == [w.deputy]
+    assert level_people(p, 4) == [w.chief, other_park_leader]
+
+
+def test_return_is_possible_only_within_one_working_day_of_dispatch(w):
+    friday = date(2026, 11, 6)
+    p = make_problem(w, "dispatched", on=friday)
+    with pytest.raises(ServiceError, match="截至 2026-11-09"):
+        apply_action(p, "return", w.handler, {"note": "非本部门"}, today=date(2026, 11, 10))
+    apply_action(
+        p, "return", w.handler, {"note": "非本部门"}, today=date(2026, 11, 9)
+    )  # Monday: still in time
+    assert p.status == "returned"
+
+
+def test_extension_must_be_asked_one_working_day_before_the_limit(w):
+    p = make_problem(w, "in_progress", on=MON)  # due Mon 11-16: last request day is Fri 11-13
+    with pytest.raises(ServiceError, match="最晚 2026-11-13"):
+        apply_action(
+            p, "request_extension", w.handler, {"days": 3, "note": "等待批复"}, today=date(2026, 11, 16)
+        )
+    apply_action(p, "request_extension", w.handler, {"days": 3, "note": "等待批复"}, today=date(2026, 11, 13))
+    with pytest.raises(ServiceError, match="已有待审批的延期申请"):
+        apply_action(p, "request_extension", w.handler, {"days": 1, "note": "再延"}, today=date(2026, 11, 13))
+    apply_action(p, "refuse_extension", w.officer, {"note": "请按期办结"}, today=date(2026, 11, 13))
+    assert p.due_on == date(2026, 11, 16) and not p.has_pending_extension

@@ -18,12 +18,14 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-## run: install, migrate, load demo data on first run, serve on http://127.0.0.1:5000
+## run: install, migrate, load demo data on first run, serve on http://127.0.0.1:5000 with the scheduler
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) crm seed
 	$(FLASK) crm demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+# The reminders scheduler runs inside the dev server (exactly once: a lock file); production runs
+# `flask crm scheduler` as its own process instead.
+	CRM_SCHEDULER=inprocess $(FLASK) run --host 127.0.0.1 --port 5000
 
 ## test: the whole suite on SQLite, then on PostgreSQL when its server binaries are installed (required in CI)
 test: $(VENV)/.dev

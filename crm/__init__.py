@@ -26,6 +26,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from crm.cli import register_cli
 
     register_cli(app)
+    from crm.jobs import start_inprocess_scheduler
+
+    start_inprocess_scheduler(app)  # only with CRM_SCHEDULER=inprocess (make run); never under gunicorn
     return app
 
 
@@ -67,6 +70,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.imports import bp as imports_bp
     from crm.blueprints.lists import bp as lists_bp
     from crm.blueprints.main import bp as main_bp
+    from crm.blueprints.notifications import bp as notifications_bp
+    from crm.blueprints.problems import bp as problems_bp
+    from crm.blueprints.reports import bp as reports_bp
+    from crm.blueprints.system import bp as system_bp
     from crm.blueprints.visits import bp as visits_bp
 
     app.register_blueprint(auth_bp)
@@ -77,7 +84,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(visits_bp)
     app.register_blueprint(lists_bp)
     app.register_blueprint(coverage_bp)
+    app.register_blueprint(problems_bp, url_prefix="/problems")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(system_bp, url_prefix="/admin")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -116,6 +127,11 @@ def register_template_helpers(app: Flask) -> None:
         if value is None:
             return ""
         return f"{value:,.2f}".rstrip("0").rstrip(".") if not isinstance(value, int) else f"{value:,}"
+
+    @app.template_filter("money")
+    def money(value):
+        """Amounts in 万元 always with two decimals, so a column of amounts lines up (228.20, not 228.2)."""
+        return "" if value is None else f"{value:,.2f}"
 
 
 def register_error_pages(app: Flask) -> None:

@@ -39,7 +39,13 @@ def seed_command() -> None:
 @click.option("--park", "park_code", default=None, help="园区代码")
 @click.option("--department", default=None, help="部门名称")
 @click.option("--phone", default=None)
-def create_user_command(username, name, role, password, park_code, department, phone) -> None:
+@click.option("--dept-head", is_flag=True, help="部门负责人（仅部门经办）")
+@click.option(
+    "--leader-level", type=click.Choice(["3", "4"]), default=None, help="3 区分管领导 / 4 区主要领导"
+)
+def create_user_command(
+    username, name, role, password, park_code, department, phone, dept_head, leader_level
+) -> None:
     """Create a user account."""
     from crm.services.users import create_user
 
@@ -57,7 +63,17 @@ def create_user_command(username, name, role, password, park_code, department, p
         if dept is None:
             fail(f"部门 {department} 不存在")
     try:
-        user = create_user(username, name, role, password, park=park, department=dept, phone=phone)
+        user = create_user(
+            username,
+            name,
+            role,
+            password,
+            park=park,
+            department=dept,
+            phone=phone,
+            is_dept_head=dept_head,
+            leader_level=int(leader_level) if leader_level else None,
+        )
     except ServiceError as exc:
         fail(str(exc))
     db.session.commit()
@@ -66,7 +82,7 @@ def create_user_command(username, name, role, password, park_code, department, p
 
 def register_cli(app: Flask) -> None:
     # Other modules add their commands to crm_cli when imported.
-    for module in ("crm.cli_import", "crm.cli_demo"):
+    for module in ("crm.cli_import", "crm.cli_demo", "crm.cli_jobs", "crm.cli_report"):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:

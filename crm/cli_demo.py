@@ -63,7 +63,9 @@ def demo_command(if_empty: bool) -> None:
         click.echo(
             f"演示数据已装入：用户 {summary['users']} 个，企业 {summary['firms']} 家"
             f"（已分配联系干部 {summary['assigned']} 家，未分配的在营企业 {summary['unassigned_active']} 家，"
-            f"停产 {summary['suspended']} 家），交接 {summary['handovers']} 次。"
+            f"停产 {summary['suspended']} 家），交接 {summary['handovers']} 次；"
+            f"走访记录 {summary['visits']} 条，产品 {summary['products']} 项、"
+            f"销售记录 {summary['sales']} 条、技术事项 {summary['tech']} 项。"
         )
     if users := demo_logins():
         echo_logins(users)

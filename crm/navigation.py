@@ -19,12 +19,25 @@ class NavItem:
     def active(self, endpoint: str) -> bool:
         return endpoint == self.endpoint or any(endpoint.startswith(p) for p in self.prefixes)
 
+    @property
+    def css(self) -> str:
+        """Desk pages reached on phones from the problem pages' own tabs stay out of the phone menu."""
+        return "d-none d-lg-block" if self.endpoint in DESKTOP_ONLY else ""
+
+
+# Kept out of the collapsed phone menu to keep it short (crm/templates/problems/_subnav.html links them).
+DESKTOP_ONLY = {"problems.board", "problems.escalations"}
+
 
 # (label, endpoint, url kwargs factory, visible-if, active prefixes)
 MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ...]]] = [
     ("首页", "main.index", dict, lambda: True, ()),
     ("企业档案", "enterprises.index", dict, lambda: can(current_user, "enterprise.view"), ("enterprises.",)),
     ("走访记录", "visits.index", dict, lambda: can(current_user, "visit.view"), ("visits.",)),
+    ("待办", "problems.inbox", dict, lambda: can(current_user, "problem.inbox"), ()),
+    ("问题", "problems.index", dict, lambda: can(current_user, "problem.view"), ("problems.detail",)),
+    ("交办台", "problems.board", dict, lambda: can(current_user, "problem.board"), ()),
+    ("升级协调", "problems.escalations", dict, lambda: can(current_user, "problem.escalations"), ()),
     (
         "我的企业",
         "assignments.caseload",
@@ -40,6 +53,7 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         ("assignments.caseload",),
     ),
     ("走访覆盖", "coverage.index", dict, lambda: can(current_user, "coverage.view"), ("coverage.",)),
+    ("报表", "reports.index", dict, lambda: can(current_user, "report.view"), ("reports.",)),
     (
         "交接",
         "assignments.handovers",

@@ -53,3 +53,18 @@ class ListPage:
                     yield None
                 yield num
                 last = num
+
+
+def paginate(stmt, per_page: int = 20, max_per_page: int = 100):
+    """db.paginate that never answers 404 on a page number.
+
+    A junk or negative page shows page 1 and a page past the end (a bookmark, or the last row was just
+    deleted) shows the last page, instead of "页面不存在".
+    """
+    from crm.extensions import db
+
+    page = db.paginate(stmt, per_page=per_page, max_per_page=max_per_page, error_out=False)
+    if not page.items and page.page > 1 and page.pages:
+        last = page.pages
+        page = db.paginate(stmt, page=last, per_page=per_page, max_per_page=max_per_page, error_out=False)
+    return page

@@ -10,10 +10,10 @@ from typing import Any, Optional
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, exists, false, select, true
+from sqlalchemy import Select, exists, false, or_, select, true
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, Park, Problem, User, Visit
+from crm.models import Assignment, Enterprise, GeneratedReport, Notification, Park, Problem, User, Visit
 
 CITY_WIDE_ROLES = {"admin", "leader"}
 
@@ -66,6 +66,13 @@ ACTION_ROLES: dict[str, set[str]] = {
     "problem.attach": {"admin", "officer", "cadre", "handler"},
     "settings.problems": {"admin"},
     "calendar.manage": {"admin"},
+    # 提醒 (issue 5): everyone reads their own notifications; admins see job runs and set the channels.
+    "notification.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "jobs.view": {"admin"},
+    "settings.channels": {"admin"},
+    # 报表 (issue 6): officers for their park; city-wide leaders and admins for one park or all parks.
+    "report.view": {"admin", "officer", "leader"},
+    "report.generate": {"admin", "officer", "leader"},
 }
 # Steps a department takes: only a handler of the problem's department (and, when the problem names
 # a handler, only that handler or the department head).
@@ -78,6 +85,31 @@ HANDLER_ACTIONS = {
 def _park_limited(user: User) -> bool:
     """True when the user's scope is one park (officers, cadres, handlers, park-level leaders)."""
     return user.park_id is not None and user.role != "admin"
+
+
+def is_city_wide(user: User) -> bool:
+    """Admins, and leaders without a park, see every park."""
+    return user.role == "admin" or (user.role in CITY_WIDE_ROLES and user.park_id is None)
+
+
+def report_parks(user: User) -> Select:
+    """SELECT of the parks the user may generate a monthly report for (city-wide users: every park)."""
+    stmt = select(Park).order_by(Park.id)
+    if not can(user, "report.generate"):
+        return stmt.where(false())
+    return stmt if is_city_wide(user) else stmt.where(Park.id == user.park_id)
+
+
+def visible_reports(user: User) -> Select:
+    """SELECT of the generated reports the user may list and download, newest first."""
+    stmt = select(GeneratedReport).order_by(GeneratedReport.created_at.desc(), GeneratedReport.id.desc())
+    if not can(user, "report.view"):
+        return stmt.where(false())
+    if is_city_wide(user):
+        return stmt
+    if user.park_id is None:
+        return stmt.where(false())
+    return stmt.where(GeneratedReport.park_id == user.park_id)
 
 
 def visible_enterprises(user: User) -> Select:
@@ -135,6 +167,8 @@ def is_in_scope(user: User, obj: Any) -> bool:
         return is_in_scope(user, obj.enterprise)
     if isinstance(obj, Park):
         return user.role == "admin" or user.park_id == obj.id
+    if isinstance(obj, GeneratedReport):
+        return is_city_wide(user) or (obj.park_id is not None and obj.park_id == user.park_id)
     if isinstance(obj, User):
         if user.role == "cadre":
             return obj.id == user.id
@@ -239,6 +273,33 @@ def visible_problems(user: User) -> Select:
     )
 
 
+def handler_queue_clause(user: User):
+    """WHERE clause: the department's problems this handler works on (as can() allows for HANDLER_ACTIONS).
+
+    A problem named for another handler belongs to that handler; the department head sees them all.
+    """
+    if user.role != "handler":
+        return false()
+    if user.is_dept_head:
+        return true()
+    return or_(Problem.handler_id.is_(None), Problem.handler_id == user.id)
+
+
+def escalated_problems(user: User) -> Select:
+    """SELECT of the escalated problems (level >= 2) this user answers for or oversees.
+
+    Leaders: levels 3 up to their own (a 区主要领导 also sees the 区分管领导 level); department heads:
+    their department's from level 2; officers and admins: every escalated problem in scope.
+    """
+    stmt = visible_problems(user)
+    level = user.escalation_level
+    if user.role == "leader":
+        return stmt.where(Problem.level >= 3, Problem.level <= (level or 3))
+    if user.role in {"admin", "officer"} or level == 2:
+        return stmt.where(Problem.level >= 2)
+    return stmt.where(false())
+
+
 def get_problem_or_404(problem_id: int, action: str = "problem.view") -> Problem:
     """Load a problem the current user may see (else 404) and may act on (else 403)."""
     problem = db.session.scalar(visible_problems(current_user).where(Problem.id == problem_id))
@@ -249,6 +310,14 @@ def get_problem_or_404(problem_id: int, action: str = "problem.view") -> Problem
     return problem
 
 
+def get_report_or_404(report_id: int) -> GeneratedReport:
+    """Load a generated report in the current user's scope (else 404)."""
+    report = db.session.scalar(visible_reports(current_user).where(GeneratedReport.id == report_id))
+    if report is None:
+        abort(404)
+    return report
+
+
 def get_cadre_or_404(user_id: int, action: str = "cadre.caseload") -> User:
     """Load a cadre in the current user's scope (else 404) and check the action (else 403)."""
     cadre = db.session.scalar(visible_cadres(current_user).where(User.id == user_id))
@@ -257,3 +326,12 @@ def get_cadre_or_404(user_id: int, action: str = "cadre.caseload") -> User:
     if not can(current_user, action, cadre):
         abort(403)
     return cadre
+
+
+def get_notification_or_404(notification_id: int) -> Notification:
+    """Load one of the current user's own notifications; anyone else's answers 404."""
+    mine = Notification.user_id == current_user.id
+    note = db.session.scalar(select(Notification).where(Notification.id == notification_id, mine))
+    if note is None or not can(current_user, "notification.view"):
+        abort(404)
+    return note

@@ -3,14 +3,17 @@ from crm.models.audit import AuditLog
 from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
 from crm.models.lists import ProductItem, SalesItem, TechItem
+from crm.models.notification import Delivery, DeliveryAttempt, JobRun, Notification, NotificationPref
 from crm.models.org import Department, IndustryChain, Park
 from crm.models.problem import Problem, ProblemEvent
+from crm.models.report import GeneratedReport
 from crm.models.settings import ParkSetting, Setting
 from crm.models.user import User
 from crm.models.visit import Attachment, Visit
 
 __all__ = [
-    "AuditLog", "Assignment", "Attachment", "CalendarDay", "CalendarYear", "Department", "Enterprise",
-    "Handover", "IndustryChain", "ParkSetting", "Park", "Problem", "ProblemEvent", "ProductItem",
-    "SalesItem", "Setting", "TechItem", "User", "Visit",
+    "AuditLog", "Assignment", "Attachment", "CalendarDay", "CalendarYear", "Delivery", "DeliveryAttempt",
+    "Department", "Enterprise", "GeneratedReport", "Handover", "IndustryChain", "JobRun", "Notification",
+    "NotificationPref", "ParkSetting", "Park", "Problem", "ProblemEvent", "ProductItem", "SalesItem",
+    "Setting", "TechItem", "User", "Visit",
 ]

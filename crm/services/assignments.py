@@ -161,6 +161,8 @@ def handover_caseload(
     for row in current:
         row.end_on = today
         row.end_reason = f"交接：{label}"
+        # The firm's cached liaison must not outlive the handover in this session (scope checks use it).
+        db.session.expire(row.enterprise, ["active_assignment"])
     db.session.flush()
     for row in current:
         new = Assignment(

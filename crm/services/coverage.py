@@ -43,6 +43,14 @@ class FirmCadence:
         return (worst, min(dues) if dues else date.min, self.firm.name_initials)
 
     @property
+    def first_visit_pending(self) -> bool:
+        """After a handover: the successor has not been on site yet, so the handover's deadline applies."""
+        a = self.assignment
+        if a is None or a.first_visit_due_on is None or self.onsite is None:
+            return False
+        return self.onsite.last_on is None or self.onsite.last_on < a.start_on
+
+    @property
     def is_overdue(self) -> bool:
         return self.contact is not None and "overdue" in (self.contact.status, self.onsite.status)
 

@@ -1,8 +1,10 @@
 """Read-only figures for the home pages (constant number of queries)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from crm.extensions import db
 from crm.models import Assignment, Enterprise, User
@@ -20,6 +22,17 @@ class OfficerDashboard:
     unassigned: int
     cadres: int
     unassigned_firms: list[Enterprise]
+    visits: Optional["VisitKpis"] = field(default=None)
+
+
+@dataclass
+class VisitKpis:
+    """This week's contact and this month's on-site coverage of the assigned 在营 firms, and overdue firms."""
+
+    firms: int
+    week_pct: Optional[float]
+    month_pct: Optional[float]
+    overdue: int
 
 
 def unassigned_clause():
@@ -32,9 +45,14 @@ def unassigned_clause():
     return (Enterprise.status == "active") & ~has_active
 
 
-def officer_dashboard(user: User) -> OfficerDashboard:
-    """KPIs for the officer/leader home page; unassigned active firms are the headline warning."""
+def officer_dashboard(
+    user: User, today: Optional[date] = None, park_id: Optional[int] = None
+) -> OfficerDashboard:
+    """KPIs for the officer/leader home page (optionally one park of a city-wide user's scope); unassigned
+    active firms are the headline warning."""
     scope = enterprise_scope_clause(user)
+    if park_id:
+        scope = and_(scope, Enterprise.park_id == park_id)
     has_active = (
         select(Assignment.id)
         .where(Assignment.enterprise_id == Enterprise.id, Assignment.end_on.is_(None))
@@ -49,9 +67,10 @@ def officer_dashboard(user: User) -> OfficerDashboard:
             func.count(Enterprise.id).filter(unassigned_clause()),
         ).where(scope)
     ).one()
-    cadres = db.session.scalar(
-        select(func.count()).select_from(visible_cadres(user).where(User.is_active_user.is_(True)).subquery())
-    )
+    cadre_stmt = visible_cadres(user).where(User.is_active_user.is_(True))
+    if park_id:
+        cadre_stmt = cadre_stmt.where(User.park_id == park_id)
+    cadres = db.session.scalar(select(func.count()).select_from(cadre_stmt.subquery()))
     preview = list(
         db.session.scalars(
             select(Enterprise)
@@ -60,4 +79,11 @@ def officer_dashboard(user: User) -> OfficerDashboard:
             .limit(UNASSIGNED_PREVIEW)
         )
     )
-    return OfficerDashboard(row[0], row[1], row[2], row[3], row[4], cadres or 0, preview)
+    board = OfficerDashboard(row[0], row[1], row[2], row[3], row[4], cadres or 0, preview)
+    if today is not None:
+        from crm.services.coverage import coverage_report
+
+        report = coverage_report(user, today, park_id)
+        totals = report.totals
+        board.visits = VisitKpis(totals.firms, totals.week_pct, totals.month_pct, len(report.overdue))
+    return board

@@ -16,6 +16,7 @@ from crm.models import Department, Enterprise, IndustryChain, Park, User
 from crm.services import ServiceError
 from crm.services.assignments import assign_enterprise, handover_caseload
 from crm.services.creditcode import CHARSET, check_digit
+from crm.services.demo_activity import DemoActivity
 from crm.services.enterprises import create_enterprise
 from crm.services.reference import load_reference_data
 from crm.services.users import create_user
@@ -41,6 +42,8 @@ class FirmSpec:
     data: dict[str, Any]
     plan: str = "assigned"  # assigned | unassigned | handed_over | after_handover
     firm: Optional[Enterprise] = field(default=None, repr=False)
+    chain: str = ""
+    industry: str = ""  # what the name says the firm makes (电机, 酱业 …): picks its products
 
 
 def read_demo_file(path: Path = DEMO_FILE) -> dict[str, Any]:
@@ -155,7 +158,9 @@ def _firm_specs(
                     "status": "active",
                     "tags": ",".join(tags) or None,
                 }
-                | figures
+                | figures,
+                chain=chain_name,
+                industry=industry,
             )
         )
     return specs
@@ -213,7 +218,8 @@ def _create_users(data: dict[str, Any], park: Park) -> dict[str, User]:
 
 
 def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
-    """Fill an empty database with a demo park: users, ~60 firms, assignments with history, one handover."""
+    """Fill an empty database with a demo park: users, ~60 firms, liaisons with history, a handover,
+    three months of visits and the firms' product, sales and technology lists."""
     if has_users():
         raise ServiceError("数据库中已有用户，演示数据只能装入空数据库")
     load_reference_data()
@@ -258,11 +264,20 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
             spec.firm, successor, officer2, today - timedelta(days=rnd.randint(90, 140)), "按片区调整联系干部"
         )
 
+    # Visits are logged by the liaison of the day: those before the handover by the outgoing cadre.
+    activity = DemoActivity(random.Random(DEMO_SEED + 2), today, officer)
+    activity.plan_firms([(s.firm, s.chain, s.industry, s.plan) for s in specs], handed_on)
+    activity.log_visits(before=handed_on)
     handover_caseload(from_cadre, to_cadre, officer, handed_on, handover["reason"], handover["note"])
     after = plan["after_handover"]
-    for spec in (s for s in specs if s.plan == "after_handover"):
+    newcomers = [s for s in specs if s.plan == "after_handover"]
+    for spec in newcomers:
         start = today - timedelta(days=rnd.randint(5, handover["days_ago"] - 20))
         assign_enterprise(spec.firm, users[after["cadre"]], officer, start, after["reason"])
+    activity.plan_new_firms([(s.firm, s.chain, s.industry) for s in newcomers])
+    activity.log_visits()
+    activity.add_lists()
+    activity.backdate()
 
     db.session.flush()
     return {
@@ -272,4 +287,4 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
         "unassigned_active": sum(1 for s in specs if s.plan == "unassigned" and s.data["status"] == "active"),
         "suspended": sum(1 for s in specs if s.data["status"] == "suspended"),
         "handovers": 1,
-    }
+    } | activity.counts

@@ -37,6 +37,12 @@ FIELD_LABELS: dict[str, str] = {
     "tags": "标签",
     "note": "备注",
 }
+# Upper bounds of the numbers (exclusive): 万元 amounts fit Numeric(14, 2); nobody employs ten million.
+NUMBER_LIMITS = {
+    "headcount": 10_000_000,
+    "output_last_year": Decimal(10) ** 12,
+    "tax_last_year": Decimal(10) ** 12,
+}
 TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "tags", "note")
 CHOICE_FIELDS = {"scale_type": SCALE_TYPES, "size": SIZES, "status": STATUSES}
 
@@ -84,10 +90,16 @@ def validate_enterprise_data(
     for field, choices in CHOICE_FIELDS.items():
         if data.get(field) and data[field] not in choices:
             errors[field] = f"{FIELD_LABELS[field]}取值无效"
-    for field in ("headcount", "output_last_year", "tax_last_year"):
+    for field, limit in NUMBER_LIMITS.items():
         value = data.get(field)
-        if value is not None and value < 0:
+        if value is None:
+            continue
+        if isinstance(value, Decimal) and not value.is_finite():
+            errors[field] = f"{FIELD_LABELS[field]}应为数字"
+        elif value < 0:
             errors[field] = f"{FIELD_LABELS[field]}不能为负数"
+        elif value >= limit:  # beyond the column (PostgreSQL would refuse the row with an error page)
+            errors[field] = f"{FIELD_LABELS[field]}数值过大，请核对"
     founded = data.get("founded_on")
     if isinstance(founded, date) and founded > today():
         errors["founded_on"] = "成立日期不能晚于今天"

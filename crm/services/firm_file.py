@@ -18,6 +18,10 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.pagination import paginate
+from crm.permissions import visible_problems
+from crm.services.problem_queries import problem_clock, urgency_order, with_list_options
+from crm.timeutil import today
 
 # (key, label, permission action or None) in display order.
 TABS = [
@@ -35,18 +39,19 @@ HISTORY_LIMIT = 100
 
 def tab_data(tab: str, firm: Enterprise, user: User) -> dict:
     """The template variables of one tab (a constant number of queries per tab)."""
+    if tab == "problems":  # the only tab whose rows depend on the viewer (handlers: their department's)
+        return _problems(firm, user)
     loader = _LOADERS.get(tab)
     return loader(firm) if loader else {}
 
 
 def _visits(firm: Enterprise) -> dict:
-    page = db.paginate(
+    page = paginate(
         select(Visit)
         .where(Visit.enterprise_id == firm.id)
         .options(joinedload(Visit.cadre), selectinload(Visit.attachments))
         .order_by(Visit.visited_on.desc(), Visit.id.desc()),
         per_page=20,
-        max_per_page=100,
     )
     return {"visits": page}
 
@@ -89,14 +94,17 @@ def _tech(firm: Enterprise) -> dict:
     return {"tech_items": items}
 
 
-def _problems(firm: Enterprise) -> dict:
-    items = db.session.scalars(
-        select(Problem)
-        .where(Problem.enterprise_id == firm.id)
-        .options(joinedload(Problem.raised_by))
-        .order_by(Problem.created_at.desc(), Problem.id.desc())
-    ).all()
-    return {"problems": items}
+def _problems(firm: Enterprise, user: User) -> dict:
+    """The firm's problems the user may see, open ones first (most urgent first), paginated."""
+    clock = problem_clock(today())
+    page = db.paginate(
+        with_list_options(visible_problems(user).where(Problem.enterprise_id == firm.id)).order_by(
+            *urgency_order(clock.today, clock.soon)
+        ),
+        per_page=20,
+        max_per_page=100,
+    )
+    return {"problems": page}
 
 
 def _liaison(firm: Enterprise) -> dict:
@@ -139,7 +147,6 @@ _LOADERS = {
     "products": _products,
     "sales": _sales,
     "tech": _tech,
-    "problems": _problems,
     "liaison": _liaison,
     "audit": _audit,
 }

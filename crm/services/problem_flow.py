@@ -21,6 +21,7 @@ from crm.services import ServiceError
 from crm.services.attachments import save_attachments, validate_uploads
 from crm.services.audit import record_audit
 from crm.services.problem_deadlines import checkpoints_for
+from crm.services.problem_notices import notify_problem_event
 from crm.services.problem_rules import ProblemRules, problem_rules
 from crm.services.validators import clean_multiline
 from crm.services.workcal import WorkCalendar, get_calendar
@@ -388,6 +389,7 @@ def apply_action(
     record_audit(
         actor, "problem", problem.id, outcome.event_action, summary, enterprise_id=problem.enterprise_id
     )
+    notify_problem_event(event)
     return event
 
 

@@ -52,6 +52,13 @@ def update_cadence_settings(park: Park, actor: User, data: dict[str, Any]) -> di
         clean[key] = value
     if clean["key_contact_days"] and clean["key_contact_days"] > clean["contact_days"]:
         raise ServiceError("重点企业联系周期不能长于一般企业")
+    # A reminder as long as the cycle would show every firm as 即将到期 the day after a contact.
+    cycles = (clean["contact_days"], clean["key_contact_days"], clean["key_onsite_days"])
+    shortest = min(d for d in cycles if d)
+    if clean["due_soon_days"] >= shortest:
+        raise ServiceError(
+            f"提前提醒天数应小于最短的走访周期（{shortest}天），否则企业刚联系过就会显示“即将到期”"
+        )
     setting = db.session.get(ParkSetting, park.id)
     if setting is None:
         setting = ParkSetting(park_id=park.id, **DEFAULT_CADENCE)

@@ -4,14 +4,19 @@ Each source adds its Chinese sentences here: the working-day calendar (a year no
 the reminders, a scheduler job that has not run when it should have.
 """
 
-from datetime import date
+from datetime import date, datetime
+from typing import Optional
 
 from crm.models import User
+from crm.services.job_status import job_warnings
 from crm.services.workcal import calendar_warnings
+from crm.timeutil import utcnow
 
 
-def system_warnings(user: User, today: date) -> list[str]:
+def system_warnings(user: User, today: date, now: Optional[datetime] = None) -> list[str]:
     """The admin's warnings (empty for every other role: they cannot fix them)."""
     if user is None or not getattr(user, "is_authenticated", False) or user.role != "admin":
         return []
-    return calendar_warnings(today)
+    from crm.jobs import JOBS  # late: the job registry imports the services
+
+    return calendar_warnings(today) + job_warnings(JOBS.values(), now or utcnow())

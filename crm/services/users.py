@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import Assignment, Department, Park, User
-from crm.models.user import ROLES
+from crm.models.user import LEADER_LEVELS, ROLES
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.audit import record_audit
@@ -35,8 +35,13 @@ def create_user(
     department: Optional[Department] = None,
     phone: Optional[str] = None,
     password_hash: Optional[str] = None,
+    is_dept_head: bool = False,
+    leader_level: Optional[int] = None,
 ) -> User:
     """Create an account; the park and department rules follow the role (DESIGN §1).
+
+    is_dept_head (handlers only) and leader_level (leaders only: 3 区分管领导 or 4 区主要领导, default 3)
+    say who receives escalated problems (四级协调).
 
     password_hash: the caller's ready hash of `password`, for bulk loads (demo, import) that give many
     accounts the same initial password: hashing costs ~0.15 s per call and would dominate them.
@@ -58,6 +63,7 @@ def create_user(
     if role == "handler" and park is None and department is not None:
         park = department.park
     _check_department_park(park, department)
+    is_dept_head, leader_level = _escalation_fields(role, is_dept_head, leader_level)
     user = User(
         username=username,
         name=name,
@@ -65,6 +71,8 @@ def create_user(
         phone=normalize_text(phone) or None,
         park_id=park.id if park else None,
         department_id=department.id if department else None,
+        is_dept_head=is_dept_head,
+        leader_level=leader_level,
     )
     if password_hash:
         user.password_hash = password_hash
@@ -129,6 +137,28 @@ def _check_department_park(park: Optional[Park], department: Optional[Department
         raise ServiceError(f"部门 {department.name} 不属于 {park.name}，请重新选择部门或园区")
 
 
+def _escalation_fields(role: str, is_dept_head: bool, leader_level: Any) -> tuple[bool, Optional[int]]:
+    """Check 部门负责人 and 领导级别 against the role; a leader's level defaults to 3 (区分管领导)."""
+    if is_dept_head and role != "handler":
+        raise ServiceError("只有部门经办可以设为部门负责人")
+    if leader_level in ("", None):
+        leader_level = None
+    else:
+        try:
+            leader_level = int(leader_level)
+        except (TypeError, ValueError):
+            raise ServiceError("领导级别应为 3（区分管领导）或 4（区主要领导）") from None
+    if role != "leader":
+        if leader_level is not None:
+            raise ServiceError("只有领导需要设置领导级别，其他角色请选“无”")
+        return bool(is_dept_head), None
+    if leader_level is None:
+        leader_level = 3
+    if leader_level not in LEADER_LEVELS:
+        raise ServiceError("领导级别应为 3（区分管领导）或 4（区主要领导）")
+    return False, leader_level
+
+
 def _check_manager(actor: Optional[User]) -> None:
     # actor None is the CLI, which runs with the server's own rights.
     if actor is not None and not can(actor, "user.manage"):
@@ -171,6 +201,8 @@ def _readable(user: User) -> dict[str, Any]:
         "角色": user.role_label,
         "园区": user.park.name if user.park else None,
         "部门": user.department.name if user.department else None,
+        "部门负责人": "是" if user.is_dept_head else "否",
+        "领导级别": LEADER_LEVELS.get(user.leader_level) if user.leader_level else None,
     }
 
 
@@ -182,8 +214,12 @@ def update_user(
     park: Optional[Park] = None,
     department: Optional[Department] = None,
     phone: Optional[str] = None,
+    is_dept_head: Optional[bool] = None,
+    leader_level: Optional[int] = None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Change name, phone, role, park and department; refuses changes that would strand a cadre's firms."""
+    """Change name, phone, role, park, department, 部门负责人 and 领导级别; refuses changes that would strand
+    a cadre's firms. is_dept_head / leader_level None: keep the current value where the new role allows it.
+    """
     _check_manager(actor)
     name = normalize_text(name)
     if not name:
@@ -197,6 +233,11 @@ def update_user(
     if role == "handler" and park is None and department is not None:
         park = department.park
     _check_department_park(park, department)
+    if is_dept_head is None:
+        is_dept_head = user.is_dept_head and role == "handler"
+    if leader_level is None and role == "leader" and user.role == "leader":
+        leader_level = user.leader_level
+    is_dept_head, leader_level = _escalation_fields(role, is_dept_head, leader_level)
     if role != user.role:
         if actor is not None and actor.id == user.id:
             raise ServiceError("不能修改自己的角色")
@@ -210,6 +251,7 @@ def update_user(
     before = _readable(user)
     user.name, user.phone, user.role = name, normalize_text(phone) or None, role
     user.park_id, user.department_id = park_id, department.id if department else None
+    user.is_dept_head, user.leader_level = is_dept_head, leader_level
     db.session.flush()
     db.session.expire(user, ["park", "department"])
     after = _readable(user)

@@ -68,6 +68,9 @@ def test_phone_cadre_logs_onsite_visit_with_product_and_problem(db, phone_page, 
     page.screenshot(path=str(SCREENSHOTS / "visit-phone-1-problem-section.png"))
 
     page.locator("input[type=file][name=files]").set_input_files(str(photo))
+    # the picker is a Chinese button (the browser's own "Choose Files" follows its locale) naming the files
+    expect(page.locator("label[for=files]")).to_have_text("拍照或选择文件")
+    expect(page.locator("#files-chosen")).to_have_text("已选择 1 个文件：现场照片.png")
     _no_horizontal_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / "visit-phone-1-form.png"), full_page=True)
 
@@ -78,6 +81,13 @@ def test_phone_cadre_logs_onsite_visit_with_product_and_problem(db, phone_page, 
     expect(page.locator(".badge", has_text="上门·正常")).to_be_visible()
     expect(page.locator(".list-group-item", has_text="上门了解新产线建设进度")).to_be_visible()
     _no_horizontal_scroll(page)
+    # every tab of the firm file is on screen (they wrap on a phone), the open one included
+    tabs = page.locator(".firm-tabs .nav-link")
+    assert tabs.count() == 7  # a cadre has every tab but 变更记录
+    for i in range(tabs.count()):
+        box = tabs.nth(i).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, tabs.nth(i).inner_text()
+    expect(page.locator(".firm-tabs .nav-link.active")).to_contain_text("走访记录")
     page.screenshot(path=str(SCREENSHOTS / "visit-phone-2-firm-visits.png"), full_page=True)
 
     page.locator(".list-group-item", has_text="上门了解新产线建设进度").tap()

@@ -130,3 +130,15 @@ def test_handover_refusals_change_nothing(db, park, officer):
         handover_caseload(old, other_park_cadre, officer, D2, "leave")
     db.session.rollback()
     assert [r.cadre_id for r in active_rows(db, firm)] == [old.id]
+
+
+def test_after_a_handover_the_same_session_sees_the_successor(db, park, officer):
+    """Scope checks read the firm's cached liaison; a handover must not leave it pointing at the old one."""
+    from crm.permissions import can
+
+    old, new = make_user("cadre", park), make_user("cadre", park)
+    firm = make_enterprise(park, cadre=old, assigned_by=officer, today=D1)
+    assert firm.cadre == old and can(old, "visit.log", firm)  # the relationship is now loaded
+    handover_caseload(old, new, officer, D2, "leave")
+    assert firm.cadre == new
+    assert can(new, "visit.log", firm) and not can(old, "visit.log", firm)

@@ -145,3 +145,18 @@ def test_coverage_report_counts(db, setup):
     assert coverage_report(officer, TODAY, chain_id=chain.id).totals.firms == 4
     # another park's officer sees none of it
     assert coverage_report(make_user("officer", make_park()), TODAY).totals.firms == 0
+
+
+def test_reminder_must_be_shorter_than_every_cycle(db, setup):
+    """due_soon_days >= a cycle would flag a firm 即将到期 right after a contact: refused, nothing stored."""
+    park, officer, _cadre = setup
+    base = {"contact_days": 7, "key_contact_days": "", "key_onsite_days": "", "visit_edit_days": 7}
+    for extra, shortest in [
+        ({"due_soon_days": 7}, 7),
+        ({"due_soon_days": 3, "key_contact_days": 3}, 3),
+        ({"due_soon_days": 5, "key_onsite_days": 4}, 4),
+    ]:
+        with pytest.raises(ServiceError, match=f"最短的走访周期（{shortest}天）"):
+            update_cadence_settings(park, officer, base | extra)
+    assert db.session.get(ParkSetting, park.id) is None
+    assert update_cadence_settings(park, officer, base | {"due_soon_days": 6})  # one day less is fine

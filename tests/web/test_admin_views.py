@@ -60,6 +60,14 @@ def test_admin_blueprint_covers_every_action(app):
         "admin.user_deactivate",
         "admin.user_unlock",
         "admin.reference",
+        # 节假日 and 问题办理规则 (tests/web/test_admin_calendar_views.py, test_admin_rules_views.py)
+        "admin.calendar",
+        "admin.calendar_day",
+        "admin.calendar_day_delete",
+        "admin.calendar_confirm",
+        "admin.calendar_unconfirm",
+        "admin.calendar_bulk",
+        "admin.rules",
     }
 
 

@@ -132,3 +132,51 @@ def test_cadence_settings_page(client, login_as, world, db):
         data={"contact_days": 9, "due_soon_days": 1, "visit_edit_days": 3},
     )
     assert db.session.get(ParkSetting, world.park_b.id) is None
+
+
+def test_officer_dashboard_shows_visit_coverage_with_constant_queries(
+    client, login_as, world, db, count_queries
+):
+    make_visit(world.own_firm, world.cadre, date(2026, 11, 2), "onsite")
+    db.session.commit()
+    login_as(world.officer)
+    body = client.get("/").get_data(as_text=True)
+    # park A: own_firm contacted this week and visited this month, other_firm never: 1 of 2
+    assert "走访情况" in body and "本周联系覆盖" in body and "50.0" in body
+    assert "走访逾期企业" in body and "/coverage/" in body
+    add_firms(db, world.park_a, world.cadre2, 30)
+    with count_queries() as small:
+        client.get("/")
+    add_firms(db, world.park_a, world.cadre2, 300, start=30)
+    with count_queries() as big:
+        assert client.get("/").status_code == 200
+    assert big.count == small.count, [s[:90] for s in big.statements]
+
+
+def test_my_firms_says_never_visited_and_not_tracked_in_words(client, login_as, world, db):
+    closed = Enterprise(
+        name="已停产企业", credit_code=valid_credit_code(), park_id=world.park_a.id, status="suspended"
+    )
+    db.session.add(closed)
+    db.session.flush()
+    db.session.add(Assignment(enterprise_id=closed.id, cadre_id=world.cadre2.id, start_on=date(2026, 10, 1)))
+    db.session.commit()
+    login_as(world.cadre2)
+    body = client.get(f"/cadres/{world.cadre2.id}").get_data(as_text=True)
+    assert "从未走访" in body and "从未联系" in body and "从未上门" in body  # other_firm: no visit at all
+    assert "联系·不考核" in body  # a suspended firm has no cadence
+
+
+def test_handover_deadline_shows_only_until_the_first_on_site_visit(client, login_as, world, db):
+    from crm.services.assignments import handover_caseload
+
+    # other_firm (never visited) moves from cadre2 to cadre: the successor owes a first visit by 11-17
+    handover_caseload(world.cadre2, world.cadre, world.officer, date(2026, 11, 2), "retire")
+    db.session.commit()
+    login_as(world.cadre)
+    url = f"/cadres/{world.cadre.id}"
+    body = client.get(url).get_data(as_text=True)
+    assert body.count("交接后首次上门走访期限 2026-11-17") == 1  # not on own_firm, which was not handed over
+    make_visit(world.other_firm, world.cadre, date(2026, 11, 2), "onsite")
+    db.session.commit()
+    assert "交接后首次上门走访期限" not in client.get(url).get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Import pages: upload → preview → commit, error report, token ownership, permissions."""
+
 import io
 import re
 from pathlib import Path
@@ -25,8 +26,9 @@ def xlsx_bytes(rows):
 
 
 def upload(client, content, filename="firms.xlsx"):
-    return client.post("/imports/", data={"file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/imports/", data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data"
+    )
 
 
 def upload_token(client, rows):
@@ -46,15 +48,19 @@ def counts(db):
 def test_upload_preview_commit_flow(db, login_as, world):
     client = login_as(world.officer)
     page = client.get("/imports/").get_data(as_text=True)
-    assert 'type="file"' in page and 'name="file"' in page
+    assert 'type="file"' in page and 'name="file"' in page and 'accept=".xlsx,.csv"' in page
     assert "上传并预览" in page and "下载导入模板" in page
+    assert "选择 Excel 或 CSV 文件" in page and "未选择文件" in page  # a Chinese picker, not "Choose File"
     codes = [valid_credit_code(), valid_credit_code()]
-    token = upload_token(client, [
-        HEADER,
-        ["新导入企业有限公司", codes[0], "甲园区", "cadre_a"],
-        ["湘潭高新电机有限公司", world.own_firm.credit_code, "", ""],
-        ["湘潭另一家企业有限公司（更名）", world.other_firm.credit_code, "甲园区", ""],
-    ])
+    token = upload_token(
+        client,
+        [
+            HEADER,
+            ["新导入企业有限公司", codes[0], "甲园区", "cadre_a"],
+            ["湘潭高新电机有限公司", world.own_firm.credit_code, "", ""],
+            ["湘潭另一家企业有限公司（更名）", world.other_firm.credit_code, "甲园区", ""],
+        ],
+    )
     stored = list((Path(current_app.config["UPLOAD_FOLDER"]) / "imports").glob(f"{token}.*"))
     assert sorted(p.suffix for p in stored) == [".json", ".xlsx"]
 
@@ -79,11 +85,14 @@ def test_upload_preview_commit_flow(db, login_as, world):
 
 def test_bad_file_offers_error_report_and_commit_changes_nothing(db, login_as, world):
     client = login_as(world.officer)
-    token = upload_token(client, [
-        HEADER,
-        ["好企业有限公司", valid_credit_code(), "甲园区", ""],
-        ["越界企业有限公司", valid_credit_code(), "乙园区", ""],
-    ])
+    token = upload_token(
+        client,
+        [
+            HEADER,
+            ["好企业有限公司", valid_credit_code(), "甲园区", ""],
+            ["越界企业有限公司", valid_credit_code(), "乙园区", ""],
+        ],
+    )
     html = client.get(f"/imports/{token}").get_data(as_text=True)
     assert "下载错误报告" in html and "确认导入" not in html
     assert "第3行【所属园区】只能导入本园区（甲园区）的企业" in html
@@ -116,13 +125,16 @@ def test_token_belongs_to_the_uploader(db, login_as, world):
     assert client.get("/imports/" + "0" * 32).status_code == 404
 
 
-@pytest.mark.parametrize("filename, content, message", [
-    ("firms.txt", b"hello", "只支持 .xlsx 或 .csv 文件"),
-    ("firms.xls", b"\xd0\xcf\x11\xe0", "只支持 .xlsx 或 .csv 文件"),
-    ("empty.csv", b"", "上传的文件是空的"),
-    ("broken.xlsx", b"not a zip at all", "无法读取该文件"),
-    ("header.csv", "企业名称,统一社会信用代码\r\n".encode("gbk"), "没有可导入的数据行"),
-])
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("firms.txt", b"hello", "只支持 .xlsx 或 .csv 文件"),
+        ("firms.xls", b"\xd0\xcf\x11\xe0", "只支持 .xlsx 或 .csv 文件"),
+        ("empty.csv", b"", "上传的文件是空的"),
+        ("broken.xlsx", b"not a zip at all", "无法读取该文件"),
+        ("header.csv", "企业名称,统一社会信用代码\r\n".encode("gbk"), "没有可导入的数据行"),
+    ],
+)
 def test_bad_uploads_get_a_chinese_message(db, login_as, world, filename, content, message):
     client = login_as(world.officer)
     resp = upload(client, content, filename)
@@ -153,9 +165,14 @@ def test_template_download(db, login_as, world):
     assert wb["企业信息"]["A1"].value == "企业名称"
 
 
-TOKEN_ROUTES = [("GET", "/imports/"), ("POST", "/imports/"), ("GET", "/imports/template.xlsx"),
-                ("GET", "/imports/{token}"), ("POST", "/imports/{token}/commit"),
-                ("GET", "/imports/{token}/errors.xlsx")]
+TOKEN_ROUTES = [
+    ("GET", "/imports/"),
+    ("POST", "/imports/"),
+    ("GET", "/imports/template.xlsx"),
+    ("GET", "/imports/{token}"),
+    ("POST", "/imports/{token}/commit"),
+    ("GET", "/imports/{token}/errors.xlsx"),
+]
 
 
 @pytest.mark.parametrize("role", ["cadre", "handler", "leader"])

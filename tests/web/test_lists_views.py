@@ -254,8 +254,9 @@ def test_sales_tab_shows_per_period_totals(client, login_as, world, db):
     cells = [
         re.sub(r"<[^>]+>", " ", row).split() for row in re.findall(r"<tr[^>]*>(.*?)</tr>", summary, re.S)
     ]
-    assert cells[1:] == [["2026-10", "2", "200"], ["2026-09", "1", "30"], ["合计", "3", "230"]]
-    assert "配件" in page and "79.5" in page
+    # amounts in 万元 always show two decimals so the column lines up
+    assert cells[1:] == [["2026-10", "2", "200.00"], ["2026-09", "1", "30.00"], ["合计", "3", "230.00"]]
+    assert "配件" in page and "79.50" in page
     assert 'data-confirm="确定删除？"' in page
 
 

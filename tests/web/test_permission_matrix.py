@@ -173,6 +173,41 @@ CASES = [
     ("visits.edit", "GET", "/visits/{foreign_visit}/edit", VISIT_LOG_FOREIGN),
     ("visits.attachment", "GET", "/attachments/{attachment}", expect("ok", officer_b=404, handler=403)),
     ("visits.attachment", "GET", "/attachments/999999", expect(404)),
+    # Problems (issue 4). Rows on real problems in every state, with handlers of two departments, a
+    # department head and both leader levels: tests/web/test_problem_matrix.py (same roles plus those).
+    ("problems.index", "GET", "/problems/", expect("ok")),
+    ("problems.export", "GET", "/problems/export.xlsx", expect("ok")),
+    ("problems.inbox", "GET", "/problems/inbox", expect(403, handler="ok")),
+    ("problems.board", "GET", "/problems/board", expect(403, admin="ok", officer="ok", officer_b="ok")),
+    ("problems.escalations", "GET", "/problems/escalations", expect("ok", cadre=403, handler=403)),
+    ("problems.detail", "GET", "/problems/999999", expect(404)),
+    ("problems.act", "POST", "/problems/999999/dispatch", expect(404)),
+    ("problems.act", "POST", "/problems/999999/no_such_step", expect(404)),
+    ("problems.attachment", "GET", "/problems/attachments/999999", expect(404)),
+    ("problems.attachment", "GET", "/problems/attachments/{attachment}", expect(404)),  # a visit's file
+    # Notifications (issue 5): everyone has their own; another user's answers 404 (own vs others:
+    # tests/web/test_notification_views.py). Job status, channels and the delivery log: admins only.
+    ("notifications.index", "GET", "/notifications/", expect("ok")),
+    ("notifications.open", "GET", "/notifications/999999/open", expect(404)),
+    ("notifications.read", "POST", "/notifications/999999/read", expect(404)),
+    ("notifications.read_all", "POST", "/notifications/read-all", expect("ok")),
+    ("notifications.profile", "GET", "/profile", expect("ok")),
+    ("notifications.profile", "POST", "/profile", expect("ok")),
+    ("system.jobs", "GET", "/admin/jobs", expect(403, admin="ok")),
+    ("system.channels", "GET", "/admin/channels", expect(403, admin="ok")),
+    ("system.channels", "POST", "/admin/channels", expect(403, admin="ok")),
+    ("system.channel_test", "POST", "/admin/channels/test/wecom", expect(403, admin="ok")),
+    ("system.channel_test", "POST", "/admin/channels/test/fax", expect(403, admin=404)),
+    ("system.deliveries", "GET", "/admin/deliveries", expect(403, admin="ok")),
+    # 报表 (issue 6): admins, leaders and officers; whose report is whose: tests/web/test_reports_views.py.
+    ("reports.index", "GET", "/reports/", expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok")),
+    (
+        "reports.generate",
+        "POST",
+        "/reports/generate",
+        expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok"),
+    ),
+    ("reports.download", "GET", "/reports/999999/download", expect(404, cadre=403, handler=403)),
 ]
 
 
@@ -210,6 +245,13 @@ EXTRA_ENDPOINTS: set[str] = {
     "admin.user_deactivate",
     "admin.user_unlock",
     "admin.reference",
+    "admin.calendar",
+    "admin.calendar_day",
+    "admin.calendar_day_delete",
+    "admin.calendar_confirm",
+    "admin.calendar_unconfirm",
+    "admin.calendar_bulk",
+    "admin.rules",
 }
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from crm.blueprints.admin import routes  # noqa: E402,F401
+from crm.blueprints.admin import calendar, routes, rules  # noqa: E402,F401

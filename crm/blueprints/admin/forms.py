@@ -1,8 +1,24 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from crm.models.user import ROLES
+from crm.models.user import LEADER_LEVELS, ROLES
 
 
 def optional_int(value):
@@ -54,6 +70,10 @@ class UserEditForm(FlaskForm):
             Regexp(r"^[0-9+\- ]{5,20}$", message="请输入有效的电话号码（数字，可含 - 和 +）"),
         ],
     )
+    is_dept_head = BooleanField("部门负责人")
+    leader_level = ChoiceField(
+        "领导级别", choices=[("", "无（非领导）")] + list(LEADER_LEVELS.items()), coerce=optional_int
+    )
 
 
 class UserCreateForm(UserEditForm):
@@ -85,3 +105,29 @@ class PasswordResetForm(FlaskForm):
             EqualTo("password", "两次输入的密码不一致"),
         ],
     )
+
+
+class DayField(DateField):
+    """A date field whose refusal is in Chinese (WTForms' own message is English)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期无效，请按“年-月-日”填写") from None
+
+
+class CalendarDayForm(FlaskForm):
+    day = DayField("日期", validators=[InputRequired("请选择日期")])
+    kind = ChoiceField("类型", choices=[("holiday", "休息日（放假）"), ("workday", "工作日（调休上班）")])
+    name = StringField("名称", validators=[Optional(), Length(max=50, message="名称不能超过50字")])
+    year = HiddenField()
+
+
+class NoticeForm(FlaskForm):
+    text = TextAreaField("按行录入", validators=[DataRequired("请输入至少一行")])
+    year = HiddenField()
+
+
+class CsrfForm(FlaskForm):
+    """A form with only the CSRF token, for pages whose fields a service validates (问题办理规则)."""

@@ -7,7 +7,8 @@ from crm.blueprints.admin import bp
 from crm.blueprints.admin.forms import PasswordResetForm, UserCreateForm, UserEditForm
 from crm.extensions import db
 from crm.models import AuditLog, Department, Park, User
-from crm.models.user import ROLES
+from crm.models.user import LEADER_LEVELS, ROLES
+from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.services import ServiceError
 from crm.services.user_queries import (
@@ -66,7 +67,7 @@ def _back(user: User):
 @roles_required("user.manage")
 def users():
     flt = UserFilters.from_args(request.args)
-    page = db.paginate(user_list_query(flt), per_page=20, max_per_page=100)
+    page = paginate(user_list_query(flt), per_page=20)
     return render_template(
         "admin/users.html",
         page=page,
@@ -76,6 +77,7 @@ def users():
         departments=departments(),
         active_choices=ACTIVE_CHOICES,
         firm_counts=active_firm_counts(page.items),
+        leader_levels=LEADER_LEVELS,
         now=utcnow(),
     )
 
@@ -97,6 +99,8 @@ def user_create():
                 park=park,
                 department=dept,
                 phone=form.phone.data,
+                is_dept_head=form.is_dept_head.data,
+                leader_level=form.leader_level.data,
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -118,7 +122,15 @@ def user_edit(user_id: int):
         park, dept = _placement(form)
         try:
             changes = update_user(
-                user, current_user, form.name.data, form.role.data, park, dept, form.phone.data
+                user,
+                current_user,
+                form.name.data,
+                form.role.data,
+                park,
+                dept,
+                form.phone.data,
+                is_dept_head=form.is_dept_head.data,
+                leader_level=form.leader_level.data,
             )
         except ServiceError as exc:
             db.session.rollback()

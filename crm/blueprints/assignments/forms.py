@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from crm.forms import BaseForm
 from crm.services.assignments import HANDOVER_FIRST_VISIT_DAYS, HANDOVER_REASONS
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(BaseForm):
     from_cadre_id = SelectField("移交人（原联系干部）", coerce=int, validators=[DataRequired("请选择移交人")])
     to_cadre_id = SelectField("接收人（接替干部）", coerce=int, validators=[DataRequired("请选择接收人")])
     reason = SelectField(

@@ -5,7 +5,7 @@ from crm.blueprints.assignments import bp
 from crm.blueprints.assignments.forms import HandoverForm
 from crm.extensions import db
 from crm.models import Handover, User
-from crm.pagination import ListPage
+from crm.pagination import ListPage, paginate
 from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
@@ -20,7 +20,7 @@ from crm.timeutil import today
 def cadres():
     if current_user.role == "cadre":
         return redirect(url_for("assignments.caseload", user_id=current_user.id))
-    page = db.paginate(cadres_query(current_user), per_page=30, max_per_page=100)
+    page = paginate(cadres_query(current_user), per_page=30)
     counts = caseload_counts([c.id for c in page.items])
     return render_template("assignments/cadres.html", page=page, counts=counts)
 
@@ -39,7 +39,7 @@ def caseload(user_id: int):
 @login_required
 @roles_required("handover.view")
 def handovers():
-    page = db.paginate(handovers_query(current_user), per_page=20, max_per_page=100)
+    page = paginate(handovers_query(current_user), per_page=20)
     return render_template("assignments/handovers.html", page=page, reasons=HANDOVER_REASONS)
 
 

@@ -1,14 +1,15 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo
 
+from crm.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
     new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
     confirm = PasswordField(

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
+from crm.forms import BaseForm
 
-class CadenceForm(FlaskForm):
+
+class CadenceForm(BaseForm):
     contact_days = IntegerField("联系周期（天）", validators=[NumberRange(1, 60, "请输入1到60之间的天数")])
     key_contact_days = IntegerField(
         "重点企业联系周期（天）", validators=[Optional(), NumberRange(1, 60, "请输入1到60之间的天数")]

@@ -7,6 +7,7 @@ from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, Unassig
 from crm.extensions import db
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.pagination import paginate
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres
 from crm.reporting.enterprises import export_enterprises
 from crm.services import ServiceError
@@ -42,7 +43,7 @@ def _prepare_form(form: EnterpriseForm) -> EnterpriseForm:
 @roles_required("enterprise.view")
 def index():
     flt = EnterpriseFilters.from_args(request.args)
-    page = db.paginate(enterprise_list_query(current_user, flt), per_page=20, max_per_page=100)
+    page = paginate(enterprise_list_query(current_user, flt), per_page=20)
     cadres = []
     if current_user.role != "cadre":
         cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
+from crm.forms import BaseForm
 from crm.services.imports_parse import SUPPORTED_EXTENSIONS
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField("企业信息表", validators=[
         FileRequired("请选择要上传的文件"),
         FileAllowed(SUPPORTED_EXTENSIONS, "只支持 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）"),
-    ])
+    ], render_kw={"accept": ",".join(f".{ext}" for ext in SUPPORTED_EXTENSIONS)})

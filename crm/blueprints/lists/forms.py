@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from crm.forms import BaseForm
 from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_URGENCIES
 from crm.services import ServiceError
@@ -44,7 +45,7 @@ def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
     return [("", "请选择")] + list(mapping.items())
 
 
-class ListForm(FlaskForm):
+class ListForm(BaseForm):
     def data_for_service(self) -> dict:
         """The fields as the service's data dict (raw strings; the service normalises them)."""
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -160,3 +161,10 @@ class ProblemForm(ListForm):
         validators=[DataRequired("请描述问题"), _length(PROBLEM_LABELS["description"], DESCRIPTION_MAX)],
         render_kw={"rows": 5, "placeholder": "企业诉求、涉及部门、已做的工作等"},
     )
+    files = MultipleFileField("附件（照片、材料）")
+
+    def data_for_service(self) -> dict:
+        return {k: v for k, v in super().data_for_service().items() if k != "files"}
+
+    def uploads(self) -> list:
+        return [f for f in (self.files.data or []) if getattr(f, "filename", None)]

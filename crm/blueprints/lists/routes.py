@@ -13,6 +13,7 @@ from crm.extensions import db
 from crm.models import Enterprise, ProductItem, SalesItem, TechItem
 from crm.permissions import get_enterprise_or_404
 from crm.services import ServiceError
+from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.lists import (
     add_product,
     add_sales,
@@ -189,7 +190,7 @@ def tech_done(enterprise_id: int, item_id: int):
     return _to_tab(enterprise_id, "tech")
 
 
-# ---- 问题清单 (raising only; the hand-off workflow is a later issue)
+# ---- 问题清单: raising a problem (the hand-off workflow is crm.blueprints.problems)
 
 
 @bp.route(f"{FIRM}/problems/new", methods=["GET", "POST"])
@@ -198,8 +199,18 @@ def problem_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "problem.raise")
     form = ProblemForm()
     if form.validate_on_submit():
-        ok, problem = _run(raise_problem, firm, current_user, form.data_for_service())
+        ok, problem = _run(
+            raise_problem, firm, current_user, form.data_for_service(), None, today(), form.uploads()
+        )
         if ok:
             flash(f"已反映问题：{problem.title}（待交办）", "success")
-            return _to_tab(enterprise_id, "problems")
-    return render_template("lists/problem_form.html", firm=firm, form=form)
+            return redirect(url_for("problems.detail", problem_id=problem.id))
+    if form.is_submitted() and form.uploads():
+        flash("附件未保存，请重新选择", "warning")  # a browser cannot refill a file input
+    return render_template(
+        "lists/problem_form.html",
+        firm=firm,
+        form=form,
+        accept=ACCEPT,
+        upload_hint=f"可拍照或选择文件，最多{MAX_FILES}个，每个不超过{human_size(max_bytes())}",
+    )

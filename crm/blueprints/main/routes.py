@@ -1,9 +1,23 @@
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from crm.blueprints.main import bp
-from crm.permissions import can
+from crm.blueprints.main.charts import home_charts
+from crm.extensions import db
+from crm.models import Park
+from crm.permissions import can, is_city_wide
+from crm.reporting.svg import meter
 from crm.services.dashboard import officer_dashboard
+from crm.services.dashboard_stats import home_stats
+from crm.timeutil import today
+
+bp.add_app_template_global(meter, "svg_meter")
+
+
+def _parks() -> list[Park]:
+    """Parks a city-wide user may narrow the home page to (none for park-level users)."""
+    return list(db.session.scalars(select(Park).order_by(Park.id))) if is_city_wide(current_user) else []
 
 
 @bp.route("/")
@@ -11,6 +25,20 @@ from crm.services.dashboard import officer_dashboard
 def index():
     if current_user.role == "cadre":
         return redirect(url_for("assignments.caseload", user_id=current_user.id))
-    if can(current_user, "dashboard.officer"):
-        return render_template("main/officer.html", data=officer_dashboard(current_user))
-    return render_template("main/home.html")
+    if can(current_user, "problem.inbox"):
+        return redirect(url_for("problems.inbox"))
+    if not can(current_user, "dashboard.officer"):
+        return render_template("main/home.html")
+    parks = _parks()
+    park = next((p for p in parks if p.id == request.args.get("park", type=int)), None)
+    park_id, day = park.id if park else None, today()
+    stats = home_stats(current_user, day, park_id)
+    template = "main/leader.html" if current_user.role == "leader" else "main/officer.html"
+    return render_template(
+        template,
+        data=officer_dashboard(current_user, day, park_id),
+        stats=stats,
+        charts=home_charts(stats),
+        parks=parks,
+        park=park,
+    )

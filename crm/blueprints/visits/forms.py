@@ -1,8 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import Form, FormField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, Length, Optional
 
+from crm.forms import BaseForm
 from crm.models.lists import TECH_KINDS
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.models.visit import VISIT_KINDS
@@ -78,11 +77,7 @@ SECTIONS = {
 }
 
 
-class VisitEditForm(FlaskForm):
-    class Meta:
-        def get_translations(self, form):
-            return get_translations(["zh"])  # WTForms' own messages (bad date, bad choice) in Chinese
-
+class VisitEditForm(BaseForm):
     visited_on = StringField("走访日期", validators=[DataRequired("请填写走访日期")])
     kind = RadioField(
         "走访方式",

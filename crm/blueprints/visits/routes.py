@@ -9,6 +9,7 @@ from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
 from crm.extensions import db
 from crm.models import Attachment, IndustryChain, Problem, User
 from crm.models.visit import VISIT_KINDS
+from crm.pagination import paginate
 from crm.permissions import get_enterprise_or_404, get_visit_or_404, roles_required, visible_cadres
 from crm.reporting.visits import export_visits
 from crm.services import ServiceError
@@ -101,7 +102,7 @@ def detail(visit_id: int):
 @roles_required("visit.view")
 def index():
     flt = VisitFilters.from_args(request.args)
-    page = db.paginate(visit_list_query(current_user, flt), per_page=20, max_per_page=100)
+    page = paginate(visit_list_query(current_user, flt), per_page=20)
     cadres = []
     if current_user.role != "cadre":
         cadres = db.session.scalars(visible_cadres(current_user).order_by(User.name)).all()
@@ -134,6 +135,11 @@ def attachment(attachment_id: int):
     if att is None:
         abort(404)
     get_enterprise_or_404(att.enterprise_id, "attachment.view")
+    return send_attachment(att)
+
+
+def send_attachment(att: Attachment):
+    """The attachment's file (404 if missing); the caller has checked who may see it."""
     path = attachment_path(att)
     if path is None or not path.is_file():
         abort(404)

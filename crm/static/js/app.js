@@ -5,3 +5,13 @@ document.addEventListener("click", function (event) {
   var confirmer = event.target.closest("[data-confirm]");
   if (confirmer && !window.confirm(confirmer.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+
+// A styled file input: say which files were chosen, in Chinese, next to the button.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-file-names]")) { return; }
+  var target = document.getElementById(input.getAttribute("data-file-names"));
+  if (!target) { return; }
+  var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+  target.textContent = names.length ? "已选择 " + names.length + " 个文件：" + names.join("、") : "未选择文件";
+});

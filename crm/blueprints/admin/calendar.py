@@ -1,0 +1,167 @@
+"""节假日: the admin-editable working-day calendar (overrides of chinese-calendar, confirmed years)."""
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.blueprints.admin import bp
+from crm.blueprints.admin.forms import CalendarDayForm, NoticeForm
+from crm.extensions import db
+from crm.permissions import roles_required
+from crm.services import ServiceError
+from crm.services.calendar_admin import (
+    YEARS,
+    CalendarEntry,
+    calendar_years,
+    confirm_year,
+    delete_calendar_day,
+    parse_notice,
+    preview_rows,
+    set_calendar_days,
+    unconfirm_year,
+    year_view,
+)
+from crm.services.workcal import get_calendar
+from crm.timeutil import today
+
+
+def _year(value) -> int:
+    """The year asked for, or this year when it is missing or absurd."""
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return today().year
+    return year if YEARS[0] <= year <= YEARS[1] else today().year
+
+
+def _page(year: int, form: CalendarDayForm):
+    cal = get_calendar()
+    return render_template(
+        "admin/calendar.html",
+        view=year_view(year, cal),
+        years=sorted(set(calendar_years(today(), cal)) | {year}),
+        form=form,
+    )
+
+
+def _done(counts: dict[str, int]) -> str:
+    parts = [
+        f"{label}{counts[key]}天" for key, label in (("added", "新增"), ("changed", "修改")) if counts[key]
+    ]
+    return "已保存：" + "，".join(parts) if parts else "没有需要保存的修改"
+
+
+@bp.route("/calendar/")
+@login_required
+@roles_required("calendar.manage")
+def calendar():
+    year = _year(request.args.get("year"))
+    form = CalendarDayForm(formdata=None, year=year)
+    # ?day=YYYY-MM-DD fills the form to change that day's override.
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        day = None
+    if day is not None and YEARS[0] <= day.year <= YEARS[1]:
+        cal = get_calendar()
+        form.day.data = day
+        form.kind.data = "workday" if cal.is_workday(day) else "holiday"
+        form.name.data = cal.day_name(day) or ""
+        year = day.year
+    return _page(year, form)
+
+
+@bp.route("/calendar/day", methods=["POST"])
+@login_required
+@roles_required("calendar.manage")
+def calendar_day():
+    form = CalendarDayForm()
+    if form.validate_on_submit():
+        entry = CalendarEntry(form.day.data, form.kind.data == "workday", form.name.data)
+        try:
+            counts = set_calendar_days(current_user, [entry])
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_done(counts), "success" if counts["unchanged"] == 0 else "info")
+            return redirect(url_for("admin.calendar", year=form.day.data.year))
+    return _page(_year(form.year.data), form)
+
+
+@bp.route("/calendar/day/delete", methods=["POST"])
+@login_required
+@roles_required("calendar.manage")
+def calendar_day_delete():
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        flash("日期无效", "danger")
+        return redirect(url_for("admin.calendar"))
+    try:
+        delete_calendar_day(current_user, day)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(f"已删除 {day} 的设置，该日恢复按内置日历（或周一至周五）计算", "success")
+    return redirect(url_for("admin.calendar", year=day.year))
+
+
+@bp.route("/calendar/confirm", methods=["POST"])
+@login_required
+@roles_required("calendar.manage")
+def calendar_confirm():
+    year = _year(request.form.get("year"))
+    try:
+        confirm_year(current_user, year, request.form.get("note"), cal=get_calendar())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(f"已确认{year}年节假日安排完整，工作日将按录入的安排计算", "success")
+    return redirect(url_for("admin.calendar", year=year))
+
+
+@bp.route("/calendar/unconfirm", methods=["POST"])
+@login_required
+@roles_required("calendar.manage")
+def calendar_unconfirm():
+    year = _year(request.form.get("year"))
+    try:
+        unconfirm_year(current_user, year)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(f"已撤销{year}年的确认，系统将重新提示录入该年的节假日安排", "warning")
+    return redirect(url_for("admin.calendar", year=year))
+
+
+@bp.route("/calendar/bulk", methods=["GET", "POST"])
+@login_required
+@roles_required("calendar.manage")
+def calendar_bulk():
+    form = NoticeForm(year=request.args.get("year"))
+    year = _year(form.year.data)
+    entries, errors, preview = [], [], None
+    if form.validate_on_submit():
+        entries, errors = parse_notice(form.text.data)
+        if not errors and request.form.get("action") == "save":
+            try:
+                counts = set_calendar_days(current_user, entries)
+            except ServiceError as exc:
+                db.session.rollback()
+                errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_done(counts), "success")
+                return redirect(url_for("admin.calendar", year=entries[0].day.year))
+        if not errors:
+            preview = preview_rows(entries, get_calendar())
+    return render_template("admin/calendar_bulk.html", form=form, year=year, errors=errors, preview=preview)

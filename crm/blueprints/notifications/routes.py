@@ -1,0 +1,112 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.blueprints.notifications import bp
+from crm.blueprints.notifications.forms import PreferencesForm
+from crm.extensions import db
+from crm.models import Notification
+from crm.models.notification import CHANNELS, NOTIFICATION_KINDS
+from crm.permissions import get_notification_or_404, roles_required
+from crm.services import ServiceError
+from crm.services.channels import enabled_channels
+from crm.services.notifications import (
+    mark_all_read,
+    mark_read,
+    notification_list_query,
+    notification_pref,
+    unread_count,
+    update_preferences,
+)
+
+
+@bp.app_context_processor
+def inject_unread_count():
+    """The bell: a callable so the COUNT runs only when the navbar renders (never for anonymous users)."""
+
+    def count() -> int:
+        return unread_count(current_user) if current_user.is_authenticated else 0
+
+    return {"unread_notifications": count}
+
+
+def notification_target(note: Notification) -> str:
+    """Where a notification leads: its problem, else its firm, else its page, else the list."""
+    views = current_app.view_functions
+    if note.problem_id and "problems.detail" in views:
+        return url_for("problems.detail", problem_id=note.problem_id)
+    if note.enterprise_id:
+        return url_for("enterprises.detail", enterprise_id=note.enterprise_id)
+    if note.endpoint and note.endpoint in views:
+        return url_for(note.endpoint)
+    return url_for("notifications.index")
+
+
+def _back():
+    """Back to the list page the action came from (same filters), never elsewhere."""
+    target = request.form.get("next", "")
+    if target.startswith("/notifications/") and "//" not in target and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/")
+@login_required
+@roles_required("notification.view")
+def index():
+    show = "unread" if request.args.get("show") == "unread" else "all"
+    kind = request.args.get("kind") if request.args.get("kind") in NOTIFICATION_KINDS else ""
+    page = db.paginate(
+        notification_list_query(current_user, show == "unread", kind or None), per_page=20, max_per_page=100
+    )
+    return render_template(
+        "notifications/index.html", page=page, show=show, kind=kind, kinds=NOTIFICATION_KINDS
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/open")
+@login_required
+def open(notification_id: int):
+    note = get_notification_or_404(notification_id)
+    mark_read(current_user, note)
+    db.session.commit()
+    return redirect(notification_target(note))
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int):
+    note = get_notification_or_404(notification_id)
+    mark_read(current_user, note)
+    db.session.commit()
+    return _back()
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+@roles_required("notification.view")
+def read_all():
+    count = mark_all_read(current_user)
+    db.session.commit()
+    flash(f"已将 {count} 条通知标为已读" if count else "没有未读通知", "success" if count else "info")
+    return _back()
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+@roles_required("notification.view")
+def profile():
+    pref = notification_pref(current_user)
+    form = PreferencesForm(obj=pref)
+    if form.validate_on_submit():
+        try:
+            update_preferences(current_user, form.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("通知设置已保存", "success")
+            return redirect(url_for("notifications.profile"))
+    return render_template(
+        "notifications/profile.html", form=form, channels=CHANNELS, enabled=enabled_channels()
+    )

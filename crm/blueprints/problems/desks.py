@@ -1,0 +1,67 @@
+"""The work desks: the handler's inbox, the officer's dispatch board, the leaders' escalation view."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from crm.blueprints.problems import bp
+from crm.blueprints.problems.helpers import problem_clock_now
+from crm.blueprints.problems.routes import dispatch_context, upload_context
+from crm.extensions import db
+from crm.permissions import roles_required
+from crm.services.problem_desks import (
+    BOARD_LIMIT,
+    escalation_level_counts,
+    escalation_query,
+    inbox_query,
+    inbox_tabs,
+    recent_notes,
+)
+from crm.services.problem_desks import board as board_data
+
+
+@bp.route("/inbox")
+@login_required
+@roles_required("problem.inbox")
+def inbox():
+    clock = problem_clock_now()
+    tabs = inbox_tabs(current_user, clock.today, clock.soon)
+    keys = [t.key for t in tabs]
+    tab = request.args.get("tab")
+    if tab not in keys:  # open the first tab with work in it
+        tab = next((t.key for t in tabs if t.count), keys[0])
+    page = db.paginate(inbox_query(current_user, tab, clock.today, clock.soon), per_page=20, max_per_page=100)
+    return render_template("problems/inbox.html", tabs=tabs, tab=tab, page=page, **upload_context())
+
+
+@bp.route("/board")
+@login_required
+@roles_required("problem.board")
+def board():
+    clock = problem_clock_now()
+    data = board_data(current_user, clock.today, clock.soon)
+    return render_template(
+        "problems/board.html",
+        board=data,
+        limit=BOARD_LIMIT,
+        **dispatch_context(data.sections["dispatch"]),
+        **upload_context(),
+    )
+
+
+@bp.route("/escalations")
+@login_required
+@roles_required("problem.escalations")
+def escalations():
+    clock = problem_clock_now()
+    include_closed = request.args.get("all") == "1"
+    page = db.paginate(
+        escalation_query(current_user, include_closed, clock.today, clock.soon), per_page=20, max_per_page=100
+    )
+    return render_template(
+        "problems/escalations.html",
+        page=page,
+        include_closed=include_closed,
+        level_counts=escalation_level_counts(current_user, include_closed),
+        notes=recent_notes([p.id for p in page.items]),
+        **upload_context(),
+    )

@@ -1,0 +1,24 @@
+"""The one form behind every workflow step: the service validates the values (Chinese messages)."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+
+
+class ActionForm(FlaskForm):
+    note = TextAreaField("说明")
+    department_id = StringField("承办部门")
+    handler_id = StringField("经办人")
+    days = StringField("延期天数")
+    evaluation = StringField("企业评价")
+    level = StringField("协调级别")
+    version = HiddenField()
+    next = HiddenField()
+    files = MultipleFileField("附件")
+
+    def data_for_service(self) -> dict:
+        """The step's data for apply_action (raw strings; blank fields left out)."""
+        names = ("note", "department_id", "handler_id", "days", "evaluation", "level", "version")
+        return {name: self[name].data for name in names if (self[name].data or "").strip()}
+
+    def uploads(self) -> list:
+        return [f for f in (self.files.data or []) if getattr(f, "filename", None)]

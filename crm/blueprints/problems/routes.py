@@ -1,0 +1,182 @@
+"""Problem list, export, the problem file (detail + timeline), the workflow steps and attachments."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.blueprints.problems import bp
+from crm.blueprints.problems.forms import ActionForm
+from crm.blueprints.problems.helpers import DISPLAY_ORDER, problem_clock_now
+from crm.blueprints.visits.routes import send_attachment
+from crm.extensions import db
+from crm.models import Attachment, Enterprise, Problem, ProblemEvent
+from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_STATUSES
+from crm.permissions import can, get_problem_or_404, roles_required
+from crm.reporting.problems import export_problems
+from crm.services import ServiceError
+from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.problem_deadlines import COLOUR_CSS, COLOUR_LABELS
+from crm.services.problem_flow import STEPS, apply_action, available_actions
+from crm.services.problem_queries import (
+    SORTS,
+    ProblemFilters,
+    colour_counts,
+    department_handlers,
+    dispatch_departments,
+    filter_choices,
+    problem_list_query,
+)
+
+STALE = "该问题刚被其他人更新，请刷新后重试"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload_context() -> dict:
+    return {
+        "accept": ACCEPT,
+        "upload_hint": f"最多{MAX_FILES}个文件，每个不超过{human_size(max_bytes())}",
+        "colour_css": COLOUR_CSS,
+        "colour_labels": COLOUR_LABELS,
+        "levels": LEVELS,
+    }
+
+
+def dispatch_context(problems: list[Problem]) -> dict:
+    """Departments serving the problems' parks and their handlers (for the dispatch forms)."""
+    departments = dispatch_departments({p.enterprise.park_id for p in problems})
+    return {"departments": departments, "handlers": department_handlers(departments)}
+
+
+@bp.route("/")
+@login_required
+@roles_required("problem.view")
+def index():
+    flt = ProblemFilters.from_args(request.args)
+    clock = problem_clock_now()
+    page = db.paginate(
+        problem_list_query(current_user, flt, clock.today, clock.soon), per_page=20, max_per_page=100
+    )
+    firm = db.session.get(Enterprise, flt.firm) if flt.firm else None
+    return render_template(
+        "problems/index.html",
+        page=page,
+        flt=flt,
+        firm=firm if firm is not None and can(current_user, "enterprise.view", firm) else None,
+        counts=colour_counts(current_user, flt, clock.today, clock.soon),
+        statuses=PROBLEM_STATUSES,
+        categories=PROBLEM_CATEGORIES,
+        sorts=SORTS,
+        **filter_choices(current_user),
+        **upload_context(),
+    )
+
+
+@bp.route("/export.xlsx")
+@login_required
+@roles_required("problem.export")
+def export():
+    flt = ProblemFilters.from_args(request.args)
+    clock = problem_clock_now()
+    rows = db.session.scalars(problem_list_query(current_user, flt, clock.today, clock.soon)).unique()
+    return send_file(
+        export_problems(rows, clock),
+        as_attachment=True,
+        download_name=f"问题清单_{clock.today:%Y%m%d}.xlsx",
+        mimetype=XLSX,
+    )
+
+
+@bp.route("/<int:problem_id>")
+@login_required
+def detail(problem_id: int):
+    problem = get_problem_or_404(problem_id)
+    clock = problem_clock_now()
+    events = db.session.scalars(
+        select(ProblemEvent)
+        .where(ProblemEvent.problem_id == problem.id)
+        .options(
+            joinedload(ProblemEvent.actor),
+            joinedload(ProblemEvent.department),
+            selectinload(ProblemEvent.attachments),
+        )
+        .order_by(ProblemEvent.at, ProblemEvent.id)
+    ).all()
+    actions = sorted(
+        available_actions(current_user, problem, clock.today, clock.rules, clock.cal), key=DISPLAY_ORDER.index
+    )
+    return render_template(
+        "problems/detail.html",
+        p=problem,
+        firm=problem.enterprise,
+        events=events,
+        actions=actions,
+        **(dispatch_context([problem]) if "dispatch" in actions else {}),
+        **upload_context(),
+    )
+
+
+def _back(form: ActionForm, problem: Problem):
+    """Where to go after a step: a same-site path the form named (board, inbox), else the detail page."""
+    target = form.next.data or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for("problems.detail", problem_id=problem.id))
+
+
+def _success(action: str, problem: Problem) -> str:
+    if action == "evaluate":
+        if problem.status == "closed":
+            return "回访评价已记录，问题已销号"
+        return f"企业不满意，问题已转为{problem.status_label}（第{problem.redo_count}次重办）"
+    if action == "dispatch":
+        return f"已交办给{problem.department.name}"
+    return f"{STEPS[action].label}成功"
+
+
+@bp.route("/<int:problem_id>/<action>", methods=["POST"])
+@login_required
+def act(problem_id: int, action: str):
+    if action not in STEPS:
+        abort(404)
+    problem = get_problem_or_404(problem_id, f"problem.{action}")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("提交无效，请刷新页面后重试", "danger")
+        return _back(form, problem)
+    if form.uploads() and not can(current_user, "problem.attach", problem):
+        flash("没有上传附件的权限，未做任何修改", "danger")
+        return _back(form, problem)
+    try:
+        data, files = form.data_for_service(), form.uploads()
+        apply_action(problem, action, current_user, data, today=problem_clock_now().today, files=files)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    except StaleDataError:
+        db.session.rollback()
+        flash(STALE, "danger")
+    else:
+        flash(_success(action, problem), "success")
+    return _back(form, problem)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        abort(404)
+    if att.owner_type == "problem":
+        problem_id = att.owner_id
+    elif att.owner_type == "problem_event":
+        problem_id = db.session.scalar(select(ProblemEvent.problem_id).where(ProblemEvent.id == att.owner_id))
+    else:
+        abort(404)
+    get_problem_or_404(problem_id or 0)
+    return send_attachment(att)

@@ -1,0 +1,75 @@
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from crm.blueprints.reports import bp
+from crm.blueprints.reports.forms import ReportForm
+from crm.extensions import db
+from crm.models import GeneratedReport
+from crm.permissions import (
+    get_report_or_404,
+    is_city_wide,
+    report_parks,
+    roles_required,
+    visible_reports,
+)
+from crm.services import ServiceError
+from crm.services.reports import generate_report, report_path
+from crm.timeutil import today
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _page(form: ReportForm):
+    stmt = visible_reports(current_user).options(
+        joinedload(GeneratedReport.park), joinedload(GeneratedReport.created_by)
+    )
+    page = db.paginate(stmt, per_page=20, max_per_page=100)
+    return render_template(
+        "reports/index.html", form=form, page=page, new_id=request.args.get("new", type=int)
+    )
+
+
+def _form() -> tuple[ReportForm, list]:
+    parks = list(db.session.scalars(report_parks(current_user)))
+    return ReportForm().setup(today(), parks, is_city_wide(current_user)), parks
+
+
+@bp.route("/")
+@login_required
+@roles_required("report.view")
+def index():
+    form, _parks = _form()
+    return _page(form)
+
+
+@bp.route("/generate", methods=["POST"])
+@login_required
+@roles_required("report.generate")
+def generate():
+    form, parks = _form()
+    if form.validate_on_submit():
+        valid, park = form.chosen_park(parks)
+        try:
+            if not valid:
+                raise ServiceError("请选择有权限的园区")
+            report = generate_report(current_user, form.month.data, park, today())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(f"报表已生成：{report.filename}", "success")
+            return redirect(url_for("reports.index", new=report.id))
+    return _page(form)
+
+
+@bp.route("/<int:report_id>/download")
+@login_required
+@roles_required("report.view")
+def download(report_id: int):
+    report = get_report_or_404(report_id)
+    path = report_path(report)
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=report.filename, mimetype=XLSX)

@@ -1,0 +1,28 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+from crm.services.channels import SECURITY
+
+
+class ChannelsForm(FlaskForm):
+    base_url = StringField("系统访问地址", validators=[Optional(), Length(max=300)])
+    email_enabled = BooleanField("开启电子邮件")
+    email_host = StringField("SMTP 服务器", validators=[Optional(), Length(max=200)])
+    email_port = IntegerField(
+        "端口", default=25, validators=[Optional(), NumberRange(1, 65535, "端口应为1到65535之间的整数")]
+    )
+    email_security = SelectField("加密方式", choices=list(SECURITY.items()), default="none")
+    email_username = StringField("登录用户名", validators=[Optional(), Length(max=200)])
+    email_password = PasswordField("登录密码", validators=[Optional(), Length(max=200)])
+    email_sender = StringField("发件人地址", validators=[Optional(), Length(max=200)])
+    wecom_enabled = BooleanField("开启企业微信群机器人")
+    wecom_webhook = StringField("企业微信机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
+    dingtalk_enabled = BooleanField("开启钉钉群机器人")
+    dingtalk_webhook = StringField("钉钉机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
+    dingtalk_secret = PasswordField("钉钉加签密钥（SEC 开头）", validators=[Optional(), Length(max=200)])
+    dingtalk_clear_secret = BooleanField("清除已保存的加签密钥")
+
+
+class ChannelTestForm(FlaskForm):
+    to_email = StringField("测试收件邮箱", validators=[Optional(), Length(max=120)])

@@ -1,0 +1,85 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.blueprints.system import bp
+from crm.blueprints.system.forms import ChannelsForm, ChannelTestForm
+from crm.extensions import db
+from crm.jobs import JOBS, counts_text
+from crm.models.notification import CHANNELS, DELIVERY_STATUSES
+from crm.permissions import roles_required
+from crm.services import ServiceError
+from crm.services.channels import channel_form_data, channel_settings, update_channel_settings
+from crm.services.delivery import send_test_message
+from crm.services.delivery_log import delivery_log_query, delivery_summary, job_runs_query
+from crm.services.job_status import job_states
+from crm.timeutil import utcnow
+
+
+@bp.app_template_filter("job_counts")
+def job_counts(counts) -> str:
+    return counts_text(counts)
+
+
+@bp.route("/jobs")
+@login_required
+@roles_required("jobs.view")
+def jobs():
+    states, any_run = job_states(JOBS.values(), utcnow())
+    job = request.args.get("job") if request.args.get("job") in JOBS else ""
+    runs = db.paginate(job_runs_query(job or None), per_page=20, max_per_page=100)
+    return render_template("system/jobs.html", states=states, any_run=any_run, runs=runs, job=job, jobs=JOBS)
+
+
+@bp.route("/channels", methods=["GET", "POST"])
+@login_required
+@roles_required("settings.channels")
+def channels():
+    settings = channel_settings()
+    current = channel_form_data(settings)
+    form = ChannelsForm(data=current) if request.method == "GET" else ChannelsForm()
+    if form.validate_on_submit():
+        try:
+            update_channel_settings(current_user, form.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("通知渠道设置已保存", "success")
+            return redirect(url_for("system.channels"))
+    return render_template(
+        "system/channels.html", form=form, current=current, test_form=ChannelTestForm(), channels=CHANNELS
+    )
+
+
+@bp.route("/channels/test/<channel>", methods=["POST"])
+@login_required
+@roles_required("settings.channels")
+def channel_test(channel: str):
+    if channel not in CHANNELS:
+        abort(404)
+    form = ChannelTestForm()
+    error = send_test_message(channel, current_user, (form.to_email.data or "").strip() or None)
+    if error:
+        flash(f"{CHANNELS[channel]}测试消息发送失败：{error}", "danger")
+    else:
+        flash(f"{CHANNELS[channel]}测试消息已发送，请查收", "success")
+    return redirect(url_for("system.channels"))
+
+
+@bp.route("/deliveries")
+@login_required
+@roles_required("settings.channels")
+def deliveries():
+    status = request.args.get("status") if request.args.get("status") in DELIVERY_STATUSES else ""
+    channel = request.args.get("channel") if request.args.get("channel") in CHANNELS else ""
+    page = db.paginate(delivery_log_query(status or None, channel or None), per_page=30, max_per_page=100)
+    return render_template(
+        "system/deliveries.html",
+        page=page,
+        status=status,
+        channel=channel,
+        statuses=DELIVERY_STATUSES,
+        channels=CHANNELS,
+        summary=delivery_summary(),
+    )

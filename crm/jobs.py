@@ -1,0 +1,240 @@
+"""Scheduled jobs: the registry (name → service and schedule), the wrapper that runs one job with a
+heartbeat, and the scheduler.
+
+One process runs the scheduler: `flask --app wsgi crm scheduler` in production (web workers never
+start one), or cron calls `flask --app wsgi crm run-jobs`; `make run` starts it inside the dev server
+(CRM_SCHEDULER=inprocess) exactly once, guarded by a lock file. Every job is idempotent, so a run
+repeated by cron, by hand or after a crash creates nothing twice.
+
+Adding a job (the reporting issue adds its monthly report this way):
+    1. write the service in crm/services/ or crm/reporting/:
+           def monthly_report(today: date, now: datetime | None = None) -> dict[str, int]
+       (flushes, never commits; returns counts such as {"created": 1});
+    2. add one line to JOBS below, at the marked place:
+           Job("monthly_report", "月度报表", monthly_report, cron={"day": 1, "hour": 6, "minute": 0}),
+       (cron fields in Asia/Shanghai, or every=timedelta(...) for an interval).
+The scheduler, `run-jobs --job monthly_report`, the 任务状态 page and the missed-run warning pick it
+up from the registry; nothing else needs to change.
+"""
+
+import fcntl
+import logging
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import IO, Optional
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from crm.extensions import db
+from crm.models import JobRun
+from crm.services.delivery import claim_due_deliveries, record_delivery_results, send_claimed
+from crm.services.digest import daily_digest
+from crm.services.reminders import (
+    holiday_calendar_reminder,
+    problem_deadline_reminders,
+    run_escalations,
+    visit_reminders,
+    weekly_overdue_list,
+)
+from crm.services.reports import generate_monthly_reports
+from crm.timeutil import SHANGHAI, utcnow
+from crm.timeutil import today as local_today
+
+log = logging.getLogger(__name__)
+MISFIRE_GRACE_SECONDS = 3600  # a run delayed (busy, suspended) by up to an hour still happens
+COUNT_LABELS = {
+    "reports": "报表",
+    "created": "新建提醒",
+    "firms": "企业",
+    "parks": "园区",
+    "problems": "问题",
+    "escalated": "提级",
+    "users": "用户",
+    "sent": "已发送",
+    "retry": "待重试",
+    "failed": "放弃",
+}
+WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    label: str  # Chinese, for the 任务状态 page and messages
+    func: Callable[..., dict]  # service(today=…, now=…) -> counts
+    cron: Optional[dict] = None  # CronTrigger fields (Asia/Shanghai)
+    every: Optional[timedelta] = None  # or an interval
+    grace: timedelta = field(default=timedelta(hours=2))  # later than this = a missed run (warning)
+
+    def trigger(self):
+        """The APScheduler trigger of the production schedule."""
+        if self.every is not None:
+            return IntervalTrigger(seconds=int(self.every.total_seconds()), timezone=SHANGHAI)
+        return CronTrigger(timezone=SHANGHAI, **self.cron)
+
+    @property
+    def schedule_label(self) -> str:
+        """The schedule in Chinese (每天 07:30, 每周一 08:00, 每 1 分钟)."""
+        if self.every is not None:
+            minutes = int(self.every.total_seconds() // 60)
+            return f"每 {minutes} 分钟" if minutes else f"每 {int(self.every.total_seconds())} 秒"
+        c = self.cron
+        at = f"{int(c.get('hour', 0)):02d}:{int(c.get('minute', 0)):02d}"
+        if "day_of_week" in c:
+            return f"每周{WEEKDAYS.get(c['day_of_week'], c['day_of_week'])} {at}"
+        if "day" in c:
+            return f"每月{c['day']}日 {at}"
+        return f"每天 {at}"
+
+
+def counts_text(counts: dict | None) -> str:
+    """Counts of a run in Chinese (新建提醒 3，企业 12)."""
+    return "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in (counts or {}).items()) or "无"
+
+
+def _deliver(today: date, now: Optional[datetime] = None) -> dict:
+    """Send the due deliveries; the claim is committed before any network call."""
+    from crm.services.channels import channel_settings
+
+    settings = channel_settings()
+    messages = claim_due_deliveries(now)
+    db.session.commit()
+    return record_delivery_results(send_claimed(messages, settings), now)
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("visit_reminders", "走访到期提醒", visit_reminders, cron={"hour": 7, "minute": 30}),
+        Job("problem_deadlines", "问题期限预警", problem_deadline_reminders, cron={"hour": 7, "minute": 35}),
+        Job("escalations", "自动提级协调", run_escalations, cron={"hour": 7, "minute": 40}),
+        Job(
+            "weekly_overdue",
+            "逾期走访周报",
+            weekly_overdue_list,
+            cron={"day_of_week": "mon", "hour": 8, "minute": 0},
+        ),
+        Job("daily_digest", "每日汇总", daily_digest, cron={"hour": 8, "minute": 30}),
+        Job("holiday_calendar", "节假日录入提醒", holiday_calendar_reminder, cron={"hour": 9, "minute": 0}),
+        Job(
+            "deliver_pending",
+            "外部渠道投递",
+            _deliver,
+            every=timedelta(minutes=1),
+            grace=timedelta(minutes=15),
+        ),
+        Job("monthly_report", "月度报表", generate_monthly_reports, cron={"day": 1, "hour": 8, "minute": 0}),
+    )
+}
+
+
+def _finish_run(run_id: int, status: str, counts: Optional[dict], error: Optional[str]) -> None:
+    run = db.session.get(JobRun, run_id)
+    run.status, run.counts, run.error, run.finished_at = status, counts, error, utcnow()
+    db.session.commit()
+
+
+def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[datetime] = None) -> JobRun:
+    """Run one job in its own app context with a heartbeat row; a failure is recorded and rolled back,
+    never raised (the scheduler keeps running). Returns the finished JobRun (detached)."""
+    with app.app_context():
+        day = today or local_today()
+        run = JobRun(job=job.name, run_for=day, started_at=utcnow(), status="running")
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+        try:
+            counts = job.func(today=day, now=now) or {}
+            db.session.commit()
+        except Exception as exc:  # a job's failure must not stop the scheduler: record it
+            db.session.rollback()
+            log.exception("job %s failed", job.name)
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            _finish_run(run_id, "failed", None, detail[:2000])
+        else:
+            _finish_run(run_id, "ok", counts, None)
+        run = db.session.get(JobRun, run_id)
+        db.session.refresh(run)
+        db.session.expunge(run)
+        return run
+
+
+def build_scheduler(
+    app: Flask,
+    scheduler_class=BackgroundScheduler,
+    jobs: Optional[list[Job]] = None,
+    interval_seconds: Optional[int] = None,
+    catch_up: bool = True,
+):
+    """A scheduler with the jobs (coalesce, max_instances=1, misfire grace, Asia/Shanghai, one worker so
+    jobs never contend for SQLite); interval_seconds replaces every schedule (tests, trials).
+
+    catch_up: jobs that missed a run while no scheduler was up (or never ran) run once at start.
+    """
+    jobs = list(JOBS.values()) if jobs is None else jobs
+    scheduler = scheduler_class(
+        timezone=SHANGHAI,
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+    )
+    late: set[str] = set()
+    if catch_up and interval_seconds is None:
+        from crm.services.job_status import jobs_to_catch_up
+
+        with app.app_context():
+            try:
+                late = set(jobs_to_catch_up(jobs, utcnow()))
+            except Exception:  # e.g. tables not migrated yet: schedule normally, warn in the log
+                log.exception("无法读取任务运行记录，跳过补运行")
+                db.session.rollback()
+    for job in jobs:
+        if interval_seconds:
+            trigger = IntervalTrigger(seconds=interval_seconds, timezone=SHANGHAI)
+        else:
+            trigger = job.trigger()
+        scheduler.add_job(run_job, trigger, args=[app, job], id=job.name, name=job.label)
+        if job.name in late:
+            scheduler.add_job(run_job, args=[app, job], id=f"{job.name}-catch-up", name=job.label)
+    return scheduler
+
+
+_lock_file: Optional[IO] = None
+
+
+def acquire_scheduler_lock(app: Flask) -> bool:
+    """Hold an exclusive lock for this process's lifetime; False if another scheduler holds it."""
+    global _lock_file
+    if _lock_file is not None:
+        return True
+    path = os.environ.get("CRM_SCHEDULER_LOCK") or os.path.join(app.instance_path, "scheduler.lock")
+    handle = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the process)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _lock_file = handle
+    return True
+
+
+def start_inprocess_scheduler(app: Flask) -> Optional[BackgroundScheduler]:
+    """`make run`: start a background scheduler in the dev server when CRM_SCHEDULER=inprocess.
+
+    Exactly once per machine: the lock file stops the Werkzeug reloader's second process (and anything
+    else) from starting another. gunicorn workers never set CRM_SCHEDULER, so they never start one.
+    """
+    if os.environ.get("CRM_SCHEDULER") != "inprocess" or app.testing:
+        return None
+    if not acquire_scheduler_lock(app):
+        return None
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    log.warning("提醒调度器已在本进程内启动（CRM_SCHEDULER=inprocess）")
+    return scheduler

@@ -1,0 +1,208 @@
+"""The notification centre (bell, list, mark read, profile) and the admin pages of the reminders."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import DeliveryAttempt, JobRun, Notification, NotificationPref, Setting
+from crm.services.notifications import notify
+from crm.timeutil import utcnow
+from tests import channel_servers
+from tests.channel_servers import set_channels
+from tests.reminder_factories import new_problem
+
+webhook = channel_servers.webhook  # fixture
+NOW = datetime(2026, 11, 2, 1, 0)
+
+
+def note(user, key, kind="system", title="提醒", **link) -> Notification:
+    nid = notify(user, kind, title, "正文第一行\n第二行", dedupe_key=key, now=NOW, **link)
+    return db.session.get(Notification, nid)
+
+
+@pytest.fixture()
+def mine(world):
+    """Three notifications of the cadre (one linking to a problem, one to a firm) and one of cadre2."""
+    problem = new_problem(world.own_firm, world.cadre, "厂房漏水")
+    out = {
+        "problem": note(
+            world.cadre,
+            "p",
+            "problem_event",
+            "问题已办结",
+            problem_id=problem.id,
+            enterprise_id=world.own_firm.id,
+        ),
+        "firm": note(world.cadre, "f", "visit_due", "联系已逾期", enterprise_id=world.own_firm.id),
+        "page": note(world.cadre, "w", "visit_weekly", "周报", endpoint="coverage.index"),
+        "other": note(world.cadre2, "o", "system", "别人的通知"),
+    }
+    out["problem_id"] = problem.id
+    db.session.commit()
+    return out
+
+
+def test_list_shows_only_own_notifications_and_the_bell(client, login_as, world, mine):
+    login_as(world.cadre)
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "问题已办结" in html and "联系已逾期" in html and "周报" in html
+    assert "别人的通知" not in html
+    assert "data-unread-count>3</span>" in html  # the bell
+    assert "正文第一行" in html
+
+
+def test_another_users_notification_is_not_found(client, login_as, world, mine):
+    login_as(world.cadre)
+    other = mine["other"].id
+    assert client.get(f"/notifications/{other}/open").status_code == 404
+    assert client.post(f"/notifications/{other}/read").status_code == 404
+    client.post("/notifications/read-all")
+    db.session.expire_all()
+    assert db.session.get(Notification, other).read_at is None  # read-all touches only one's own
+
+
+def test_opening_marks_read_and_leads_to_the_problem_firm_or_page(client, login_as, world, mine):
+    login_as(world.cadre)
+    resp = client.get(f"/notifications/{mine['problem'].id}/open")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/problems/{mine['problem_id']}")
+    resp = client.get(f"/notifications/{mine['firm'].id}/open")
+    assert resp.headers["Location"].endswith(f"/enterprises/{world.own_firm.id}")
+    resp = client.get(f"/notifications/{mine['page'].id}/open")
+    assert resp.headers["Location"].endswith("/coverage/")
+    db.session.expire_all()
+    assert all(db.session.get(Notification, mine[k].id).read_at for k in ("problem", "firm", "page"))
+    assert "data-unread-count" not in client.get("/enterprises/").get_data(as_text=True)  # bell is quiet
+
+
+def test_mark_one_and_all_read_and_filters(client, login_as, world, mine):
+    login_as(world.cadre)
+    resp = client.post(f"/notifications/{mine['firm'].id}/read", data={"next": "/notifications/?show=unread"})
+    assert resp.headers["Location"] == "/notifications/?show=unread"
+    unread = client.get("/notifications/?show=unread").get_data(as_text=True)
+    assert "问题已办结" in unread and "联系已逾期" not in unread
+    only_weekly = client.get("/notifications/?kind=visit_weekly").get_data(as_text=True)
+    assert "周报" in only_weekly and "问题已办结" not in only_weekly
+    evil = client.post(f"/notifications/{mine['page'].id}/read", data={"next": "https://evil.example/"})
+    assert evil.headers["Location"] == "/notifications/"
+    resp = client.post("/notifications/read-all", follow_redirects=True)
+    assert "已将 1 条通知标为已读" in resp.get_data(as_text=True)
+    assert "没有未读通知" in client.get("/notifications/?show=unread").get_data(as_text=True)
+
+
+def test_list_and_bell_cost_a_constant_number_of_queries(client, login_as, world, count_queries):
+    for i in range(3):
+        note(world.cadre, f"a{i}")
+    login_as(world.cadre)
+    with count_queries() as few:
+        client.get("/notifications/")
+    for i in range(40):
+        note(world.cadre, f"b{i}")
+    db.session.commit()
+    with count_queries() as many:
+        client.get("/notifications/")
+    assert few.count == many.count
+    with count_queries() as page:
+        assert client.get("/enterprises/").status_code == 200
+    bell = [s for s in page.statements if "FROM notifications" in s]
+    assert len(bell) == 1 and "count(" in bell[0].lower()
+
+
+def test_profile_chooses_channels_that_an_admin_switched_on(client, login_as, world, webhook):
+    login_as(world.cadre)
+    refused = client.post(
+        "/profile", data={"channels": ["wecom"], "daily_digest": "y"}, follow_redirects=True
+    )
+    assert "管理员尚未开启：企业微信" in refused.get_data(as_text=True)
+    assert db.session.get(NotificationPref, world.cadre.id) is None  # nothing stored
+    set_channels(
+        wecom={"enabled": True, "webhook": webhook.url + "/ok"},
+        email={"enabled": True, "host": "h", "sender": "a@b.cn"},
+    )
+    db.session.commit()
+    no_mail = client.post("/profile", data={"channels": ["email"]}, follow_redirects=True)
+    assert "选择电子邮件接收时请填写邮箱地址" in no_mail.get_data(as_text=True)
+    saved = client.post(
+        "/profile",
+        data={"channels": ["wecom", "email"], "email": "c@example.cn", "daily_digest": "y"},
+        follow_redirects=True,
+    )
+    assert "通知设置已保存" in saved.get_data(as_text=True)
+    db.session.expire_all()
+    pref = db.session.get(NotificationPref, world.cadre.id)
+    assert (pref.channels, pref.email, pref.daily_digest) == (["email", "wecom"], "c@example.cn", True)
+
+
+def test_job_status_page(client, login_as, world):
+    now = utcnow() - timedelta(minutes=1)  # the page compares with the real clock
+    db.session.add(
+        JobRun(
+            job="visit_reminders",
+            started_at=now,
+            finished_at=now + timedelta(seconds=2),
+            status="ok",
+            counts={"firms": 4, "created": 2},
+        )
+    )
+    db.session.add(
+        JobRun(
+            job="escalations",
+            started_at=now,
+            finished_at=now,
+            status="failed",
+            error="RuntimeError: 连接中断",
+        )
+    )
+    db.session.commit()
+    login_as(world.admin)
+    html = client.get("/admin/jobs").get_data(as_text=True)
+    assert "走访到期提醒" in html and "每天 07:30" in html and "企业 4，新建提醒 2" in html
+    assert "RuntimeError: 连接中断" in html and "等待首次运行" in html
+    assert "最近一次运行失败" in html  # the admin banner on every page
+    login_as(world.officer)
+    assert "最近一次运行失败" not in client.get("/enterprises/").get_data(as_text=True)
+
+
+def test_admin_sets_channels_and_sends_a_test_message(client, login_as, world, webhook):
+    login_as(world.admin)
+    bad = client.post(
+        "/admin/channels", data={"wecom_enabled": "y", "email_port": "25"}, follow_redirects=True
+    )
+    assert "开启企业微信需要填写群机器人 Webhook 地址" in bad.get_data(as_text=True)
+    assert db.session.get(Setting, "channels") is None
+    ok = client.post(
+        "/admin/channels",
+        data={
+            "wecom_enabled": "y",
+            "wecom_webhook": webhook.url + "/ok",
+            "email_port": "25",
+            "dingtalk_webhook": webhook.url + "/ding",
+            "dingtalk_secret": "SECabc",
+        },
+        follow_redirects=True,
+    )
+    assert "通知渠道设置已保存" in ok.get_data(as_text=True)
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert "SECabc" not in page and "已设置，留空表示不修改" in page  # secrets never go back to the browser
+    sent = client.post("/admin/channels/test/wecom", follow_redirects=True).get_data(as_text=True)
+    assert "企业微信测试消息已发送" in sent
+    assert "测试消息" in webhook.requests[-1]["json"]["text"]["content"]
+    off = client.post("/admin/channels/test/dingtalk", follow_redirects=True).get_data(as_text=True)
+    assert "钉钉尚未开启" in off
+    db.session.expire_all()
+    assert db.session.get(Setting, "channels").value["dingtalk"]["secret"] == "SECabc"
+
+
+def test_delivery_log_page(client, login_as, world, webhook):
+    set_channels(wecom={"enabled": True, "webhook": webhook.url + "/fail"})
+    db.session.add(NotificationPref(user_id=world.cadre.id, channels=["wecom"]))
+    notify(world.cadre, "system", "投递失败的提醒", dedupe_key="x", now=NOW)
+    from crm.services.delivery import deliver_pending
+
+    deliver_pending(NOW)
+    db.session.commit()
+    assert db.session.scalar(select(DeliveryAttempt)).status == "failed"
+    login_as(world.admin)
+    html = client.get("/admin/deliveries?status=failed").get_data(as_text=True)
+    assert "投递失败的提醒" in html and "HTTP 500" in html and world.cadre.name in html

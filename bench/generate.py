@@ -387,3 +387,38 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def top_up_problems(total: int, today: date, seed: int = 7) -> int:
+    """Add problems (with events) to an existing city until it holds `total` (for the export measure)."""
+    have = db.session.scalar(db.select(db.func.count(Problem.id)))
+    if have >= total:
+        return 0
+    firm_cadre = dict(
+        db.session.execute(
+            db.select(Assignment.enterprise_id, Assignment.cadre_id).where(Assignment.end_on.is_(None))
+        ).all()
+    )
+    firm_rows = db.session.execute(db.select(Enterprise.id, Enterprise.park_id)).all()
+    dept_rows = db.session.execute(db.select(Department.id, Department.park_id)).all()
+    handlers = dict(
+        db.session.execute(
+            db.select(User.department_id, User.id).where(User.role == "handler", User.is_dept_head.is_(False))
+        ).all()
+    )
+    start = today.replace(day=1) - timedelta(days=365)
+    added = _problems(
+        random.Random(seed),
+        total - have,
+        list(firm_cadre),
+        firm_cadre,
+        firm_rows,
+        dept_rows,
+        handlers,
+        start,
+        today,
+        WorkCalendar(),
+        ProblemRules(),
+    )
+    db.session.commit()
+    return added

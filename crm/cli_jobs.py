@@ -11,7 +11,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 
 from crm.cli import crm_cli
-from crm.jobs import JOBS, Job, acquire_scheduler_lock, build_scheduler, counts_text, run_job
+from crm.jobs import (
+    JOBS,
+    Job,
+    acquire_scheduler_lock,
+    build_scheduler,
+    counts_text,
+    run_job,
+    stop_inprocess_scheduler,
+)
 
 EXIT_UNKNOWN = 2
 
@@ -34,6 +42,7 @@ def _select(names: tuple[str, ...]) -> list[Job]:
 def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
     """Run jobs once now: exit 0 when all succeed, 1 when one failed, 2 on an unknown job or bad date."""
     jobs = _select(names)
+    stop_inprocess_scheduler()
     today = None
     if today_text:
         try:
@@ -65,6 +74,7 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
 def scheduler_command(names: tuple[str, ...], interval: int | None) -> None:
     """Run the one scheduler process (Asia/Shanghai) until SIGTERM or Ctrl-C; web workers never do."""
     jobs = _select(names)
+    stop_inprocess_scheduler()
     app = current_app._get_current_object()
     if not acquire_scheduler_lock(app):
         click.echo("本机已有调度进程在运行（锁文件被占用），不再启动第二个", err=True)

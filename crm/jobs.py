@@ -50,7 +50,6 @@ from crm.timeutil import today as local_today
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600  # a run delayed (busy, suspended) by up to an hour still happens
 COUNT_LABELS = {
-    "reports": "报表",
     "created": "新建提醒",
     "firms": "企业",
     "parks": "园区",
@@ -60,6 +59,7 @@ COUNT_LABELS = {
     "sent": "已发送",
     "retry": "待重试",
     "failed": "放弃",
+    "reports": "报表",
 }
 WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
 
@@ -206,6 +206,7 @@ def build_scheduler(
 
 
 _lock_file: Optional[IO] = None
+_inprocess: Optional[BackgroundScheduler] = None
 
 
 def acquire_scheduler_lock(app: Flask) -> bool:
@@ -234,7 +235,17 @@ def start_inprocess_scheduler(app: Flask) -> Optional[BackgroundScheduler]:
         return None
     if not acquire_scheduler_lock(app):
         return None
+    global _inprocess
     scheduler = build_scheduler(app, BackgroundScheduler)
     scheduler.start()
+    _inprocess = scheduler
     log.warning("提醒调度器已在本进程内启动（CRM_SCHEDULER=inprocess）")
     return scheduler
+
+
+def stop_inprocess_scheduler() -> None:
+    """The scheduler commands run jobs themselves: never alongside an in-process scheduler."""
+    global _inprocess
+    if _inprocess is not None:
+        _inprocess.shutdown(wait=True)
+        _inprocess = None

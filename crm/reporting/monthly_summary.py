@@ -84,6 +84,8 @@ def write_summary(wb, report) -> None:
     for idx, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(idx)].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.row_dimensions[1].height = 28
+    ws.row_dimensions[HEADER_ROW].height = 22
     setup_print(ws, landscape=True)
     period = report.period
     ws.merged_cells.add("A1:E1")
@@ -150,7 +152,7 @@ def write_summary(wb, report) -> None:
         [(2, status_header, status_header + len(statuses))],
         size=(15, 7.5),
     )
-    ws.add_chart(status_chart, "G4")
+    ws.add_chart(status_chart, "F4")
     colour_chart = pie_chart(
         ws,
         "月末在办问题三色分布",
@@ -158,7 +160,7 @@ def write_summary(wb, report) -> None:
         (2, colour_header, colour_header + 3),
         [CHART_COLOURS[c] for c in COLOUR_ROWS],
     )
-    ws.add_chart(colour_chart, "G20")
+    ws.add_chart(colour_chart, "F20")
 
 
 def _distribution(ws, after: int, title: str, items: list[tuple[str, int]]) -> tuple[int, int]:

@@ -164,6 +164,11 @@ def send_test_message(channel: str, actor: User, to_email: Optional[str] = None)
         return "未知渠道"
     if not settings[channel].get("enabled"):
         return f"{CHANNELS[channel]}尚未开启，请先保存设置"
+    if channel == "email" and not to_email:
+        pref = db.session.get(NotificationPref, actor.id)
+        to_email = pref.email if pref else None
+        if not to_email:
+            return "请填写测试收件邮箱，或先在“通知设置”中填写您的邮箱"
     text = f"【联企通】测试消息：{actor.name}正在检查{CHANNELS[channel]}通知渠道，收到即表示配置正确。"
     msg = Message(0, 0, channel, "【联企通】测试消息", text, to_email, [actor.phone] if actor.phone else [])
     return send_message(settings, msg)

@@ -17,6 +17,7 @@ from crm.services import ServiceError
 from crm.services.assignments import assign_enterprise, handover_caseload
 from crm.services.creditcode import CHARSET, check_digit
 from crm.services.demo_activity import DemoActivity
+from crm.services.demo_problems import load_demo_problems
 from crm.services.enterprises import create_enterprise
 from crm.services.reference import load_reference_data
 from crm.services.users import create_user
@@ -213,13 +214,15 @@ def _create_users(data: dict[str, Any], park: Park) -> dict[str, User]:
             department=dept,
             phone=_mobile(rnd, data["firms"]),
             password_hash=hashed,
+            is_dept_head=bool(item.get("dept_head")),
+            leader_level=item.get("leader_level"),
         )
     return users
 
 
 def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     """Fill an empty database with a demo park: users, ~60 firms, liaisons with history, a handover,
-    three months of visits and the firms' product, sales and technology lists."""
+    three months of visits, the firms' product, sales and technology lists, and problems in every state."""
     if has_users():
         raise ServiceError("数据库中已有用户，演示数据只能装入空数据库")
     load_reference_data()
@@ -278,6 +281,7 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     activity.log_visits()
     activity.add_lists()
     activity.backdate()
+    problems = load_demo_problems(today)
 
     db.session.flush()
     return {
@@ -287,4 +291,4 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
         "unassigned_active": sum(1 for s in specs if s.plan == "unassigned" and s.data["status"] == "active"),
         "suspended": sum(1 for s in specs if s.data["status"] == "suspended"),
         "handovers": 1,
-    } | activity.counts
+    } | activity.counts | {"problems": problems}

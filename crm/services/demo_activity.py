@@ -6,20 +6,19 @@ they must be logged in step with the assignment history (before and after the ha
 Deterministic for a given today: everything is drawn from one seeded random generator.
 """
 
-import calendar
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional
 
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Assignment, AuditLog, Enterprise, Handover, ProductItem, TechItem, User
-from crm.services.lists import add_product, add_sales, add_tech, tick_off_tech
+from crm.models import Enterprise, ProductItem, TechItem, User
+from crm.services.demo_history import backdate_activity, backdate_registry, stamp_on
+from crm.services.demo_lists import DemoLists
 from crm.services.validators import add_months
 from crm.services.visits import log_visit
 
@@ -27,7 +26,6 @@ ACTIVITY_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo_activity.j
 # Days ago of the last contact that give each status under the default rule (contact every 7 days,
 # "due soon" 2 days ahead): 0-4 days ago is 正常, 5-7 is 即将到期, 8 or more is 已逾期.
 LAST_CONTACT_DAYS_AGO = {"ok": (0, 4), "soon": (5, 7), "overdue": (9, 30)}
-BULK_UNITS = {"吨", "公里", "万平方米"}
 
 
 @dataclass
@@ -36,6 +34,7 @@ class PlannedVisit:
     kind: str
     product: Optional[dict] = None
     tech: Optional[dict] = None
+    logged: bool = False
 
 
 @dataclass
@@ -55,12 +54,7 @@ def _weekday_on_or_before(day: date) -> date:
     return day
 
 
-def _stamp(day: date, rnd: random.Random) -> datetime:
-    """A naive UTC timestamp during office hours (09:00-17:59 Beijing time) of the given day."""
-    return datetime.combine(day, time(rnd.randint(1, 9), rnd.randint(0, 59)))
-
-
-class DemoActivity:
+class DemoActivity(DemoLists):
     """Plans and logs the demo park's visits and list items."""
 
     def __init__(self, rnd: random.Random, today: date, officer: User, path: Path = ACTIVITY_FILE):
@@ -71,9 +65,9 @@ class DemoActivity:
         self.settings: dict[str, Any] = self.words["plan"]
         self.window_start = today - timedelta(days=self.settings["window_days"])
         self.plans: list[FirmPlan] = []
-        self.logged: set[int] = set()  # ids of PlannedVisit objects already logged
         self.stamps: dict[tuple[str, int], datetime] = {}
         self.counts = {"visits": 0, "products": 0, "sales": 0, "tech": 0}
+        self.since = today  # the current firm's liaison start, while its list items are added
 
     # ---- planning
 
@@ -114,8 +108,8 @@ class DemoActivity:
         elif profile == "new":
             plan.visits = self._new_firm_visits(firm.active_assignment.start_on)
         elif profile == "quiet":
-            days = {self.today - timedelta(days=self.rnd.randint(3, 80)) for _ in range(2)}
-            plan.visits = [PlannedVisit(d, "phone") for d in sorted(map(_weekday_on_or_before, days))]
+            days = {_weekday_on_or_before(self.today - timedelta(days=self.rnd.randint(3, 80))) for _ in "ab"}
+            plan.visits = [PlannedVisit(d, "phone") for d in sorted(days)]
         self._attach_items(plan)
         self.plans.append(plan)
 
@@ -183,26 +177,6 @@ class DemoActivity:
             plan.visits = [v for v in plan.visits if v.day != day] + [PlannedVisit(day, "forum")]
             plan.visits.sort(key=lambda v: v.day)
 
-    def _plan_products(self, firm: Enterprise, industry: str) -> list[dict]:
-        rnd, words = self.rnd, self.words
-        if rnd.random() >= self.settings["products_share"]:
-            return []
-        entries = words["products"][industry]
-        products = []
-        for entry in rnd.sample(entries, min(len(entries), rnd.choice((1, 2, 2)))):
-            name, category, unit = entry.split("|")
-            capacity = None
-            if unit:
-                lo, hi = words["units"][unit]
-                factor = words["size_factor"][firm.size or "small"]
-                capacity = Decimal(max(1, round(rnd.randint(lo, hi) * factor)))
-            markets = "、".join(rnd.sample(words["markets"], rnd.choice((1, 1, 2))))
-            products.append(
-                {"name": name, "category": category, "capacity": capacity, "unit": unit or None,
-                 "main_market": markets}
-            )
-        return products
-
     def _attach_items(self, plan: FirmPlan) -> None:
         """Some list items are added in the visit form: a product, or a technical demand found on site."""
         onsite = [v for v in plan.visits if v.kind == "onsite"]
@@ -214,8 +188,12 @@ class DemoActivity:
             demands = [t for t in self.words["tech"][plan.chain] if t[0] == "demand"]
             kind, title, detail = self.rnd.choice(demands)
             visit = self.rnd.choice(onsite)
-            visit.tech = {"kind": kind, "title": title, "detail": detail,
-                          "partner": self.rnd.choice(self.words["partners"])}
+            visit.tech = {
+                "kind": kind,
+                "title": title,
+                "detail": detail,
+                "partner": self.rnd.choice(self.words["partners"]),
+            }
 
     # ---- logging
 
@@ -223,30 +201,32 @@ class DemoActivity:
         """Log the planned visits dated before the given day (all remaining ones when None)."""
         for plan in self.plans:
             for planned in plan.visits:
-                if id(planned) in self.logged or (before is not None and planned.day >= before):
+                if planned.logged or (before is not None and planned.day >= before):
                     continue
                 self._log(plan, planned)
-                self.logged.add(id(planned))
+                planned.logged = True
 
     def _log(self, plan: FirmPlan, planned: PlannedVisit) -> None:
         firm, rnd = plan.firm, self.rnd
         actor = self.officer if planned.kind == "forum" or firm.cadre is None else firm.cadre
         visit = log_visit(
-            firm, actor, self._visit_text(plan, planned, actor), self.today,
-            product=planned.product, tech=planned.tech,
+            firm,
+            actor,
+            self._visit_text(plan, planned, actor),
+            self.today,
+            product=planned.product,
+            tech=planned.tech,
         )
-        stamp = _stamp(planned.day, rnd)
-        visit.created_at = visit.updated_at = stamp
-        self.stamps[("visit", visit.id)] = stamp
+        stamp = self.stamps[("visit", visit.id)] = stamp_on(planned.day, rnd)
         self.counts["visits"] += 1
         for model, entity, wanted in (
-            (ProductItem, "product_item", planned.product), (TechItem, "tech_item", planned.tech)
+            (ProductItem, "product_item", planned.product),
+            (TechItem, "tech_item", planned.tech),
         ):
             if wanted:
                 item = db.session.scalar(
                     select(model).where(model.enterprise_id == firm.id).order_by(model.id.desc())
                 )
-                item.created_at = item.updated_at = stamp
                 self.stamps[(entity, item.id)] = stamp
                 self.counts["products" if model is ProductItem else "tech"] += 1
 
@@ -275,108 +255,17 @@ class DemoActivity:
             participants = f"园区经发局 {actor.name}、{contact}（{title}）等{rnd.randint(12, 30)}家企业负责人"
         else:
             participants = f"{contact}（{title}）"
-        return {"visited_on": planned.day, "kind": planned.kind, "participants": participants,
-                "summary": summary, "findings": findings}
+        return {
+            "visited_on": planned.day,
+            "kind": planned.kind,
+            "participants": participants,
+            "summary": summary,
+            "findings": findings,
+        }
 
-    # ---- lists
-
-    def add_lists(self) -> None:
-        """Products not added during visits, monthly sales of the last half year, technology items."""
-        rnd, today = self.rnd, self.today
-        for plan in self.plans:
-            firm = plan.firm
-            actor = firm.cadre or self.officer
-            added_on = today - timedelta(days=rnd.randint(60, 200))
-            for data in plan.products:
-                item = add_product(firm, actor, data, today=today)
-                self._stamp_item("product_item", item, added_on)
-                self.counts["products"] += 1
-            if plan.products and rnd.random() < self.settings["sales_share"]:
-                self._add_sales(plan, actor)
-            if rnd.random() < self.settings["tech_share"]:
-                self._add_tech(plan, actor)
-
-    def _add_sales(self, plan: FirmPlan, actor: User) -> None:
-        rnd, firm = self.rnd, plan.firm
-        monthly = (firm.output_last_year or Decimal(1200)) / 12
-        shares = (Decimal("0.65"), Decimal("0.35")) if len(plan.products) > 1 else (Decimal(1),)
-        customers = self.words["customers"][plan.chain]
-        for back in range(self.settings["sales_months"], 0, -1):
-            year, month = add_months(self.today, -back)
-            for product, share in zip(plan.products, shares, strict=False):
-                factor = Decimal(rnd.randint(85, 115)) / 100
-                quantity = None
-                if product["capacity"] is not None:
-                    # Machines and boxes come in whole units; tonnes and kilometres may have decimals.
-                    step = Decimal("0.01") if product["unit"] in BULK_UNITS else Decimal(1)
-                    quantity = (product["capacity"] / 12 * Decimal(rnd.randint(60, 95)) / 100).quantize(step)
-                item = add_sales(
-                    firm,
-                    actor,
-                    {
-                        "period": f"{year:04d}-{month:02d}",
-                        "product": product["name"],
-                        "market": rnd.choice(customers),
-                        "amount": (monthly * share * factor).quantize(Decimal("0.01")),
-                        "quantity": quantity,
-                    },
-                    today=self.today,
-                )
-                reported = date(year, month, calendar.monthrange(year, month)[1]) + timedelta(
-                    days=rnd.randint(3, 10)
-                )
-                self._stamp_item("sales_item", item, min(reported, self.today))
-                self.counts["sales"] += 1
-
-    def _add_tech(self, plan: FirmPlan, actor: User) -> None:
-        rnd, today = self.rnd, self.today
-        entries = self.words["tech"][plan.chain]
-        for kind, title, detail in rnd.sample(entries, 2 if rnd.random() < 0.3 else 1):
-            partner = rnd.choice(self.words["partners"]) if kind in ("demand", "project") else None
-            status = rnd.choices(["pending", "matching", "solved"], weights=[40, 35, 25])[0]
-            data = {"kind": kind, "title": title, "detail": detail, "partner": partner,
-                    "status": "matching" if status == "solved" else status}
-            item = add_tech(plan.firm, actor, data, today=today)
-            added_on = today - timedelta(days=rnd.randint(30, 150))
-            self._stamp_item("tech_item", item, added_on)
-            self.counts["tech"] += 1
-            if status == "solved":
-                solved_on = min(today, added_on + timedelta(days=rnd.randint(10, 60)))
-                tick_off_tech(item, actor, solved_on)
-                item.updated_at = self.stamps[("tech_item_solve", item.id)] = _stamp(solved_on, rnd)
-
-    def _stamp_item(self, entity: str, item: Any, day: date) -> None:
-        stamp = _stamp(day, self.rnd)
-        item.created_at = item.updated_at = stamp
-        self.stamps[(entity, item.id)] = stamp
+    # ---- history
 
     def backdate(self) -> None:
-        """Date the audit rows of the logged visits and items on the days they happened, not today."""
-        db.session.flush()
-        entities = ("visit", "product_item", "sales_item", "tech_item")
-        for row in db.session.scalars(select(AuditLog).where(AuditLog.entity_type.in_(entities))):
-            key = ("tech_item_solve" if row.action == "solve" else row.entity_type, row.entity_id)
-            if key in self.stamps:
-                row.at = self.stamps[key]
+        """Date the visits, items, firms and assignments (and their audit rows) when they happened."""
+        backdate_activity(self.stamps)
         backdate_registry(self.rnd, self.today)
-
-
-def backdate_registry(rnd: random.Random, today: date) -> None:
-    """Date the firms' creation, assignments and handovers (and their audit rows) on their business dates."""
-    firms = {f.id: f for f in db.session.scalars(select(Enterprise))}
-    first_start: dict[int, date] = {}
-    stamps: dict[tuple[str, int], datetime] = {}
-    for row in db.session.scalars(select(Assignment).order_by(Assignment.start_on, Assignment.id)):
-        first_start.setdefault(row.enterprise_id, row.start_on)
-        row.created_at = stamps[("assignment", row.id)] = _stamp(row.start_on, rnd)
-    for handover in db.session.scalars(select(Handover)):
-        handover.created_at = stamps[("handover", handover.id)] = _stamp(handover.handed_on, rnd)
-    for firm_id, firm in firms.items():
-        # A firm is put on file a few days before it first gets a liaison (or some weeks ago if it has none).
-        filed = first_start.get(firm_id, today) - timedelta(days=rnd.randint(2, 20))
-        filed = max(filed, firm.founded_on or filed)
-        firm.created_at = firm.updated_at = stamps[("enterprise", firm_id)] = _stamp(filed, rnd)
-    audited = ("enterprise", "assignment", "handover")
-    for row in db.session.scalars(select(AuditLog).where(AuditLog.entity_type.in_(audited))):
-        if (row.entity_type, row.entity_id) in stamps:
-            row.at = stamps[(row.entity_type, row.entity_id)]

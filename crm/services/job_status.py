@@ -1,9 +1,9 @@
 """The jobs' heartbeat read back: last run, next expected run, and whether a run was missed.
 
-A job has missed a run when its next scheduled time after its last successful start (or, for a job
-that never succeeded, after the first heartbeat of any job) lies more than its grace period in the
-past. Nothing ever having run at all is one warning of its own: no scheduler was ever started.
-Two queries whatever the history's size.
+A job has missed a run when one period (its interval, or the gap between two fire times: a day, a
+week, a month) after its last successful start (or, for a job that never succeeded, after the first
+heartbeat of any job) lies more than its grace period in the past. Nothing ever having run at all
+is one warning of its own: no scheduler was ever started. Two queries whatever the history's size.
 """
 
 from dataclasses import dataclass
@@ -50,6 +50,18 @@ def _next_after(job, moment: datetime) -> Optional[datetime]:
     return _naive(job.trigger().get_next_fire_time(None, _aware(moment + timedelta(seconds=1))))
 
 
+def _expected_after(job, moment: datetime) -> datetime:
+    """When the run after one at `moment` is due: one period later (a day, a week, a month …).
+
+    Measured from the run itself, not from the next fire time, so cron running the jobs at its own
+    hour (`run-jobs` at 09:05 for a 07:30 job) is on time as long as it runs once per period.
+    """
+    if job.every is not None:
+        return moment + job.every
+    first = _next_after(job, moment)
+    return moment + (_next_after(job, first) - first)
+
+
 def job_states(jobs, now: datetime) -> tuple[list[JobState], bool]:
     """(state of each job, whether any heartbeat exists at all)."""
     names = [job.name for job in jobs]
@@ -69,7 +81,7 @@ def job_states(jobs, now: datetime) -> tuple[list[JobState], bool]:
     for job in jobs:
         ok_at = last_ok.get(job.name)
         base = ok_at or first_ever
-        expected = _next_after(job, base) if base else None
+        expected = _expected_after(job, base) if base else None
         run = last.get(job.name)
         states.append(
             JobState(

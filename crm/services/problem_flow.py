@@ -111,8 +111,9 @@ def _precheck(ctx: Context, action: str) -> Optional[str]:
     """Why the step cannot be taken now (Chinese), or None."""
     p, rules, cal, today = ctx.problem, ctx.rules, ctx.cal, ctx.today
     if action == "return" and p.dispatched_on and today > _return_deadline(p, rules, cal):
+        last = _return_deadline(p, rules, cal)
         return (
-            f"交办后{rules.return_days}个工作日内（截至 {_return_deadline(p, rules, cal):%Y-%m-%d}）才能退回；"
+            f"交办后{rules.return_days}个工作日内（截至 {last:%Y-%m-%d}）才能退回；"
             "已超过退回时限，如确非本部门职责请联系园区管理员"
         )
     if action == "feedback" and p.first_feedback_on is not None:
@@ -242,6 +243,10 @@ def _refuse_extension(ctx: Context) -> Outcome:
 def _resolve(ctx: Context) -> Outcome:
     p = ctx.problem
     p.resolution, p.resolved_on = ctx.note, ctx.today
+    # The resolution is also the feedback and the progress report: a 重办 must not come back red
+    # from checkpoints of the first round that became moot when the department resolved it.
+    p.first_feedback_on = p.first_feedback_on or ctx.today
+    p.progress_on = p.progress_on or ctx.today
     _clear_extension(p)
     return Outcome("resolved", "resolve", p.department_id)
 

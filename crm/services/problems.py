@@ -1,6 +1,6 @@
 """问题: raising a firm's problem (待交办). Every later step is crm.services.problem_flow.apply_action."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional
 
 from crm.extensions import db
@@ -12,6 +12,7 @@ from crm.services.attachments import save_attachments, validate_uploads
 from crm.services.audit import record_audit
 from crm.services.validators import clean_multiline, clean_text, collect_errors, parse_choice
 from crm.timeutil import today as local_today
+from crm.timeutil import utcnow
 
 PROBLEM_LABELS = {
     "title": "问题标题",
@@ -30,6 +31,7 @@ def raise_problem(
     visit: Optional[Visit] = None,
     today: Optional[date] = None,
     files=(),
+    now: Optional[datetime] = None,
 ) -> Problem:
     """Record a problem of the firm as 待交办 (new), raised by actor, optionally during a visit."""
     if not can(actor, "problem.raise", firm):
@@ -59,6 +61,7 @@ def raise_problem(
         raised_by_id=actor.id,
         visit_id=visit.id if visit is not None else None,
         raised_on=today,
+        created_at=now or utcnow(),
         **values,
     )
     db.session.add(problem)
@@ -72,6 +75,7 @@ def raise_problem(
             to_status="new",
             note=f"来源：{problem.source_label}",
             happened_on=today,
+            at=now or utcnow(),
         )
     )
     save_attachments(uploads, "problem", problem.id, firm.id, actor)

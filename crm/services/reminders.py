@@ -224,6 +224,7 @@ def holiday_calendar_reminder(today: date, now: Optional[datetime] = None) -> di
                 f"{year}年的法定节假日和调休安排尚未录入。国务院办公厅通知发布后，请在“节假日”页面录入并确认，"
                 "否则跨年的问题办理期限将按周一至周五计算。",
                 dedupe_key=f"calendar:{year}",
+                endpoint="admin.calendar",
                 now=now,
             )
         )

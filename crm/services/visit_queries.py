@@ -24,6 +24,7 @@ class VisitFilters:
     date_from: Optional[date] = None
     date_to: Optional[date] = None
     chain: Optional[int] = None
+    park: Optional[int] = None
 
     @classmethod
     def from_args(cls, args) -> "VisitFilters":
@@ -49,6 +50,7 @@ class VisitFilters:
             date_from=as_date("from"),
             date_to=as_date("to"),
             chain=as_int("chain"),
+            park=as_int("park"),
         )
 
     def as_args(self) -> dict:
@@ -90,4 +92,6 @@ def visit_list_query(user: User, flt: VisitFilters) -> Select:
         stmt = stmt.where(Visit.visited_on <= flt.date_to)
     if flt.chain:
         stmt = stmt.where(Enterprise.chain_id == flt.chain)
+    if flt.park:
+        stmt = stmt.where(Enterprise.park_id == flt.park)
     return stmt.order_by(Visit.visited_on.desc(), Visit.id.desc())

@@ -187,3 +187,19 @@ def test_digest_users_get_one_message_a_day(user, webhook):
         select(Notification).where(Notification.kind == "digest").order_by(Notification.id.desc())
     ).first()
     assert latest.body == "1. 第二天的提醒"
+
+
+def test_a_claim_is_exclusive_and_a_crashed_sender_is_recovered(user, webhook):
+    from crm.services.delivery import LEASE, claim_due_deliveries
+
+    set_channels(wecom={"enabled": True, "webhook": webhook.url + "/ok"})
+    choose(user, "wecom")
+    notify(user, "system", "一条提醒", dedupe_key="k", now=NOW)
+    [claimed] = claim_due_deliveries(NOW)
+    assert claimed.attempt == 1
+    assert claim_due_deliveries(NOW) == []  # a second runner finds nothing to send
+    db.session.commit()  # ... and the first runner dies before sending
+    assert deliver_pending(NOW + LEASE - timedelta(seconds=1))["sent"] == 0
+    assert deliver_pending(NOW + LEASE) == {"sent": 1, "retry": 0, "failed": 0}
+    assert [(a.attempt, a.status) for a in attempts()] == [(2, "sent")]
+    assert len(webhook.requests) == 1

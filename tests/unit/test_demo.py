@@ -1,14 +1,17 @@
 from sqlalchemy import func, select
 
-from crm.models import Assignment, Enterprise, Handover, Park, User
+from crm.models import Assignment, Enterprise, Handover, Park, Problem, ProblemEvent, User
 from crm.services.creditcode import is_valid_credit_code
 from crm.services.demo import DEMO_PASSWORD, DEMO_URL
+from crm.services.problem_deadlines import problem_colour, soon_limit
+from crm.services.problem_rules import problem_rules
 from crm.services.users import authenticate
-from crm.timeutil import utcnow
+from crm.services.workcal import get_calendar
+from crm.timeutil import today, utcnow
 from tests.factories import make_user
 
 LOGINS = (
-    ["admin", "officer", "officer2", "leader"]
+    ["admin", "officer", "officer2", "leader", "leader2"]
     + [f"cadre{i}" for i in range(1, 9)]
     + [f"handler{i}" for i in range(1, 5)]
 )
@@ -47,8 +50,13 @@ def test_demo_builds_a_realistic_park(runner, db):
     assert {f.scale_type for f in firms} == {"above", "below"}
 
     roles = dict(db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all())
-    assert roles == {"admin": 1, "officer": 2, "leader": 1, "cadre": 8, "handler": 4}
+    assert roles == {"admin": 1, "officer": 2, "leader": 2, "cadre": 8, "handler": 4}
     assert authenticate("cadre1", DEMO_PASSWORD, utcnow())[0] is not None
+    levels = dict(
+        db.session.execute(select(User.username, User.leader_level).where(User.role == "leader")).all()
+    )
+    assert levels == {"leader": 4, "leader2": 3}
+    assert db.session.scalar(select(User.is_dept_head).where(User.username == "handler4")) is True
 
     # 一企一人: never two active liaisons; some active firms deliberately unassigned; history exists.
     doubled = db.session.scalars(
@@ -96,3 +104,40 @@ def test_demo_leaves_a_database_with_real_users_alone(runner, db):
     skipped = runner.invoke(args=["crm", "demo", "--if-empty"])
     assert skipped.exit_code == 0 and skipped.output == ""
     assert count(db, Enterprise) == 0 and count(db, User) == 1
+
+
+def test_demo_has_problems_in_every_state_with_real_timelines(runner, db):
+    """The hand-off workflow is visible from the first login: every status, colours, an escalation."""
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    problems = list(db.session.scalars(select(Problem)))
+    assert {p.status for p in problems} == {
+        "new",
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "returned",
+        "closed",
+    }
+    soon = soon_limit(today(), problem_rules(), get_calendar())
+    assert {problem_colour(p, today(), soon) for p in problems} == {"red", "yellow", "green", "grey"}
+    assert any(p.level >= 2 for p in problems) and any(p.redo_count for p in problems)
+    assert any(p.has_pending_extension for p in problems) and any(p.forced_close_reason for p in problems)
+    assert {p.evaluation for p in problems if p.status == "closed"} >= {"satisfied", "basic"}
+    actions = set(db.session.scalars(select(ProblemEvent.action)))
+    assert {
+        "raise",
+        "dispatch",
+        "accept",
+        "return",
+        "resolve",
+        "evaluate",
+        "supervise",
+        "instruct",
+        "escalate",
+        "approve_extension",
+        "request_extension",
+        "solve_on_spot",
+        "force_close",
+    } <= actions
+    # Steps are dated on their business day, so the timeline reads like a real one.
+    assert all(e.at.date() == e.happened_on for e in db.session.scalars(select(ProblemEvent)) if e.actor_id)

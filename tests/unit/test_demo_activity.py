@@ -11,7 +11,6 @@ from crm.models import (
     Assignment,
     AuditLog,
     Enterprise,
-    Problem,
     ProductItem,
     SalesItem,
     TechItem,
@@ -43,7 +42,8 @@ def test_demo_logs_visits_of_every_kind_over_three_months(db, demo):
     summary, elapsed = demo
     visits = _visits(db)
     assert summary["visits"] == len(visits) >= 400
-    assert elapsed < 10, f"demo took {elapsed:.1f} s"
+    if db.engine.dialect.name == "sqlite":  # `make run`'s database; about 3 s here, PostgreSQL ~2-3x
+        assert elapsed < 10, f"demo took {elapsed:.1f} s"
     assert {v.kind for v in visits} == {"onsite", "phone", "online", "forum"}
     days = [v.visited_on for v in visits]
     assert min(days) >= TODAY - timedelta(days=90) and max(days) <= TODAY
@@ -110,7 +110,7 @@ def test_handed_over_firms_got_their_first_visit_from_the_successor(db, demo):
             assert onsite is not None and onsite <= row.first_visit_due_on
 
 
-def test_demo_fills_the_three_lists_and_adds_no_problems(db, demo):
+def test_demo_fills_the_three_lists(db, demo):
     summary, _ = demo
     firms = db.session.scalar(select(func.count(Enterprise.id)))
 
@@ -137,7 +137,6 @@ def test_demo_fills_the_three_lists_and_adds_no_problems(db, demo):
         )
         >= 3
     )
-    assert db.session.scalar(select(func.count(Problem.id))) == 0
 
 
 def test_history_is_dated_when_it_happened(db, demo):
@@ -153,6 +152,26 @@ def test_history_is_dated_when_it_happened(db, demo):
     assert not can(old.cadre, "visit.edit", old)
     first = db.session.scalar(select(func.min(AuditLog.at)).where(AuditLog.entity_type == "assignment"))
     assert to_local(first).date() < TODAY - timedelta(days=100)
+    # every list item was added by someone serving the firm on the day it is dated (or the park office)
+    serving = {
+        (a.enterprise_id, a.cadre_id, a.start_on, a.end_on) for a in db.session.scalars(select(Assignment))
+    }
+    entities = {"product_item": ProductItem, "sales_item": SalesItem, "tech_item": TechItem}
+    created = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity_type.in_(entities), AuditLog.action == "create")
+    ).all()
+    assert len(created) > 100
+    for row in created:
+        item = db.session.get(entities[row.entity_type], row.entity_id)
+        day = to_local(item.created_at).date()
+        assert day <= TODAY and to_local(row.at).date() == day
+        if row.actor.role == "cadre":
+            assert any(
+                f == item.enterprise_id and c == row.actor_id and s <= day and (e is None or day < e)
+                for f, c, s, e in serving
+            ), (row.entity_type, item.id, day)
+        if isinstance(item, TechItem) and item.solved_on:
+            assert item.solved_on >= day
 
 
 def _fingerprint(db) -> list[tuple]:

@@ -68,7 +68,8 @@ def test_run_jobs_exit_codes(app, db, runner, monkeypatch):
     assert statuses == {"boom": "failed"}
 
 
-def test_every_job_runs_from_the_cli(app, db, runner):
+def test_every_job_runs_from_the_cli(app, db, runner, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "REPORTS_FOLDER", str(tmp_path))  # keep the shared folder clean
     result = runner.invoke(args=["crm", "run-jobs"])
     assert result.exit_code == 0, result.output
     assert sorted(db.session.scalars(select(JobRun.job))) == sorted(JOBS)
@@ -135,3 +136,12 @@ def test_scheduler_settings(app):
 )
 def test_schedule_labels(name, label):
     assert JOBS[name].schedule_label == label
+
+
+def test_cron_running_the_jobs_at_its_own_hour_is_on_time(db):
+    """`run-jobs` from cron at 09:05 for a 07:30 job: late only when a whole day passes without a run."""
+    job = JOBS["visit_reminders"]
+    _beat(job.name, datetime(2026, 11, 1, 1, 5))  # 09:05 on 11-01 in Shanghai
+    assert job_warnings([job], NOW) == []  # 10:00 on 11-02: today's run is due at 09:05 + grace
+    late = job_warnings([job], datetime(2026, 11, 2, 3, 10))  # 11:10: more than two hours late
+    assert len(late) == 1 and "应于 2026-11-02 09:05 再次运行" in late[0]

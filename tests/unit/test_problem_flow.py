@@ -12,7 +12,11 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import AuditLog, ProblemEvent
 from crm.services import ServiceError
+from crm.services.escalation import escalate_overdue
+from crm.services.problem_deadlines import problem_colour, soon_limit
 from crm.services.problem_flow import STEPS, apply_action
+from crm.services.problem_rules import ProblemRules
+from crm.services.workcal import get_calendar
 from tests.factories import make_department, make_park, make_user
 from tests.problem_factories import make_problem, problem_world
 
@@ -262,3 +266,14 @@ def test_request_extension_validates_the_days(setup):
         with pytest.raises(ServiceError, match="延期天数应为1到10个工作日"):
             apply_action(problem, "request_extension", w.handler, {"days": days, "note": "理由"}, today=DAY)
     assert not problem.has_pending_extension
+
+
+def test_a_redo_starts_on_its_new_limit_not_red_from_old_checkpoints(setup):
+    w = setup
+    p = make_problem(w, "resolved", on=DAY)  # signed and resolved the same day, no separate reports
+    assert (p.first_feedback_on, p.progress_on) == (DAY, DAY)
+    today = date(2026, 11, 2)
+    apply_action(p, "evaluate", w.cadre, {"evaluation": "unsatisfied", "note": "仍未解决"}, today=today)
+    assert p.status == "in_progress" and p.due_on == date(2026, 11, 16)  # a fresh 10-working-day limit
+    assert problem_colour(p, today, soon_limit(today, ProblemRules(), get_calendar())) == "green"
+    assert escalate_overdue(today) == []

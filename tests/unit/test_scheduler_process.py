@@ -28,6 +28,7 @@ def env(app, db, tmp_path):
         CRM_TODAY="2026-11-02",
         CRM_SCHEDULER_LOCK=str(tmp_path / "scheduler.lock"),
         PYTHONUNBUFFERED="1",
+        TEST_REPORTS_FOLDER=str(tmp_path / "reports"),  # catch-up runs may write the monthly report
     )
     out.pop("CRM_SCHEDULER", None)
     return out
@@ -102,7 +103,8 @@ def test_unknown_job_for_the_scheduler(runner):
 
 
 SERVE = (
-    "import time, crm.jobs as jobs; from crm import create_app; create_app(); "
+    "import os, time, config, crm.jobs as jobs; from crm import create_app; "
+    "config.Config.REPORTS_FOLDER = os.environ['TEST_REPORTS_FOLDER']; create_app(); "
     "print('started' if jobs._lock_file else 'skipped', flush=True); time.sleep(30)"
 )
 

@@ -162,8 +162,8 @@ def test_cadre_raises_a_problem_outside_a_visit(client, login_as, world, db):
             "description": "新厂房需要增容",
         },
     )
-    assert resp.headers["Location"].endswith("?tab=problems")
     problem = db.session.scalar(select(Problem))
+    assert resp.headers["Location"].endswith(f"/problems/{problem.id}")  # the new problem's file
     assert (problem.status, problem.raised_by_id, problem.visit_id) == ("new", world.cadre.id, None)
     page = body(client.get(resp.headers["Location"]))
     assert "用电增容" in page and "待交办" in page and "紧急" in page and world.cadre.name in page

@@ -13,7 +13,8 @@ from tests import channel_servers
 from tests.channel_servers import set_channels
 from tests.reminder_factories import new_problem
 
-webhook = channel_servers.webhook  # fixture
+webhook = channel_servers.webhook  # fixtures
+smtp_server = channel_servers.smtp_server
 NOW = datetime(2026, 11, 2, 1, 0)
 
 
@@ -103,6 +104,8 @@ def test_list_and_bell_cost_a_constant_number_of_queries(client, login_as, world
     with count_queries() as many:
         client.get("/notifications/")
     assert few.count == many.count
+    counts = [s for s in many.statements if "count(" in s.lower() and "FROM notifications" in s]
+    assert len(counts) == 2  # the bell (shared by the heading) and the pagination total
     with count_queries() as page:
         assert client.get("/enterprises/").status_code == 200
     bell = [s for s in page.statements if "FROM notifications" in s]
@@ -206,3 +209,23 @@ def test_delivery_log_page(client, login_as, world, webhook):
     login_as(world.admin)
     html = client.get("/admin/deliveries?status=failed").get_data(as_text=True)
     assert "投递失败的提醒" in html and "HTTP 500" in html and world.cadre.name in html
+
+
+def test_email_test_message_reaches_the_smtp_server(client, login_as, world, smtp_server):
+    inbox, port = smtp_server
+    login_as(world.admin)
+    data = {
+        "email_enabled": "y",
+        "email_host": "127.0.0.1",
+        "email_port": str(port),
+        "email_sender": "a@crm.cn",
+    }
+    assert "通知渠道设置已保存" in client.post("/admin/channels", data=data, follow_redirects=True).get_data(
+        as_text=True
+    )
+    missing = client.post("/admin/channels/test/email", follow_redirects=True).get_data(as_text=True)
+    assert "请填写测试收件邮箱" in missing and inbox.messages == []
+    sent = client.post("/admin/channels/test/email", data={"to_email": "it@crm.cn"}, follow_redirects=True)
+    assert "电子邮件测试消息已发送" in sent.get_data(as_text=True)
+    [mail] = inbox.messages
+    assert mail["to"] == ["it@crm.cn"] and mail["message"]["Subject"] == "【联企通】测试消息"

@@ -116,6 +116,26 @@ CASES = [
     ("assignments.cadres", "GET", "/cadres/", expect("ok", handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre}", expect("ok", officer_b=404, handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre_b}", expect("ok", officer=404, cadre=404, handler=404)),
+    # Exports of the 一企一人 pages (issue 6): the same scope as the pages themselves.
+    ("assignments.cadres_export", "GET", "/cadres/export.xlsx", expect("ok", handler=403)),
+    (
+        "assignments.caseload_export",
+        "GET",
+        "/cadres/{cadre}/export.xlsx",
+        expect("ok", officer_b=404, handler=403),
+    ),
+    (
+        "assignments.caseload_export",
+        "GET",
+        "/cadres/{cadre_b}/export.xlsx",
+        expect("ok", officer=404, cadre=404, handler=404),
+    ),
+    (
+        "assignments.handover_export",
+        "GET",
+        "/handovers/999999/export.xlsx",
+        expect(404, cadre=403, handler=403),
+    ),
     (
         "assignments.handovers",
         "GET",

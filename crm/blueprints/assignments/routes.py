@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from crm.blueprints.assignments import bp
@@ -7,6 +7,7 @@ from crm.extensions import db
 from crm.models import Handover, User
 from crm.pagination import ListPage, paginate
 from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
+from crm.reporting.cadres import export_cadres, export_caseload, export_handover
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
 from crm.services.caseload import cadres_query, caseload_counts, handover_rows, handovers_query
@@ -89,3 +90,36 @@ def handover_detail(handover_id: int):
         rows=handover_rows(handover),
         reasons=HANDOVER_REASONS,
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data, name: str):
+    return send_file(data, as_attachment=True, download_name=f"{name}_{today():%Y%m%d}.xlsx", mimetype=XLSX)
+
+
+@bp.route("/cadres/export.xlsx")
+@login_required
+@roles_required("cadre.caseload")
+def cadres_export():
+    cadres = list(db.session.scalars(cadres_query(current_user)))
+    return _xlsx(export_cadres(cadres, caseload_counts([c.id for c in cadres])), "联企干部")
+
+
+@bp.route("/cadres/<int:user_id>/export.xlsx")
+@login_required
+def caseload_export(user_id: int):
+    cadre = get_cadre_or_404(user_id)
+    return _xlsx(export_caseload(my_firms(cadre, today())), f"{cadre.name}_联系企业")
+
+
+@bp.route("/handovers/<int:handover_id>/export.xlsx")
+@login_required
+@roles_required("handover.view")
+def handover_export(handover_id: int):
+    handover = db.session.scalar(handovers_query(current_user).where(Handover.id == handover_id))
+    if handover is None:
+        abort(404)
+    name = f"交接清单_{handover.from_cadre.name}至{handover.to_cadre.name}"
+    return _xlsx(export_handover(handover, handover_rows(handover)), name)

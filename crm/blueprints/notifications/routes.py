@@ -1,5 +1,6 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from crm.blueprints.notifications import bp
 from crm.blueprints.notifications.forms import PreferencesForm
@@ -24,7 +25,11 @@ def inject_unread_count():
     """The bell: a callable so the COUNT runs only when the navbar renders (never for anonymous users)."""
 
     def count() -> int:
-        return unread_count(current_user) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        if "_unread_count" not in g:  # once per request, however many templates ask
+            g._unread_count = unread_count(current_user)
+        return g._unread_count
 
     return {"unread_notifications": count}
 
@@ -37,7 +42,10 @@ def notification_target(note: Notification) -> str:
     if note.enterprise_id:
         return url_for("enterprises.detail", enterprise_id=note.enterprise_id)
     if note.endpoint and note.endpoint in views:
-        return url_for(note.endpoint)
+        try:
+            return url_for(note.endpoint)
+        except BuildError:  # an endpoint that needs arguments: stay on the list
+            pass
     return url_for("notifications.index")
 
 

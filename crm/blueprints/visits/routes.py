@@ -7,10 +7,16 @@ from sqlalchemy import select
 from crm.blueprints.visits import bp
 from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
 from crm.extensions import db
-from crm.models import Attachment, IndustryChain, Problem, User
+from crm.models import Attachment, IndustryChain, Park, Problem, User
 from crm.models.visit import VISIT_KINDS
 from crm.pagination import paginate
-from crm.permissions import get_enterprise_or_404, get_visit_or_404, roles_required, visible_cadres
+from crm.permissions import (
+    get_enterprise_or_404,
+    get_visit_or_404,
+    is_city_wide,
+    roles_required,
+    visible_cadres,
+)
 from crm.reporting.visits import export_visits
 from crm.services import ServiceError
 from crm.services.attachments import ACCEPT, MAX_FILES, attachment_path, human_size, max_bytes
@@ -109,8 +115,9 @@ def index():
     chains = db.session.scalars(
         select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id)
     ).all()
+    parks = db.session.scalars(select(Park).order_by(Park.id)).all() if is_city_wide(current_user) else []
     return render_template(
-        "visits/index.html", page=page, flt=flt, cadres=cadres, chains=chains, kinds=VISIT_KINDS
+        "visits/index.html", page=page, flt=flt, cadres=cadres, chains=chains, kinds=VISIT_KINDS, parks=parks
     )
 
 

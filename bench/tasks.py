@@ -1,0 +1,157 @@
+"""Heavy benchmark tasks, each run in a fresh process so its peak memory (ru_maxrss) is its own.
+
+    python -m bench.tasks report --db URL --today 2026-11-02 --out /tmp/r.xlsx
+    python -m bench.tasks report-floor --cells /tmp/r.xlsx
+    python -m bench.tasks import --db URL --rows 20000
+    python -m bench.tasks export --db URL
+Each prints one JSON line: {"seconds": …, "peak_mb": …, …}.
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _report(args) -> dict:
+    """The monthly workbook of last month for the whole city, written to --out."""
+    from bench.app import bench_app
+    from crm.reporting.monthly import monthly_workbook
+    from crm.reporting.monthly_period import Period, ReportScope
+
+    app = bench_app(args.db, args.today)
+    with app.app_context():
+        period = Period.last_complete(date.fromisoformat(args.today))
+        began = time.perf_counter()
+        data = monthly_workbook(ReportScope(None), period)
+        seconds = time.perf_counter() - began
+    Path(args.out).write_bytes(data.getbuffer())
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "bytes": len(data.getbuffer()), "month": period.month}
+
+
+def _report_floor(args) -> dict:
+    """Write the same number of cells per sheet as the report, with openpyxl write-only (the floor)."""
+    from openpyxl import Workbook, load_workbook
+
+    shapes = []
+    source = load_workbook(args.cells, read_only=True)
+    for ws in source.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        shapes.append((ws.title, rows))
+    source.close()
+    began = time.perf_counter()
+    wb = Workbook(write_only=True)
+    cells = 0
+    for title, rows in shapes:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+            cells += len(row)
+    out = Path(args.cells).with_suffix(".floor.xlsx")
+    wb.save(out)
+    return {"seconds": time.perf_counter() - began, "peak_mb": _peak_mb(), "cells": cells}
+
+
+def _import_file(rows: int, path: Path, offset: int) -> None:
+    """An .xlsx of new firms with valid, unique credit codes (Chinese headers, as officers fill it)."""
+    from openpyxl import Workbook
+
+    from bench.generate import _credit_code
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("企业")
+    ws.append(
+        [
+            "企业名称",
+            "统一社会信用代码",
+            "法定代表人",
+            "所属园区",
+            "所属产业链",
+            "企业规模",
+            "是否重点企业",
+            "联系人",
+            "联系电话",
+            "地址",
+        ]
+    )
+    for i in range(rows):
+        n = offset + i
+        ws.append(
+            [
+                f"导入测试企业{n:06d}有限公司",
+                _credit_code(n),
+                "王五",
+                "第1园区",
+                "装备制造",
+                "小型",
+                "否",
+                "赵六",
+                "13900000000",
+                "湘潭高新区",
+            ]
+        )
+    wb.save(path)
+
+
+def _import(args) -> dict:
+    from bench.app import bench_app
+    from crm.extensions import db
+    from crm.models import User
+    from crm.services.imports import import_enterprises
+
+    path = Path(f"/tmp/bench-import-{args.rows}.xlsx")
+    _import_file(args.rows, path, offset=1_000_000 + args.rows)
+    app = bench_app(args.db, args.today)
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+        began = time.perf_counter()
+        result = import_enterprises(path, admin, date.fromisoformat(args.today))
+        db.session.commit()
+        seconds = time.perf_counter() - began
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "applied": bool(result.applied), "rows": args.rows}
+
+
+def _export(args) -> dict:
+    """GET /problems/export.xlsx as the city-wide admin: every problem, through the real route."""
+    from bench.app import bench_app
+    from crm.extensions import db
+    from crm.models import Problem, User
+
+    app = bench_app(args.db, args.today)
+    with app.app_context():
+        admin_id = db.session.scalar(db.select(User.id).where(User.username == "admin"))
+        total = db.session.scalar(db.select(db.func.count(Problem.id)))
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(admin_id)
+        sess["_fresh"] = True
+    began = time.perf_counter()
+    resp = client.get("/problems/export.xlsx")
+    seconds = time.perf_counter() - began
+    assert resp.status_code == 200, resp.status_code
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "problems": total, "bytes": len(resp.data)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("task", choices=["report", "report-floor", "import", "export"])
+    parser.add_argument("--db")
+    parser.add_argument("--today", default="2026-11-02")
+    parser.add_argument("--out", default="/tmp/bench-report.xlsx")
+    parser.add_argument("--cells")
+    parser.add_argument("--rows", type=int, default=20000)
+    args = parser.parse_args()
+    task = {"report": _report, "report-floor": _report_floor, "import": _import, "export": _export}[args.task]
+    print(json.dumps(task(args), ensure_ascii=False))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ cadence, and a handover's 交接清单."""
 from collections.abc import Iterable, Sequence
 from io import BytesIO
 
-from crm.models import Assignment, Handover, User
+from crm.models import Assignment, Handover, Problem, User
 from crm.reporting.xlsx import write_sheets, write_table
 from crm.services.assignments import HANDOVER_REASONS
 from crm.services.coverage import FirmCadence
@@ -59,8 +59,14 @@ def export_caseload(rows: Sequence[FirmCadence]) -> BytesIO:
     return write_table("联系企业", CASELOAD_HEADERS, out, CASELOAD_WIDTHS)
 
 
-def export_handover(handover: Handover, rows: Sequence[Assignment]) -> BytesIO:
-    """The 交接清单 as printed, plus a sheet with the handover's particulars."""
+PROBLEM_HEADERS = ["序号", "企业名称", "问题标题", "类别", "状态", "承办部门", "办结期限", "反映日期"]
+PROBLEM_WIDTHS = [6, 30, 30, 10, 8, 20, 12, 12]
+
+
+def export_handover(
+    handover: Handover, rows: Sequence[Assignment], problems: Sequence[Problem] = ()
+) -> BytesIO:
+    """The 交接清单 as printed (firms, then their open problems) and the handover's particulars."""
     firms = (
         [
             n,
@@ -85,9 +91,23 @@ def export_handover(handover: Handover, rows: Sequence[Assignment]) -> BytesIO:
         ["经办人", handover.created_by.name],
         ["生成时间", created.replace(tzinfo=None) if created else None],
     ]
+    open_problems = (
+        [
+            n,
+            p.enterprise.name,
+            p.title,
+            p.category_label,
+            p.status_label,
+            p.department.name if p.department else "",
+            p.due_on,
+            p.raised_on,
+        ]
+        for n, p in enumerate(problems, start=1)
+    )
     return write_sheets(
         [
             ("交接清单", HANDOVER_HEADERS, firms, HANDOVER_WIDTHS),
+            ("在办问题", PROBLEM_HEADERS, open_problems, PROBLEM_WIDTHS),
             ("交接信息", ["项目", "内容"], facts, [14, 50]),
         ]
     )

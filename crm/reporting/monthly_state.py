@@ -132,9 +132,12 @@ def replay(state: ProblemState, events: list[tuple], rules: ProblemRules, cal: W
             s.first_feedback_on = s.first_feedback_on or day
         elif action == "approve_extension":
             s.due_on = _date(data.get("new_due_on")) or s.due_on
-        elif action in ("resolve", "solve_on_spot"):
+        elif action == "resolve":  # the resolution also counts as feedback and progress
             s.resolved_on = day
-            s.on_spot = s.on_spot or action == "solve_on_spot"
+            s.first_feedback_on = s.first_feedback_on or day
+            s.progress_on = s.progress_on or day
+        elif action == "solve_on_spot":
+            s.resolved_on, s.on_spot = day, True
         elif action == "evaluate":
             s.evaluation, s.evaluated_on = data.get("evaluation"), day
             if data.get("evaluation") == "unsatisfied":

@@ -107,14 +107,16 @@ def cadence_for_parks(park_ids) -> dict[int, Cadence]:
     return {pid: found.get(pid, Cadence()) for pid in ids}
 
 
-def last_visits_subquery():
-    """Per firm: the last contact of any kind and the last on-site visit (one aggregate)."""
-    return (
-        select(
-            Visit.enterprise_id.label("enterprise_id"),
-            func.max(Visit.visited_on).label("last_contact"),
-            func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
-        )
-        .group_by(Visit.enterprise_id)
-        .subquery()
+def last_visits_subquery(firm_ids=None):
+    """Per firm: the last contact of any kind and the last on-site visit (one aggregate).
+
+    firm_ids (a subquery of enterprise ids) limits the aggregate to the firms a page shows.
+    """
+    stmt = select(
+        Visit.enterprise_id.label("enterprise_id"),
+        func.max(Visit.visited_on).label("last_contact"),
+        func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
     )
+    if firm_ids is not None:
+        stmt = stmt.where(Visit.enterprise_id.in_(firm_ids))
+    return stmt.group_by(Visit.enterprise_id).subquery()

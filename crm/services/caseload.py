@@ -4,7 +4,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, Handover, User
+from crm.models import Assignment, Enterprise, Handover, Problem, User
+from crm.models.problem import OPEN_STATUSES
 from crm.permissions import visible_cadres
 
 
@@ -51,5 +52,20 @@ def handover_rows(handover: Handover) -> list[Assignment]:
             .where(Assignment.handover_id == handover.id)
             .options(joinedload(Assignment.enterprise).joinedload(Enterprise.chain))
             .order_by(Assignment.id)
+        )
+    )
+
+
+def handover_problems(rows: list[Assignment]) -> list[Problem]:
+    """Open problems of the handed-over firms: the successor follows them up (回访) from now on."""
+    ids = [a.enterprise_id for a in rows]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Problem)
+            .where(Problem.enterprise_id.in_(ids), Problem.status.in_(OPEN_STATUSES))
+            .options(joinedload(Problem.enterprise), joinedload(Problem.department))
+            .order_by(Problem.enterprise_id, Problem.raised_on, Problem.id)
         )
     )

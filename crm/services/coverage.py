@@ -55,10 +55,10 @@ class FirmCadence:
         return self.contact is not None and "overdue" in (self.contact.status, self.onsite.status)
 
 
-def _open_problems_subquery():
+def _open_problems_subquery(firm_ids):
     return (
         select(Problem.enterprise_id.label("enterprise_id"), func.count(Problem.id).label("open_problems"))
-        .where(Problem.status.in_(OPEN_STATUSES))
+        .where(Problem.status.in_(OPEN_STATUSES), Problem.enterprise_id.in_(firm_ids))
         .group_by(Problem.enterprise_id)
         .subquery()
     )
@@ -66,8 +66,11 @@ def _open_problems_subquery():
 
 def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
     """Run a SELECT of (Enterprise, Assignment) rows and attach cadence statuses."""
-    visits = last_visits_subquery()
-    problems = _open_problems_subquery()
+    # Aggregate only the visits and problems of the firms selected (not the whole city's tables), so
+    # one cadre's page costs the same in a park of 200 firms as in a city of 20,000.
+    firm_ids = stmt.with_only_columns(Enterprise.id).scalar_subquery()
+    visits = last_visits_subquery(firm_ids)
+    problems = _open_problems_subquery(firm_ids)
     stmt = (
         stmt.outerjoin(visits, visits.c.enterprise_id == Enterprise.id)
         .outerjoin(problems, problems.c.enterprise_id == Enterprise.id)

@@ -178,6 +178,8 @@ def login() -> Callable:
         pg.locator("input[name=password]").fill(password)
         pg.get_by_role("button", name="登录").click()
         expect(pg.locator("nav.navbar"), f"{username} 登录失败").to_be_visible()
+        # Let the home page finish loading: a goto() right away would abort its scripts (ERR_ABORTED).
+        pg.wait_for_load_state("load")
         return pg
 
     return _login

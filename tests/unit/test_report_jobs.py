@@ -4,6 +4,7 @@ leaders in scope are told once through the notification centre."""
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -30,6 +31,12 @@ def _notifications(user=None) -> list[Notification]:
     if user is not None:
         stmt = stmt.where(Notification.user_id == user.id)
     return list(db.session.scalars(stmt))
+
+
+@pytest.fixture(autouse=True)
+def _own_reports_folder(app, tmp_path, monkeypatch):
+    """Scheduled files have fixed names: each test gets an empty REPORTS_FOLDER."""
+    monkeypatch.setitem(app.config, "REPORTS_FOLDER", str(tmp_path / "reports"))
 
 
 def test_monthly_job_creates_each_file_once_and_tells_leaders_once(db):

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from crm.services.assignments import handover_caseload
+from crm.services.problems import raise_problem
 from tests.factories import make_enterprise, make_visit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -143,6 +144,8 @@ def test_caseload_export_in_the_pages_order(client, login_as, more):
 
 def test_handover_list_export(client, login_as, more, db):
     w = more
+    data = {"title": "用电增容", "description": "需增容", "category": "utilities", "source": "visit"}
+    raise_problem(w.own_firm, w.cadre, data, today=date(2026, 10, 30))
     handover = handover_caseload(w.cadre, w.cadre2, w.officer, date(2026, 11, 2), "retire", "退休", 10)
     db.session.commit()
     login_as(w.officer)
@@ -151,7 +154,11 @@ def test_handover_list_export(client, login_as, more, db):
     rows = _sheet(client, f"/handovers/{handover.id}/export.xlsx")
     assert rows[0] == ["序号", "企业名称", "统一社会信用代码", "产业链", "联系人", "联系电话", "重点企业"]
     assert {r[1] for r in rows[1:]} == {w.own_firm.name, '\'=HYPERLINK("http://x","y")'}
-    facts = dict(_sheet(client, f"/handovers/{handover.id}/export.xlsx", sheet=1)[1:])
+    assert "用电增容" in page and "在办问题" in page  # the open problems move with the firms
+    problems = _sheet(client, f"/handovers/{handover.id}/export.xlsx", sheet=1)
+    assert problems[0][:5] == ["序号", "企业名称", "问题标题", "类别", "状态"]
+    assert [r[1:3] + [r[4]] for r in problems[1:]] == [[w.own_firm.name, "用电增容", "待交办"]]
+    facts = dict(_sheet(client, f"/handovers/{handover.id}/export.xlsx", sheet=2)[1:])
     assert facts["移交人"] == w.cadre.name and facts["接收人"] == w.cadre2.name and facts["企业数"] == 2
     login_as(w.officer_b)
     assert client.get(f"/handovers/{handover.id}/export.xlsx").status_code == 404

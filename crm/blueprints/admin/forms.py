@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from crm.forms import BaseForm
 from crm.models.user import LEADER_LEVELS, ROLES
 
 
@@ -52,7 +52,7 @@ class ChoiceField(SelectField):
             raise ValueError("选项无效") from None
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(BaseForm):
     name = StringField(
         "姓名",
         validators=[
@@ -96,7 +96,7 @@ class UserCreateForm(UserEditForm):
     )
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(BaseForm):
     password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
     confirm = PasswordField(
         "确认新密码",
@@ -117,17 +117,17 @@ class DayField(DateField):
             raise ValueError("日期无效，请按“年-月-日”填写") from None
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(BaseForm):
     day = DayField("日期", validators=[InputRequired("请选择日期")])
     kind = ChoiceField("类型", choices=[("holiday", "休息日（放假）"), ("workday", "工作日（调休上班）")])
     name = StringField("名称", validators=[Optional(), Length(max=50, message="名称不能超过50字")])
     year = HiddenField()
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(BaseForm):
     text = TextAreaField("按行录入", validators=[DataRequired("请输入至少一行")])
     year = HiddenField()
 
 
-class CsrfForm(FlaskForm):
+class CsrfForm(BaseForm):
     """A form with only the CSRF token, for pages whose fields a service validates (问题办理规则)."""

@@ -10,7 +10,13 @@ from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
 from crm.reporting.cadres import export_cadres, export_caseload, export_handover
 from crm.services import ServiceError
 from crm.services.assignments import HANDOVER_REASONS, handover_caseload
-from crm.services.caseload import cadres_query, caseload_counts, handover_rows, handovers_query
+from crm.services.caseload import (
+    cadres_query,
+    caseload_counts,
+    handover_problems,
+    handover_rows,
+    handovers_query,
+)
 from crm.services.coverage import my_firms
 from crm.timeutil import today
 
@@ -84,10 +90,12 @@ def handover_detail(handover_id: int):
     handover = db.session.scalar(handovers_query(current_user).where(Handover.id == handover_id))
     if handover is None:
         abort(404)
+    rows = handover_rows(handover)
     return render_template(
         "assignments/handover_detail.html",
         handover=handover,
-        rows=handover_rows(handover),
+        rows=rows,
+        problems=handover_problems(rows),
         reasons=HANDOVER_REASONS,
     )
 
@@ -122,4 +130,5 @@ def handover_export(handover_id: int):
     if handover is None:
         abort(404)
     name = f"交接清单_{handover.from_cadre.name}至{handover.to_cadre.name}"
-    return _xlsx(export_handover(handover, handover_rows(handover)), name)
+    rows = handover_rows(handover)
+    return _xlsx(export_handover(handover, rows, handover_problems(rows)), name)

@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from crm.forms import BaseForm
 from crm.models.notification import CHANNELS
 
 
@@ -11,7 +11,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BaseForm):
     email = StringField(
         "电子邮箱",
         validators=[Optional(), Length(max=120, message="邮箱地址过长")],

@@ -1,10 +1,11 @@
 """The one form behind every workflow step: the service validates the values (Chinese messages)."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 
+from crm.forms import BaseForm
 
-class ActionForm(FlaskForm):
+
+class ActionForm(BaseForm):
     note = TextAreaField("说明")
     department_id = StringField("承办部门")
     handler_id = StringField("经办人")

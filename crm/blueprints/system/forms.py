@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
+from crm.forms import BaseForm
 from crm.services.channels import SECURITY
 
 
-class ChannelsForm(FlaskForm):
+class ChannelsForm(BaseForm):
     base_url = StringField("系统访问地址", validators=[Optional(), Length(max=300)])
     email_enabled = BooleanField("开启电子邮件")
     email_host = StringField("SMTP 服务器", validators=[Optional(), Length(max=200)])
@@ -24,5 +24,5 @@ class ChannelsForm(FlaskForm):
     dingtalk_clear_secret = BooleanField("清除已保存的加签密钥")
 
 
-class ChannelTestForm(FlaskForm):
+class ChannelTestForm(BaseForm):
     to_email = StringField("测试收件邮箱", validators=[Optional(), Length(max=120)])

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres lint bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: $(VENV)/.runtime
 ## test: the whole suite on SQLite, then on PostgreSQL when its server binaries are installed (required in CI)
 test: $(VENV)/.dev
 	bash scripts/test.sh
+
+## load: 32 users for 60 s through gunicorn on 127.0.0.1 (SQLite, then PostgreSQL if installed) -> bench/load_results.md
+load: $(VENV)/.dev
+	$(BIN)/python -m bench.load
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -36,6 +36,7 @@ from crm.models.problem import PROBLEM_CATEGORIES
 from crm.services.creditcode import CHARSET, check_digit
 from crm.services.problem_deadlines import checkpoints_for
 from crm.services.problem_rules import ProblemRules
+from crm.services.visit_summary import refresh_visit_summaries
 from crm.services.workcal import WorkCalendar
 
 PASSWORD = "Bench2026!"
@@ -226,6 +227,7 @@ def generate(scale: float = 1.0, today: date = date(2026, 11, 2), seed: int = 20
             }
         )
     _bulk(Visit, visits)
+    refresh_visit_summaries()
 
     _bulk(
         ProductItem,

@@ -13,9 +13,9 @@ def _ms(value: float) -> str:
 
 def _page_table(full, small) -> list[str]:
     lines = [
-        f"| 页面 | p50 ms（{full.scale}） | p95 ms | SQL 条数 | 基线 p50 ms "
+        f"| 页面 | p50 ms（{full.scale}） | p95 ms | 首次 ms | SQL 条数 | 基线 p50 ms "
         f"| p50 ms（{small.scale}） | SQL 条数 | 耗时比（10×数据） | 结论 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     by_name = {p.name: p for p in small.pages}
     for page in full.pages:
@@ -25,7 +25,8 @@ def _page_table(full, small) -> list[str]:
         ok_time = ratio <= TARGET_GROWTH
         verdict = "达标" if ok_sql and ok_time else ("SQL 随数据增长" if not ok_sql else "超出 1.5 倍")
         lines.append(
-            f"| {page.name} | {_ms(page.p50)} | {_ms(page.p95)} | {page.queries} | {_ms(page.floor_p50)} | "
+            f"| {page.name} | {_ms(page.p50)} | {_ms(page.p95)} | {_ms(page.cold)} | {page.queries} "
+            f"| {_ms(page.floor_p50)} | "
             f"{_ms(other.p50) if other else '-'} | {other.queries if other else '-'} | {ratio:.2f} "
             f"| {verdict} |"
         )

@@ -34,6 +34,7 @@ class PageResult:
     p95: float
     queries: int
     floor_p50: float
+    cold: float  # the first request (cold caches; for the home pages, figures computed)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class RunResult:
 def _users(app) -> dict[str, int]:
     """One user of each kind, chosen so each page shows a realistic amount of data."""
     from crm.extensions import db
-    from crm.models import Assignment, Department, Problem, User
+    from crm.models import Assignment, Enterprise, Problem, User
 
     with app.app_context():
         ids = dict(db.session.execute(select(User.username, User.id)).all())
@@ -70,12 +71,13 @@ def _users(app) -> dict[str, int]:
             .order_by(db.func.count().desc())
             .limit(1)
         )
-        park1 = db.session.scalar(select(Department.park_id).where(Department.park_id.is_not(None)).limit(1))
         firm = db.session.scalar(
             select(Assignment.enterprise_id)
             .where(Assignment.cadre_id == cadre, Assignment.end_on.is_(None))
+            .order_by(Assignment.enterprise_id)
             .limit(1)
         )
+        park1 = db.session.scalar(select(Enterprise.park_id).where(Enterprise.id == firm))
     return {
         "admin": ids["admin"],
         "leader": ids["leader"],
@@ -119,8 +121,11 @@ def _time(app, client, path: str, n: int) -> tuple[list[float], int]:
     """Server time of n GETs (after two warm-ups) and the SQL statements of the last one."""
     from crm.extensions import db
 
+    cold = None
     for _ in range(2):
+        began = time.perf_counter()
         resp = client.get(path)
+        cold = cold if cold is not None else (time.perf_counter() - began) * 1000
         assert resp.status_code == 200, (path, resp.status_code)
     times, statements = [], [0]
 
@@ -136,7 +141,7 @@ def _time(app, client, path: str, n: int) -> tuple[list[float], int]:
         client.get(path)
         times.append(time.perf_counter() - began)
     event.remove(engine, "before_cursor_execute", count)
-    return times, statements[0]
+    return times, statements[0], cold
 
 
 def _p(values: list[float], q: float) -> float:
@@ -149,9 +154,9 @@ def measure_pages(app, n: int) -> list[PageResult]:
     results = []
     for name, who, path in _pages(users):
         client = _client(app, users[who])
-        floor_times, _ = _time(app, client, "/password", n)
-        times, queries = _time(app, client, path, n)
-        results.append(PageResult(name, _p(times, 0.5), _p(times, 0.95), queries, _p(floor_times, 0.5)))
+        floor_times, _, _ = _time(app, client, "/password", n)
+        times, queries, cold = _time(app, client, path, n)
+        results.append(PageResult(name, _p(times, 0.5), _p(times, 0.95), queries, _p(floor_times, 0.5), cold))
         print(
             f"  {name:<16} p50 {results[-1].p50:7.1f} ms  p95 {results[-1].p95:7.1f} ms  "
             f"SQL {queries:3d}  floor {results[-1].floor_p50:5.1f} ms",

@@ -18,6 +18,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if config_class is ProductionConfig and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("生产环境必须通过环境变量 SECRET_KEY 设置密钥")
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # Behind N trusted proxies only: the client address and scheme come from their X-Forwarded-*
+        # headers (the login throttle counts per client). Without the flag the headers are ignored.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -149,7 +156,13 @@ def register_error_pages(app: Flask) -> None:
             from crm.extensions import db
 
             db.session.rollback()
-        return render_template("errors.html", code=code, message=messages.get(code, "请求出错")), code
+        message = messages.get(code, "请求出错")
+        if code == 413:
+            from crm.services.attachments import human_size
+
+            limit = human_size(app.config["MAX_CONTENT_LENGTH"])
+            message = f"上传的文件过大：每次提交合计不能超过{limit}，请压缩后或分几次上传"
+        return render_template("errors.html", code=code, message=message), code
 
     for code in messages:
         app.register_error_handler(code, handler)

@@ -82,7 +82,7 @@ def create_user_command(
 
 def register_cli(app: Flask) -> None:
     # Other modules add their commands to crm_cli when imported.
-    for module in ("crm.cli_import", "crm.cli_demo", "crm.cli_jobs", "crm.cli_report"):
+    for module in ("crm.cli_import", "crm.cli_demo", "crm.cli_jobs", "crm.cli_report", "crm.cli_backup"):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:

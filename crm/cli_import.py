@@ -3,12 +3,14 @@ from pathlib import Path
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.cli import crm_cli, fail
 from crm.extensions import db
 from crm.models import User
 from crm.services import ServiceError
-from crm.services.imports import import_enterprises
+from crm.services.imports import STALE_IMPORT, import_enterprises
+from crm.services.locking import refusal_message
 from crm.timeutil import today
 
 
@@ -41,8 +43,8 @@ def import_enterprises_command(file: Path, dry_run: bool, username: str | None) 
     actor = _actor(username)
     try:
         result = import_enterprises(file, actor, today(), dry_run=dry_run)
-    except ServiceError as exc:
-        fail(f"导入失败：{exc}")
+    except (ServiceError, StaleDataError) as exc:
+        fail(f"导入失败：{refusal_message(exc, STALE_IMPORT)}")
     for notice in result.notices:
         click.echo(notice)
     if not result.ok:
@@ -53,5 +55,8 @@ def import_enterprises_command(file: Path, dry_run: bool, username: str | None) 
         db.session.rollback()
         click.echo(f"试运行（未写入数据库）：共 {len(result.rows)} 行，{result.summary()}")
         return
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        fail(f"导入失败：{refusal_message(exc, STALE_IMPORT)}")
     click.echo(f"导入完成：共 {len(result.rows)} 行，{result.summary()}")

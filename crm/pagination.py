@@ -1,7 +1,8 @@
-"""Pagination of an in-memory list, with the same interface as Flask-SQLAlchemy's (for the macro).
+"""Pages of rows with the interface of Flask-SQLAlchemy's Pagination (for the `pagination` macro).
 
-Used where rows must be ranked in Python first (e.g. by computed cadence urgency) — the rows come
-from a constant number of queries and are bounded by a cadre's caseload or a park's firms.
+- paginate(stmt): a page of a SELECT, in three constant queries (count, the page's ids, the rows);
+- ListPage(rows): a page of rows ranked in Python first (e.g. by computed cadence urgency).
+A junk page number shows page 1 and one past the end shows the last page (never a 404).
 """
 
 import math
@@ -9,21 +10,25 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask import request
+from sqlalchemy import Select, func, select
 
 
-class ListPage:
-    def __init__(self, rows: Sequence[Any], page: int | None = None, per_page: int = 30):
-        if page is None:
-            try:
-                page = int(request.args.get("page", 1))
-            except ValueError:
-                page = 1
-        self.total = len(rows)
-        self.per_page = per_page
-        self.pages = max(1, math.ceil(self.total / per_page))
-        self.page = min(max(1, page), self.pages)
-        start = (self.page - 1) * per_page
-        self.items = list(rows[start : start + per_page])
+def _requested_page() -> int:
+    try:
+        return int(request.args.get("page", 1))
+    except ValueError:
+        return 1
+
+
+class Page:
+    def __init__(self, items: list, total: int, page: int, per_page: int):
+        self.items, self.total, self.page, self.per_page = items, total, page, per_page
+        self.pages = max(1, math.ceil(total / per_page))
+
+    @staticmethod
+    def clamp(page: int | None, total: int, per_page: int) -> int:
+        pages = max(1, math.ceil(total / per_page))
+        return min(max(1, page if page is not None else _requested_page()), pages)
 
     @property
     def has_prev(self) -> bool:
@@ -55,16 +60,30 @@ class ListPage:
                 last = num
 
 
-def paginate(stmt, per_page: int = 20, max_per_page: int = 100):
-    """db.paginate that never answers 404 on a page number.
+class ListPage(Page):
+    def __init__(self, rows: Sequence[Any], page: int | None = None, per_page: int = 30):
+        page = self.clamp(page, len(rows), per_page)
+        start = (page - 1) * per_page
+        super().__init__(list(rows[start : start + per_page]), len(rows), page, per_page)
 
-    A junk or negative page shows page 1 and a page past the end (a bookmark, or the last row was just
-    deleted) shows the last page, instead of "页面不存在".
+
+def paginate(stmt: Select, per_page: int = 20, page: int | None = None) -> Page:
+    """A page of the entities a SELECT lists, in the SELECT's order.
+
+    Sorting and counting run on the primary keys only (a "deferred join"): the database orders narrow
+    rows, then loads just this page's rows with their eager loads. Sorting thousands of wide rows (a
+    visit's text, a problem's computed colour) is what made long lists slow.
     """
     from crm.extensions import db
 
-    page = db.paginate(stmt, per_page=per_page, max_per_page=max_per_page, error_out=False)
-    if not page.items and page.page > 1 and page.pages:
-        last = page.pages
-        page = db.paginate(stmt, page=last, per_page=per_page, max_per_page=max_per_page, error_out=False)
-    return page
+    entity = stmt.column_descriptions[0]["entity"]
+    ids_stmt = stmt.with_only_columns(entity.id)
+    total = db.session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery())) or 0
+    page = Page.clamp(page, total, per_page)
+    ids = list(db.session.scalars(ids_stmt.limit(per_page).offset((page - 1) * per_page)))
+    items = []
+    if ids:
+        rows = db.session.scalars(stmt.where(entity.id.in_(ids)).order_by(None)).unique()
+        by_id = {row.id: row for row in rows}
+        items = [by_id[i] for i in ids if i in by_id]
+    return Page(items, total, page, per_page)

@@ -21,6 +21,8 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
 fi
 
 echo "== 测试（PostgreSQL） =="
+# This pass also runs the production smoke test (tests/smoke, marker `production`): it creates its own
+# database on this server and drives gunicorn -w 3 plus the scheduler process over HTTP.
 # A free port unless one is given, so parallel runs on one machine do not collide.
 PGPORT=${CRM_TEST_PGPORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 PGDATA=$(mktemp -d /tmp/crm-pgdata.XXXXXX)

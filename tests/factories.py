@@ -11,6 +11,7 @@ from crm.models import Department, Enterprise, IndustryChain, Park, User, Visit
 from crm.services.assignments import assign_enterprise
 from crm.services.creditcode import CHARSET, check_digit
 from crm.services.pinyin import initials
+from crm.services.visit_summary import note_visit
 
 PASSWORD = "Passw0rd!"
 _seq = itertools.count(1)
@@ -105,8 +106,9 @@ def make_enterprise(
 def make_visit(
     firm: Enterprise, cadre: User, visited_on: date, kind: str = "onsite", summary: str = "走访"
 ) -> Visit:
-    """A visit row written directly (the visit service is tested on its own)."""
+    """A visit row written directly (the visit service is tested on its own), with its summary."""
     visit = Visit(enterprise_id=firm.id, cadre_id=cadre.id, visited_on=visited_on, kind=kind, summary=summary)
     db.session.add(visit)
     db.session.flush()
+    note_visit(firm.id, visited_on, kind)  # the derived last-visit dates, as the visit service keeps them
     return visit

@@ -8,12 +8,12 @@ from crm.models.org import Department, IndustryChain, Park
 from crm.models.problem import Problem, ProblemEvent
 from crm.models.report import GeneratedReport
 from crm.models.settings import ParkSetting, Setting
-from crm.models.user import User
-from crm.models.visit import Attachment, Visit
+from crm.models.user import LoginFailure, User
+from crm.models.visit import Attachment, FirmVisitSummary, Visit
 
 __all__ = [
-    "AuditLog", "Assignment", "Attachment", "CalendarDay", "CalendarYear", "Delivery", "DeliveryAttempt",
-    "Department", "Enterprise", "GeneratedReport", "Handover", "IndustryChain", "JobRun", "Notification",
-    "NotificationPref", "ParkSetting", "Park", "Problem", "ProblemEvent", "ProductItem", "SalesItem",
-    "Setting", "TechItem", "User", "Visit",
+    "Assignment", "Attachment", "AuditLog", "CalendarDay", "CalendarYear", "Delivery", "DeliveryAttempt",
+    "Department", "Enterprise", "FirmVisitSummary", "GeneratedReport", "Handover", "IndustryChain",
+    "JobRun", "LoginFailure", "Notification", "NotificationPref", "Park", "ParkSetting", "Problem",
+    "ProblemEvent", "ProductItem", "SalesItem", "Setting", "TechItem", "User", "Visit",
 ]

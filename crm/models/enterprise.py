@@ -43,6 +43,10 @@ class Enterprise(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic locking (crm.services.locking): a stale edit is refused instead of overwriting.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     park: Mapped[Park] = relationship()
     chain: Mapped[Optional[IndustryChain]] = relationship()

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -71,3 +71,19 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginFailure(db.Model):
+    """One failed login from one client address: the per-client throttle counts these (across usernames,
+    in the database so every gunicorn worker sees them); rows older than the window are purged."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_client_at", "client_ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_ip: Mapped[str] = mapped_column(String(45))  # IPv6 at most 45 characters
+    username: Mapped[str] = mapped_column(String(64), default="")  # as typed (truncated), for the log
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<LoginFailure {self.client_ip} {self.at:%Y-%m-%d %H:%M:%S}>"

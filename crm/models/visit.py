@@ -68,3 +68,21 @@ class Attachment(db.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class FirmVisitSummary(db.Model):
+    """Each firm's last contact and last on-site visit, kept by the visit service.
+
+    Cadence pages and jobs read these two dates instead of aggregating the whole visit log, so a
+    page costs the same with 30,000 visits or 3,000,000. Derived data: refresh_visit_summaries()
+    rebuilds it from the visits at any time (the daily reminder job does).
+    """
+
+    __tablename__ = "firm_visit_summaries"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    last_contact_on: Mapped[Optional[date]]
+    last_onsite_on: Mapped[Optional[date]]
+
+    def __repr__(self) -> str:
+        return f"<FirmVisitSummary firm={self.enterprise_id} {self.last_contact_on} {self.last_onsite_on}>"

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import ParkSetting, Visit
+from crm.models import ParkSetting
 from crm.models.settings import DEFAULT_CADENCE
 
 STATUS_LABELS = {"ok": "正常", "soon": "即将到期", "overdue": "已逾期"}
@@ -105,18 +105,3 @@ def cadence_for_parks(park_ids) -> dict[int, Cadence]:
                 s.contact_days, s.key_contact_days, s.key_onsite_days, s.due_soon_days, s.visit_edit_days
             )
     return {pid: found.get(pid, Cadence()) for pid in ids}
-
-
-def last_visits_subquery(firm_ids=None):
-    """Per firm: the last contact of any kind and the last on-site visit (one aggregate).
-
-    firm_ids (a subquery of enterprise ids) limits the aggregate to the firms a page shows.
-    """
-    stmt = select(
-        Visit.enterprise_id.label("enterprise_id"),
-        func.max(Visit.visited_on).label("last_contact"),
-        func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
-    )
-    if firm_ids is not None:
-        stmt = stmt.where(Visit.enterprise_id.in_(firm_ids))
-    return stmt.group_by(Visit.enterprise_id).subquery()

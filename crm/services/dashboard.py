@@ -23,6 +23,7 @@ class OfficerDashboard:
     cadres: int
     unassigned_firms: list[Enterprise]
     visits: Optional["VisitKpis"] = field(default=None)
+    unassigned_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -45,11 +46,9 @@ def unassigned_clause():
     return (Enterprise.status == "active") & ~has_active
 
 
-def officer_dashboard(
-    user: User, today: Optional[date] = None, park_id: Optional[int] = None
-) -> OfficerDashboard:
-    """KPIs for the officer/leader home page (optionally one park of a city-wide user's scope); unassigned
-    active firms are the headline warning."""
+def officer_dashboard(user: User, today: date, park_id: Optional[int] = None) -> OfficerDashboard:
+    """KPIs for the officer/leader home page (optionally one park of a city-wide user's scope); plain
+    figures only (cacheable): the unassigned firms themselves come from unassigned_preview()."""
     scope = enterprise_scope_clause(user)
     if park_id:
         scope = and_(scope, Enterprise.park_id == park_id)
@@ -71,19 +70,34 @@ def officer_dashboard(
     if park_id:
         cadre_stmt = cadre_stmt.where(User.park_id == park_id)
     cadres = db.session.scalar(select(func.count()).select_from(cadre_stmt.subquery()))
-    preview = list(
+    # Ids, not objects: the figures are cached across requests (figure_cache), ORM objects must not be.
+    board = OfficerDashboard(row[0], row[1], row[2], row[3], row[4], cadres or 0, [])
+    board.unassigned_ids = unassigned_preview_ids(user, park_id)
+    from crm.services.coverage import coverage_totals
+
+    totals, overdue = coverage_totals(user, today, park_id)
+    board.visits = VisitKpis(totals.firms, totals.week_pct, totals.month_pct, overdue)
+    return board
+
+
+def unassigned_preview_ids(user: User, park_id: Optional[int] = None) -> list[int]:
+    """Ids of the first unassigned active firms (key firms first) for the dashboard's warning list."""
+    scope = enterprise_scope_clause(user)
+    if park_id:
+        scope = and_(scope, Enterprise.park_id == park_id)
+    return list(
         db.session.scalars(
-            select(Enterprise)
+            select(Enterprise.id)
             .where(scope, unassigned_clause())
             .order_by(Enterprise.is_key.desc(), Enterprise.name)
             .limit(UNASSIGNED_PREVIEW)
         )
     )
-    board = OfficerDashboard(row[0], row[1], row[2], row[3], row[4], cadres or 0, preview)
-    if today is not None:
-        from crm.services.coverage import coverage_report
 
-        report = coverage_report(user, today, park_id)
-        totals = report.totals
-        board.visits = VisitKpis(totals.firms, totals.week_pct, totals.month_pct, len(report.overdue))
-    return board
+
+def firms_by_ids(ids: list[int]) -> list[Enterprise]:
+    """The firms of the given ids, in that order (one query)."""
+    if not ids:
+        return []
+    found = {f.id: f for f in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]

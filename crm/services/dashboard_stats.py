@@ -14,7 +14,15 @@ from typing import Optional
 from sqlalchemy import and_, exists, func, or_, select
 
 from crm.extensions import db
-from crm.models import Assignment, Department, Enterprise, IndustryChain, Problem, SalesItem, Visit
+from crm.models import (
+    Assignment,
+    Department,
+    Enterprise,
+    FirmVisitSummary,
+    IndustryChain,
+    Problem,
+    SalesItem,
+)
 from crm.models.problem import OPEN_STATUSES, PROBLEM_STATUSES
 from crm.models.user import User
 from crm.permissions import enterprise_scope_clause, problem_scope_clause
@@ -42,13 +50,6 @@ def _problem_scope(user: User, park_id: Optional[int]):
 
 def _served():
     return exists().where(Assignment.enterprise_id == Enterprise.id, Assignment.end_on.is_(None))
-
-
-def _visited_since(day: date, onsite: bool):
-    where = [Visit.enterprise_id == Enterprise.id, Visit.visited_on >= day]
-    if onsite:
-        where.append(Visit.kind == "onsite")
-    return exists().where(*where)
 
 
 @dataclass
@@ -201,8 +202,9 @@ def chain_overview(user: User, today: date, soon: date, park_id: Optional[int] =
             Enterprise.chain_id,
             func.count(Enterprise.id),
             func.count(Enterprise.id).filter(_served()),
-            func.count(Enterprise.id).filter(_served(), _visited_since(month_start, True)),
+            func.count(Enterprise.id).filter(_served(), FirmVisitSummary.last_onsite_on >= month_start),
         )
+        .outerjoin(FirmVisitSummary, FirmVisitSummary.enterprise_id == Enterprise.id)
         .where(firm_scope, Enterprise.status == "active")
         .group_by(Enterprise.chain_id)
     ):

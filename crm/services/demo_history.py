@@ -7,7 +7,7 @@ Bulk UPDATEs by primary key at the end: one round trip per table instead of one 
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from crm.extensions import db
 from crm.models import Assignment, AuditLog, Enterprise, Handover, ProductItem, SalesItem, TechItem, Visit
@@ -21,8 +21,15 @@ def stamp_on(day: date, rnd: random.Random) -> datetime:
 
 
 def _bulk_update(model: type, rows: list[dict]) -> None:
+    """UPDATE … WHERE id = :id for every row in one executemany.
+
+    Core on the table rather than the ORM's bulk UPDATE: backdating is no user's edit, so it must
+    neither need nor bump the optimistic-lock version of firms and list items.
+    """
     if rows:
-        db.session.execute(update(model), rows)
+        table = model.__table__
+        params = [{"_id": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in rows]
+        db.session.execute(update(table).where(table.c.id == bindparam("_id")), params)
 
 
 def backdate_activity(stamps: dict[tuple[str, int], datetime]) -> None:

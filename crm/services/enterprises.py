@@ -13,9 +13,11 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.audit import record_audit
 from crm.services.creditcode import credit_code_error, normalize_credit_code, normalize_text
+from crm.services.locking import check_version
 from crm.services.pinyin import initials
 from crm.timeutil import today
 
+STALE_FIRM = "该企业档案已被其他人修改，您的修改未保存，请查看最新内容后重试"
 # Editable fields and their Chinese labels (used for messages, audit and exports).
 FIELD_LABELS: dict[str, str] = {
     "name": "企业名称",
@@ -137,9 +139,14 @@ def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = Tr
 def update_enterprise(
     firm: Enterprise, data: dict[str, Any], actor: User, check_unique: bool = True
 ) -> dict[str, tuple[Any, Any]]:
-    """Apply changed fields to a firm, audit them, and return {field: (old, new)}."""
+    """Apply changed fields to a firm, audit them, and return {field: (old, new)}.
+
+    data may carry "version" (the version the edit form showed): a stale form is refused. Imports
+    update by credit code and carry none; the version column still stops a concurrent overwrite.
+    """
     if not can(actor, "enterprise.edit", firm):
         raise ServiceError("没有编辑该企业的权限")
+    check_version(firm, data.get("version"), STALE_FIRM)
     data = clean_enterprise_data(data)
     merged = {f: getattr(firm, f) for f in FIELD_LABELS} | data
     errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique)

@@ -97,12 +97,11 @@ def _tech(firm: Enterprise) -> dict:
 def _problems(firm: Enterprise, user: User) -> dict:
     """The firm's problems the user may see, open ones first (most urgent first), paginated."""
     clock = problem_clock(today())
-    page = db.paginate(
+    page = paginate(
         with_list_options(visible_problems(user).where(Problem.enterprise_id == firm.id)).order_by(
             *urgency_order(clock.today, clock.soon)
         ),
         per_page=20,
-        max_per_page=100,
     )
     return {"problems": page}
 

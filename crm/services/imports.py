@@ -20,6 +20,8 @@ from crm.services.imports_parse import read_import_file
 from crm.services.imports_validate import ImportResult, Registry, plan_import
 
 IMPORT_REASON = "批量导入"
+# A firm of the file was saved by someone else while the import ran (StaleDataError at the boundary).
+STALE_IMPORT = "导入期间有企业档案被其他人修改，本次导入未做任何修改，请重新导入"
 
 
 def _max_rows() -> int:

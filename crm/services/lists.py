@@ -11,6 +11,7 @@ from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.audit import record_audit
+from crm.services.locking import check_version
 from crm.services.validators import (
     clean_multiline,
     clean_text,
@@ -113,6 +114,11 @@ class _ListKind:
     parsers: Callable[[date], dict[str, Parser]]
     describe: Callable[[Any], str]
 
+    @property
+    def stale(self) -> str:
+        """The refusal of a stale form for this kind of item."""
+        return f"该{self.noun}记录已被其他人修改，您的操作未保存，请查看最新内容后重试"
+
 
 PRODUCTS = _ListKind(ProductItem, "product_item", "产品", PRODUCT_LABELS, _product_parsers, lambda i: i.name)
 SALES = _ListKind(
@@ -168,6 +174,7 @@ def _create(kind: _ListKind, firm: Enterprise, actor: User, data: dict, today: O
 
 def _update(kind: _ListKind, item: Any, actor: User, data: dict, today: Optional[date]) -> dict:
     firm = _check_rights(actor, _firm_of(item))
+    check_version(item, data.get("version"), kind.stale)
     today = today or local_today()
     values = collect_errors(kind.parsers(today), data, partial=True)
     before = {field: getattr(item, field) for field in (*values, "solved_on") if hasattr(item, field)}
@@ -191,8 +198,9 @@ def _update(kind: _ListKind, item: Any, actor: User, data: dict, today: Optional
     return changes
 
 
-def _delete(kind: _ListKind, item: Any, actor: User) -> None:
+def _delete(kind: _ListKind, item: Any, actor: User, version: Any) -> None:
     firm = _check_rights(actor, _firm_of(item))
+    check_version(item, version, kind.stale)
     snapshot = {f: (getattr(item, f), None) for f in kind.labels if getattr(item, f) is not None}
     record_audit(
         actor,
@@ -213,13 +221,13 @@ def add_product(firm: Enterprise, actor: User, data: dict, today: Optional[date]
 
 
 def update_product(item: ProductItem, actor: User, data: dict, today: Optional[date] = None) -> dict:
-    """Change the given fields of a product item; returns {field: (old, new)}."""
+    """Change the given fields of a product item; a stale data["version"] is refused."""
     return _update(PRODUCTS, item, actor, data, today)
 
 
-def delete_product(item: ProductItem, actor: User) -> None:
-    """Remove a product item (the audit row keeps what it said)."""
-    _delete(PRODUCTS, item, actor)
+def delete_product(item: ProductItem, actor: User, version: Any = None) -> None:
+    """Remove a product item (the audit row keeps what it said); version: what the user saw."""
+    _delete(PRODUCTS, item, actor, version)
 
 
 def add_sales(firm: Enterprise, actor: User, data: dict, today: Optional[date] = None) -> SalesItem:
@@ -228,13 +236,13 @@ def add_sales(firm: Enterprise, actor: User, data: dict, today: Optional[date] =
 
 
 def update_sales(item: SalesItem, actor: User, data: dict, today: Optional[date] = None) -> dict:
-    """Change the given fields of a sales row; returns {field: (old, new)}."""
+    """Change the given fields of a sales row; a stale data["version"] is refused."""
     return _update(SALES, item, actor, data, today)
 
 
-def delete_sales(item: SalesItem, actor: User) -> None:
-    """Remove a sales row (the audit row keeps what it said)."""
-    _delete(SALES, item, actor)
+def delete_sales(item: SalesItem, actor: User, version: Any = None) -> None:
+    """Remove a sales row (the audit row keeps what it said); version: what the user saw."""
+    _delete(SALES, item, actor, version)
 
 
 def add_tech(firm: Enterprise, actor: User, data: dict, today: Optional[date] = None) -> TechItem:
@@ -243,20 +251,21 @@ def add_tech(firm: Enterprise, actor: User, data: dict, today: Optional[date] = 
 
 
 def update_tech(item: TechItem, actor: User, data: dict, today: Optional[date] = None) -> dict:
-    """Change the given fields of a tech item; returns {field: (old, new)}."""
+    """Change the given fields of a tech item; a stale data["version"] is refused."""
     return _update(TECH, item, actor, data, today)
 
 
-def delete_tech(item: TechItem, actor: User) -> None:
-    """Remove a tech item (the audit row keeps what it said)."""
-    _delete(TECH, item, actor)
+def delete_tech(item: TechItem, actor: User, version: Any = None) -> None:
+    """Remove a tech item (the audit row keeps what it said); version: what the user saw."""
+    _delete(TECH, item, actor, version)
 
 
-def tick_off_tech(item: TechItem, actor: User, today: date) -> None:
-    """Mark a tech item 已解决 as of today (销号)."""
+def tick_off_tech(item: TechItem, actor: User, today: date, version: Any = None) -> None:
+    """Mark a tech item 已解决 as of today (销号); version: what the user saw (stale is refused)."""
     firm = _check_rights(actor, _firm_of(item))
-    if item.status == "solved":
+    if item.status == "solved":  # more telling than "stale" when someone else ticked it off first
         raise ServiceError("该技术事项已标记为已解决")
+    check_version(item, version, TECH.stale)
     changes = {"status": (item.status, "solved"), "solved_on": (item.solved_on, today)}
     item.status, item.solved_on = "solved", today
     record_audit(

@@ -76,7 +76,7 @@ def board(user: User, today: date, soon: date) -> Board:
         "red": (red, urgency_order(today, soon)),
         "yellow": (yellow, urgency_order(today, soon)),
     }
-    base = visible_problems(user)
+    base = visible_problems(user).where(Problem.status.in_(OPEN_STATUSES))  # every section is open
     counts = _counts(
         base,
         {

@@ -20,6 +20,7 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.attachments import save_attachments, validate_uploads
 from crm.services.audit import record_audit
+from crm.services.locking import check_version
 from crm.services.problem_deadlines import checkpoints_for
 from crm.services.problem_notices import notify_problem_event
 from crm.services.problem_rules import ProblemRules, problem_rules
@@ -360,9 +361,7 @@ def apply_action(
     ctx = Context(
         problem, actor, data, today or local_today(), rules or problem_rules(), cal or get_calendar()
     )
-    version = data.get("version")
-    if version not in (None, "") and _as_int(version) != problem.version:
-        _fail("该问题刚被其他人更新，请刷新页面查看最新情况后再操作")
+    check_version(problem, data.get("version"), "该问题刚被其他人更新，请刷新页面查看最新情况后再操作")
     step = _check(ctx, action)
     ctx.note = clean_multiline(data.get("note"), step.note or "说明", NOTE_MAX, required=bool(step.note))
     uploads = validate_uploads(files)  # refuse bad files before anything changes

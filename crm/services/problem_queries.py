@@ -266,9 +266,18 @@ def colour_counts(user: User, flt: ProblemFilters, today: date, soon: date) -> d
     """{colour: count} of the problems matching the filters other than colour (one GROUP BY)."""
     colour = colour_expression(today, soon).label("colour")
     base = filter_problems(visible_problems(user), flt, today, soon, colour=False)
-    stmt = base.with_only_columns(colour, func.count(Problem.id)).group_by(colour)
+    # Closed problems (most of them, in time) are grey by definition: count them on the status index
+    # and compute the colour only for the open ones.
+    stmt = (
+        base.where(Problem.status.in_(OPEN_STATUSES))
+        .with_only_columns(colour, func.count(Problem.id))
+        .group_by(colour)
+    )
     counts = dict.fromkeys(COLOURS_ORDER, 0)
     counts.update({c: n for c, n in db.session.execute(stmt)})
+    counts["grey"] = db.session.scalar(
+        base.where(Problem.status == "closed").with_only_columns(func.count(Problem.id))
+    )
     return counts
 
 

@@ -14,17 +14,18 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.models import Assignment, Enterprise, Problem, User
 from crm.models.problem import CLOCK_STATUSES
-from crm.services.coverage import FirmCadence, _firms_with_cadence
+from crm.services.coverage import FirmCadence, _firms_with_cadence, hydrate
 from crm.services.escalation import escalate_overdue
 from crm.services.notifications import notify
 from crm.services.problem_deadlines import CHECKPOINT_LABELS, colour_clause, soon_limit, unmet_deadlines
 from crm.services.problem_notices import cadres_by_firm, handlers_by_department, notify_escalation
 from crm.services.problem_rules import ProblemRules, problem_rules
+from crm.services.visit_summary import refresh_visit_summaries
 from crm.services.workcal import WorkCalendar, get_calendar
 
 WEEKLY_NAMES = 5  # firm names listed per cadre in the weekly list
@@ -33,10 +34,9 @@ WEEKLY_NAMES = 5  # firm names listed per cadre in the weekly list
 def _assigned_firms(today: date) -> list[FirmCadence]:
     """Every 在营 firm with an active cadre, with its cadence (constant number of queries)."""
     stmt = (
-        select(Enterprise, Assignment)
+        select(Enterprise.id)
         .join(Assignment, (Assignment.enterprise_id == Enterprise.id) & Assignment.end_on.is_(None))
         .where(Enterprise.status == "active")
-        .options(contains_eager(Enterprise.active_assignment.of_type(Assignment)))
         .order_by(Enterprise.id)
     )
     return _firms_with_cadence(stmt, today)
@@ -72,11 +72,15 @@ def _visit_text(which: str, status, firm: Enterprise, today: date) -> tuple[str,
 
 def visit_reminders(today: date, now: Optional[datetime] = None) -> dict[str, int]:
     """Tell each cadre which of their firms' contact or on-site visit is due soon, then overdue."""
+    # Re-derive every firm's last visit dates from the visit log first: the reminders then rest on the
+    # log itself, and the summaries the pages read can never drift for more than a day.
+    refresh_visit_summaries()
     firms = _assigned_firms(today)
-    cadres = _users(r.assignment.cadre_id for r in firms)
+    cadres = _users(r.cadre_id for r in firms)
+    hydrate([r for r in firms if r.contact is not None and {r.contact.status, r.onsite.status} != {"ok"}])
     created = 0
     for row in firms:
-        cadre = cadres.get(row.assignment.cadre_id)
+        cadre = cadres.get(row.cadre_id)
         if cadre is None or row.contact is None:
             continue
         for which, status in (("contact", row.contact), ("onsite", row.onsite)):
@@ -95,8 +99,9 @@ def weekly_overdue_list(today: date, now: Optional[datetime] = None) -> dict[str
     by_park: dict[int, dict[int, list[FirmCadence]]] = defaultdict(lambda: defaultdict(list))
     for row in _assigned_firms(today):
         if row.is_overdue:
-            by_park[row.firm.park_id][row.assignment.cadre_id].append(row)
+            by_park[row.park_id][row.cadre_id].append(row)
     cadres = _users(cid for park in by_park.values() for cid in park)
+    hydrate([r for park in by_park.values() for rows in park.values() for r in rows[:WEEKLY_NAMES]])
     officers = defaultdict(list)
     if by_park:
         for officer in db.session.scalars(

@@ -13,6 +13,7 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.audit import record_audit
 from crm.services.creditcode import normalize_text
+from crm.services.login_throttle import login_block, record_login_failure
 
 
 def password_error(password: str) -> Optional[str]:
@@ -84,8 +85,22 @@ def create_user(
     return user
 
 
-def authenticate(username: str, password: str, now: datetime) -> tuple[Optional[User], Optional[str]]:
-    """Check credentials with lock-out; returns (user, None) or (None, Chinese error)."""
+def authenticate(
+    username: str, password: str, now: datetime, client_ip: Optional[str] = None
+) -> tuple[Optional[User], Optional[str]]:
+    """Check credentials with the client throttle and the account lock-out; returns (user, None) or
+    (None, Chinese error). Wrong names, wrong passwords and tries on a locked account count against
+    the client; the right password of a disabled account does not."""
+    if (blocked := login_block(client_ip, now)) is not None:
+        return None, blocked  # the password is not even checked: nothing to learn from the answer
+    user, error = _check_credentials(username, password, now)
+    if user is None:
+        record_login_failure(client_ip, username, now)
+    return (user, None) if error is None else (None, error)
+
+
+def _check_credentials(username: str, password: str, now: datetime) -> tuple[Optional[User], Optional[str]]:
+    """(user, None) on success; (None, error) for a bad attempt; (user, error) for a disabled account."""
     cfg = current_app.config
     login_name = (username or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.username) == login_name))
@@ -105,7 +120,7 @@ def authenticate(username: str, password: str, now: datetime) -> tuple[Optional[
         left = cfg["LOGIN_MAX_FAILURES"] - user.failed_logins
         return None, f"{generic}，再错{left}次账号将被锁定"
     if not user.is_active_user:
-        return None, "该账号已停用，请联系管理员"
+        return user, "该账号已停用，请联系管理员"
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

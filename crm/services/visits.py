@@ -12,6 +12,7 @@ from crm.services.attachments import save_attachments, validate_uploads
 from crm.services.audit import record_audit
 from crm.services.lists import add_product, add_sales, add_tech
 from crm.services.problems import raise_problem
+from crm.services.visit_summary import note_visit, resummarise
 from crm.timeutil import to_local
 from crm.timeutil import today as local_today
 
@@ -120,6 +121,7 @@ def log_visit(
     visit = Visit(enterprise_id=firm.id, cadre_id=actor.id, **values)
     db.session.add(visit)
     db.session.flush()
+    note_visit(firm.id, visit.visited_on, visit.kind)
     extras = []
     if product:
         extras.append(f"产品「{add_product(firm, actor, product, today=today).name}」")
@@ -176,6 +178,9 @@ def update_visit(
         if old != new:
             changes[field] = (old, new)
             setattr(visit, field, new)
+    if "visited_on" in changes or "kind" in changes:
+        db.session.flush()
+        resummarise([visit.enterprise_id])
     added = save_attachments(uploads, "visit", visit.id, visit.enterprise_id, actor)
     if added:
         names = "、".join(a.filename for a in uploads)

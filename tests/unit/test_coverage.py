@@ -29,7 +29,7 @@ def test_my_firms_sorted_by_urgency(db, setup):
     never = make_enterprise(park, "从未走访企业", cadre=cadre, assigned_by=officer)
     closed = make_enterprise(park, "已注销企业", cadre=cadre, assigned_by=officer, status="closed")
     rows = my_firms(cadre, TODAY)
-    assert [r.firm for r in rows] == [never, soon, fine, closed]
+    assert [r.firm_id for r in rows] == [f.id for f in (never, soon, fine, closed)]
     assert (rows[0].contact.status, rows[0].onsite.status) == ("overdue", "overdue")
     assert rows[1].contact.status == "soon" and rows[1].onsite.status == "ok"
     assert rows[2].contact.status == "ok" and rows[2].last_visit == date(2026, 11, 17)
@@ -55,7 +55,7 @@ def test_reassigned_firm_keeps_its_history(db, setup):
     make_visit(firm, cadre, date(2026, 11, 16), "onsite")
     assign_enterprise(firm, successor, officer, date(2026, 11, 17), "调整")
     [row] = my_firms(successor, TODAY)
-    assert row.firm == firm and row.contact.status == "ok" and row.last_visit == date(2026, 11, 16)
+    assert row.firm_id == firm.id and row.contact.status == "ok" and row.last_visit == date(2026, 11, 16)
     assert my_firms(cadre, TODAY) == []
 
 

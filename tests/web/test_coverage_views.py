@@ -5,6 +5,7 @@ from openpyxl import load_workbook
 
 from crm.models import Assignment, Enterprise, ParkSetting, Visit
 from crm.services.pinyin import initials
+from crm.services.visit_summary import refresh_visit_summaries
 from tests.factories import make_visit, valid_credit_code
 
 
@@ -37,6 +38,8 @@ def add_firms(db, park, cadre, n, start=0):
         db.session.add(
             Visit(enterprise_id=f.id, cadre_id=cadre.id, visited_on=day, kind="phone", summary="电话")
         )
+    db.session.flush()
+    refresh_visit_summaries()  # bulk-written visits: rebuild the derived last-visit dates
     db.session.commit()
 
 

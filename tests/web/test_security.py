@@ -1,11 +1,16 @@
-"""Security hardening proven route by route: CSRF on every state-changing request, production settings."""
+"""Security hardening proven route by route: CSRF on every state-changing request, production settings,
+headers, and the password policy wherever a password is set. Elsewhere: upload limits
+(test_upload_limits.py), login throttle (test_login_throttle.py), redirects (test_redirects.py), every
+route × role (test_permission_matrix.py), gunicorn in production (tests/smoke/test_production.py)."""
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from config import DEFAULT_SECRET, ProductionConfig
 from crm import create_app
-from tests.factories import make_user
+from crm.models import User
+from tests.factories import PASSWORD, make_user
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -71,3 +76,56 @@ def test_security_headers_on_every_kind_of_response(client, db):
         assert headers["Referrer-Policy"] == "same-origin", path
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+
+
+WEAK = [
+    ("abc123", "密码至少8位"),
+    ("12345678", "密码需同时包含字母和数字"),
+    ("abcdefgh", "密码需同时包含字母和数字"),
+]
+
+
+def _hash(db, user) -> str:
+    db.session.expire_all()
+    return db.session.get(User, user.id).password_hash
+
+
+@pytest.mark.parametrize("weak, message", WEAK)
+def test_password_policy_on_changing_ones_own(client, login_as, db, weak, message):
+    user = make_user("cadre", username="own_pw")
+    before = _hash(db, user)
+    resp = login_as(user).post(
+        "/password", data={"old_password": PASSWORD, "new_password": weak, "confirm": weak}
+    )
+    assert resp.status_code == 200 and message in resp.get_data(as_text=True)
+    assert _hash(db, user) == before
+
+
+@pytest.mark.parametrize("weak, message", WEAK)
+def test_password_policy_on_an_admin_reset(client, login_as, db, weak, message):
+    admin, user = make_user("admin", username="pw_admin"), make_user("leader", username="pw_target")
+    before = _hash(db, user)
+    resp = login_as(admin).post(f"/admin/users/{user.id}/password", data={"password": weak, "confirm": weak})
+    assert resp.status_code == 200 and message in resp.get_data(as_text=True)
+    assert _hash(db, user) == before
+
+
+@pytest.mark.parametrize("weak, message", WEAK)
+def test_password_policy_on_creating_a_user(client, login_as, db, weak, message):
+    admin = make_user("admin", username="pw_admin")
+    data = {"username": "newbie", "name": "新用户", "role": "leader", "password": weak, "confirm": weak}
+    resp = login_as(admin).post("/admin/users/new", data=data)
+    assert resp.status_code == 200 and message in resp.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "newbie")) is None
+
+
+@pytest.mark.parametrize("weak, message", WEAK)
+def test_password_policy_on_the_command_line(runner, db, weak, message):
+    args = ["crm", "create-user", "--username", "clinew", "--name", "张三", "--role", "leader"]
+    result = runner.invoke(args=[*args, "--password", weak])
+    assert result.exit_code != 0 and message in result.output
+    assert db.session.scalar(select(User).where(User.username == "clinew")) is None
+
+
+def test_password_policy_holds_in_production():
+    assert ProductionConfig.PASSWORD_MIN_LENGTH >= 8

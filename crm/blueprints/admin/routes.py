@@ -10,6 +10,7 @@ from crm.models import AuditLog, Department, Park, User
 from crm.models.user import LEADER_LEVELS, ROLES
 from crm.pagination import paginate
 from crm.permissions import roles_required
+from crm.redirects import safe_next
 from crm.services import ServiceError
 from crm.services.user_queries import (
     ACTIVE_CHOICES,
@@ -56,10 +57,9 @@ def _placement(form: UserEditForm) -> tuple[Park | None, Department | None]:
 
 def _back(user: User):
     """Return to the page the action came from when it is an admin page, else to the user's page."""
-    target = request.form.get("next", "")
-    if target.startswith("/admin/") and "//" not in target and "\\" not in target:
-        return redirect(target)
-    return redirect(url_for("admin.user_edit", user_id=user.id))
+    return redirect(
+        safe_next(request.form.get("next"), "/admin/") or url_for("admin.user_edit", user_id=user.id)
+    )
 
 
 @bp.route("/users/")

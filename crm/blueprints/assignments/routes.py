@@ -17,7 +17,7 @@ from crm.services.caseload import (
     handover_rows,
     handovers_query,
 )
-from crm.services.coverage import my_firms
+from crm.services.coverage import hydrate, my_firms
 from crm.timeutil import today
 
 
@@ -39,6 +39,7 @@ def caseload(user_id: int):
     rows = my_firms(cadre, today())
     overdue = sum(r.is_overdue for r in rows)
     page = ListPage(rows, per_page=30)
+    hydrate(page.items)
     return render_template("assignments/caseload.html", cadre=cadre, page=page, overdue=overdue)
 
 
@@ -119,7 +120,7 @@ def cadres_export():
 @login_required
 def caseload_export(user_id: int):
     cadre = get_cadre_or_404(user_id)
-    return _xlsx(export_caseload(my_firms(cadre, today())), f"{cadre.name}_联系企业")
+    return _xlsx(export_caseload(hydrate(my_firms(cadre, today()))), f"{cadre.name}_联系企业")
 
 
 @bp.route("/handovers/<int:handover_id>/export.xlsx")

@@ -1,29 +1,18 @@
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.blueprints.auth import bp
 from crm.blueprints.auth.forms import LoginForm, PasswordForm
 from crm.extensions import db
+from crm.redirects import safe_next
 from crm.services import ServiceError
 from crm.services.users import authenticate, change_password
 from crm.timeutil import utcnow
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login (no open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("main.index")
+    """Only same-site paths are followed after login (no open redirect)."""
+    return safe_next(target) or url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,7 +21,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user, error = authenticate(form.username.data, form.password.data, utcnow())
+        user, error = authenticate(form.username.data, form.password.data, utcnow(), request.remote_addr)
         db.session.commit()  # failed attempts and lock-outs must be stored too
         if user is None:
             flash(error, "danger")

@@ -10,7 +10,7 @@ from crm.pagination import ListPage
 from crm.permissions import can, roles_required
 from crm.reporting.coverage import export_coverage
 from crm.services import ServiceError
-from crm.services.coverage import coverage_report
+from crm.services.coverage import coverage_report, hydrate
 from crm.services.settings import park_setting, update_cadence_settings
 from crm.timeutil import today
 
@@ -41,7 +41,7 @@ def index():
         "coverage/index.html",
         report=report,
         cadres=ListPage(report.cadres, per_page=50),
-        overdue=report.overdue[:50],
+        overdue=hydrate(report.overdue[:50]),
         parks=_scoped_parks(),
         chains=list(chains),
         park=park,
@@ -56,6 +56,7 @@ def export():
     park, chain = _filters()
     report = coverage_report(current_user, today(), park, chain)
     name = f"走访覆盖_{report.today:%Y%m%d}.xlsx"
+    hydrate(report.overdue)
     return send_file(export_coverage(report), as_attachment=True, download_name=name, mimetype=XLSX)
 
 

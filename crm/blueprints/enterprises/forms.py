@@ -4,6 +4,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -58,6 +59,7 @@ class EnterpriseForm(BaseForm):
     )
     tags = StringField("标签", validators=[Optional(), Length(max=300)])
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
+    version = HiddenField()  # the firm's version when the form was opened (stale edits are refused)
 
     def data_for_service(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

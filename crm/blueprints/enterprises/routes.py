@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.blueprints.enterprises import bp
 from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
@@ -14,8 +15,9 @@ from crm.services import ServiceError
 from crm.services.assignments import assign_enterprise, unassign_enterprise
 from crm.services.coverage import firm_cadence
 from crm.services.enterprise_queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
-from crm.services.enterprises import FIELD_LABELS, create_enterprise, update_enterprise
+from crm.services.enterprises import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
 from crm.services.firm_file import TABS, tab_counts, tab_data
+from crm.services.locking import is_stale, refusal_message
 from crm.timeutil import today
 
 
@@ -124,11 +126,13 @@ def edit(enterprise_id: int):
     if form.validate_on_submit():
         try:
             changes = update_enterprise(firm, form.data_for_service(), current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
             db.session.commit()
+        except (ServiceError, StaleDataError) as exc:
+            db.session.rollback()
+            flash(refusal_message(exc, STALE_FIRM), "danger")
+            if is_stale(exc):  # someone saved first: show the latest values instead of the stale form
+                return redirect(url_for("enterprises.edit", enterprise_id=enterprise_id))
+        else:
             flash("已保存修改" if changes else "没有需要保存的修改", "success" if changes else "info")
             return redirect(url_for("enterprises.detail", enterprise_id=firm.id))
     return render_template("enterprises/form.html", form=form, firm=firm)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.blueprints.imports import bp
 from crm.blueprints.imports.forms import ImportForm
@@ -9,7 +10,7 @@ from crm.extensions import db
 from crm.permissions import roles_required
 from crm.services import ServiceError
 from crm.services.enterprises import FIELD_LABELS
-from crm.services.imports import import_enterprises, import_error_report, import_template
+from crm.services.imports import STALE_IMPORT, import_enterprises, import_error_report, import_template
 from crm.services.imports_uploads import (
     StoredUpload,
     UploadNotFound,
@@ -17,6 +18,7 @@ from crm.services.imports_uploads import (
     get_import_upload,
     save_import_upload,
 )
+from crm.services.locking import refusal_message
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,15 +75,16 @@ def commit(token: str):
     upload = _upload_or_404(token)
     try:
         result = import_enterprises(upload.path, current_user, today())
-    except ServiceError as exc:
+        if result.applied:
+            db.session.commit()
+    except (ServiceError, StaleDataError) as exc:  # all or nothing: a firm edited meanwhile included
         db.session.rollback()
-        flash(str(exc), "danger")
+        flash(refusal_message(exc, STALE_IMPORT), "danger")
         return redirect(url_for("imports.preview", token=token))
     if not result.applied:
         db.session.rollback()
         flash("文件中有错误，未导入任何数据，请下载错误报告修改后重新上传", "danger")
         return redirect(url_for("imports.preview", token=token))
-    db.session.commit()
     discard_import_upload(token)
     flash(f"导入完成：{result.summary()}", "success")
     return redirect(url_for("enterprises.index"))

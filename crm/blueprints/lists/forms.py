@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from crm.forms import BaseForm
@@ -51,7 +51,13 @@ class ListForm(BaseForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class ProductForm(ListForm):
+class ItemForm(ListForm):
+    """A list item's form: carries the item's version when opened, so a stale save is refused."""
+
+    version = HiddenField()
+
+
+class ProductForm(ItemForm):
     name = StringField(
         PRODUCT_LABELS["name"],
         validators=[DataRequired("请输入产品名称"), _length(PRODUCT_LABELS["name"], 200)],
@@ -73,7 +79,7 @@ class ProductForm(ListForm):
     )
 
 
-class SalesForm(ListForm):
+class SalesForm(ItemForm):
     period = StringField(
         SALES_LABELS["period"],
         validators=[ServiceCheck(lambda v: parse_period(v, today()), required=True)],
@@ -100,7 +106,7 @@ class SalesForm(ListForm):
     )
 
 
-class TechForm(ListForm):
+class TechForm(ItemForm):
     kind = SelectField(
         TECH_LABELS["kind"],
         choices=_choices(TECH_KINDS),

@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.blueprints.lists import bp
 from crm.blueprints.lists.forms import ProblemForm, ProductForm, SalesForm, TechForm
@@ -15,6 +16,9 @@ from crm.permissions import get_enterprise_or_404
 from crm.services import ServiceError
 from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.lists import (
+    PRODUCTS,
+    SALES,
+    TECH,
     add_product,
     add_sales,
     add_tech,
@@ -26,6 +30,7 @@ from crm.services.lists import (
     update_sales,
     update_tech,
 )
+from crm.services.locking import STALE_MESSAGE, is_stale, refusal_message
 from crm.services.problems import raise_problem
 from crm.timeutil import today
 
@@ -40,16 +45,41 @@ def _item_or_404(model: type, item_id: int, firm: Enterprise) -> Any:
     return item
 
 
-def _run(call: Callable, *args) -> tuple[bool, Any]:
-    """Run one service call and commit; on refusal roll back and flash the service's message."""
+# _run's result when the refusal was a stale form or a concurrent write (see crm.services.locking).
+STALE = object()
+
+
+def _run(call: Callable, *args, stale: str = STALE_MESSAGE) -> tuple[bool, Any]:
+    """Run one service call and commit; on refusal roll back and flash the Chinese message.
+
+    A write that lost a race with another user's (StaleDataError at flush) is refused like a stale
+    form, with `stale` as its message; the result is then STALE.
+    """
     try:
         result = call(*args)
-    except ServiceError as exc:
+        db.session.commit()
+    except (ServiceError, StaleDataError) as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
-        return False, None
-    db.session.commit()
+        flash(refusal_message(exc, stale), "danger")
+        return False, STALE if is_stale(exc) else None
     return True, result
+
+
+def _edit(firm: Enterprise, item: Any, form: Any, update: Callable, stale: str, tab: str, template: str):
+    """The edit page of a list item: save and go back to the tab; a stale save shows the latest values."""
+    if form.validate_on_submit():
+        ok, changes = _run(update, item, current_user, form.data_for_service(), stale=stale)
+        if ok:
+            _saved(changes)
+            return _to_tab(firm.id, tab)
+        if changes is STALE:
+            return redirect(request.url)
+    return render_template(template, firm=firm, form=form, item=item)
+
+
+def _version() -> Any:
+    """The version of the item the user saw, posted by the delete and tick-off buttons."""
+    return request.form.get("version")
 
 
 def _to_tab(enterprise_id: int, tab: str):
@@ -82,12 +112,7 @@ def product_edit(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(ProductItem, item_id, firm)
     form = ProductForm(obj=item)
-    if form.validate_on_submit():
-        ok, changes = _run(update_product, item, current_user, form.data_for_service())
-        if ok:
-            _saved(changes)
-            return _to_tab(enterprise_id, "products")
-    return render_template("lists/product_form.html", firm=firm, form=form, item=item)
+    return _edit(firm, item, form, update_product, PRODUCTS.stale, "products", "lists/product_form.html")
 
 
 @bp.route(f"{FIRM}/products/<int:item_id>/delete", methods=["POST"])
@@ -95,7 +120,7 @@ def product_edit(enterprise_id: int, item_id: int):
 def product_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(ProductItem, item_id, firm)
-    if _run(delete_product, item, current_user)[0]:
+    if _run(delete_product, item, current_user, _version(), stale=PRODUCTS.stale)[0]:
         flash("已删除产品", "success")
     return _to_tab(enterprise_id, "products")
 
@@ -121,13 +146,7 @@ def sales_new(enterprise_id: int):
 def sales_edit(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(SalesItem, item_id, firm)
-    form = SalesForm(obj=item)
-    if form.validate_on_submit():
-        ok, changes = _run(update_sales, item, current_user, form.data_for_service())
-        if ok:
-            _saved(changes)
-            return _to_tab(enterprise_id, "sales")
-    return render_template("lists/sales_form.html", firm=firm, form=form, item=item)
+    return _edit(firm, item, SalesForm(obj=item), update_sales, SALES.stale, "sales", "lists/sales_form.html")
 
 
 @bp.route(f"{FIRM}/sales/<int:item_id>/delete", methods=["POST"])
@@ -135,7 +154,7 @@ def sales_edit(enterprise_id: int, item_id: int):
 def sales_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(SalesItem, item_id, firm)
-    if _run(delete_sales, item, current_user)[0]:
+    if _run(delete_sales, item, current_user, _version(), stale=SALES.stale)[0]:
         flash("已删除销售记录", "success")
     return _to_tab(enterprise_id, "sales")
 
@@ -161,13 +180,7 @@ def tech_new(enterprise_id: int):
 def tech_edit(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(TechItem, item_id, firm)
-    form = TechForm(obj=item)
-    if form.validate_on_submit():
-        ok, changes = _run(update_tech, item, current_user, form.data_for_service())
-        if ok:
-            _saved(changes)
-            return _to_tab(enterprise_id, "tech")
-    return render_template("lists/tech_form.html", firm=firm, form=form, item=item)
+    return _edit(firm, item, TechForm(obj=item), update_tech, TECH.stale, "tech", "lists/tech_form.html")
 
 
 @bp.route(f"{FIRM}/tech/<int:item_id>/delete", methods=["POST"])
@@ -175,7 +188,7 @@ def tech_edit(enterprise_id: int, item_id: int):
 def tech_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(TechItem, item_id, firm)
-    if _run(delete_tech, item, current_user)[0]:
+    if _run(delete_tech, item, current_user, _version(), stale=TECH.stale)[0]:
         flash("已删除技术事项", "success")
     return _to_tab(enterprise_id, "tech")
 
@@ -185,7 +198,7 @@ def tech_delete(enterprise_id: int, item_id: int):
 def tech_done(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(TechItem, item_id, firm)
-    if _run(tick_off_tech, item, current_user, today())[0]:
+    if _run(tick_off_tech, item, current_user, today(), _version(), stale=TECH.stale)[0]:
         flash("已标记为已解决", "success")
     return _to_tab(enterprise_id, "tech")
 

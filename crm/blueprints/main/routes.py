@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,8 +10,9 @@ from crm.extensions import db
 from crm.models import Park
 from crm.permissions import can, is_city_wide
 from crm.reporting.svg import meter
-from crm.services.dashboard import officer_dashboard
+from crm.services.dashboard import firms_by_ids, officer_dashboard
 from crm.services.dashboard_stats import home_stats
+from crm.services.figure_cache import cached_figures
 from crm.timeutil import today
 
 bp.add_app_template_global(meter, "svg_meter")
@@ -32,11 +35,19 @@ def index():
     parks = _parks()
     park = next((p for p in parks if p.id == request.args.get("park", type=int)), None)
     park_id, day = park.id if park else None, today()
-    stats = home_stats(current_user, day, park_id)
+    # The aggregates are cached a few minutes per scope (figure_cache); ?fresh=1 recomputes them.
+    key = ("home", current_user.role, current_user.park_id, park_id, day)
+    (data, stats), computed_at = cached_figures(
+        key,
+        lambda: (officer_dashboard(current_user, day, park_id), home_stats(current_user, day, park_id)),
+        fresh=request.args.get("fresh") == "1",
+    )
+    data = replace(data, unassigned_firms=firms_by_ids(data.unassigned_ids))
     template = "main/leader.html" if current_user.role == "leader" else "main/officer.html"
     return render_template(
         template,
-        data=officer_dashboard(current_user, day, park_id),
+        data=data,
+        computed_at=computed_at,
         stats=stats,
         charts=home_charts(stats),
         parks=parks,

@@ -7,7 +7,9 @@ from crm.blueprints.notifications.forms import PreferencesForm
 from crm.extensions import db
 from crm.models import Notification
 from crm.models.notification import CHANNELS, NOTIFICATION_KINDS
+from crm.pagination import paginate
 from crm.permissions import get_notification_or_404, roles_required
+from crm.redirects import safe_next
 from crm.services import ServiceError
 from crm.services.channels import enabled_channels
 from crm.services.notifications import (
@@ -51,10 +53,7 @@ def notification_target(note: Notification) -> str:
 
 def _back():
     """Back to the list page the action came from (same filters), never elsewhere."""
-    target = request.form.get("next", "")
-    if target.startswith("/notifications/") and "//" not in target and "\\" not in target:
-        return redirect(target)
-    return redirect(url_for("notifications.index"))
+    return redirect(safe_next(request.form.get("next"), "/notifications/") or url_for("notifications.index"))
 
 
 @bp.route("/notifications/")
@@ -63,9 +62,7 @@ def _back():
 def index():
     show = "unread" if request.args.get("show") == "unread" else "all"
     kind = request.args.get("kind") if request.args.get("kind") in NOTIFICATION_KINDS else ""
-    page = db.paginate(
-        notification_list_query(current_user, show == "unread", kind or None), per_page=20, max_per_page=100
-    )
+    page = paginate(notification_list_query(current_user, show == "unread", kind or None), per_page=20)
     return render_template(
         "notifications/index.html", page=page, show=show, kind=kind, kinds=NOTIFICATION_KINDS
     )

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from crm.blueprints.problems import bp
 from crm.blueprints.problems.helpers import problem_clock_now
 from crm.blueprints.problems.routes import dispatch_context, upload_context
-from crm.extensions import db
+from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.services.problem_desks import (
     BOARD_LIMIT,
@@ -29,7 +29,7 @@ def inbox():
     tab = request.args.get("tab")
     if tab not in keys:  # open the first tab with work in it
         tab = next((t.key for t in tabs if t.count), keys[0])
-    page = db.paginate(inbox_query(current_user, tab, clock.today, clock.soon), per_page=20, max_per_page=100)
+    page = paginate(inbox_query(current_user, tab, clock.today, clock.soon), per_page=20)
     return render_template("problems/inbox.html", tabs=tabs, tab=tab, page=page, **upload_context())
 
 
@@ -54,9 +54,7 @@ def board():
 def escalations():
     clock = problem_clock_now()
     include_closed = request.args.get("all") == "1"
-    page = db.paginate(
-        escalation_query(current_user, include_closed, clock.today, clock.soon), per_page=20, max_per_page=100
-    )
+    page = paginate(escalation_query(current_user, include_closed, clock.today, clock.soon), per_page=20)
     return render_template(
         "problems/escalations.html",
         page=page,

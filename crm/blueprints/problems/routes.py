@@ -1,7 +1,5 @@
 """Problem list, export, the problem file (detail + timeline), the workflow steps and attachments."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,7 +13,9 @@ from crm.blueprints.visits.routes import send_attachment
 from crm.extensions import db
 from crm.models import Attachment, Enterprise, Problem, ProblemEvent
 from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_STATUSES
+from crm.pagination import paginate
 from crm.permissions import can, get_problem_or_404, roles_required
+from crm.redirects import safe_next
 from crm.reporting.problems import export_problems
 from crm.services import ServiceError
 from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
@@ -57,9 +57,7 @@ def dispatch_context(problems: list[Problem]) -> dict:
 def index():
     flt = ProblemFilters.from_args(request.args)
     clock = problem_clock_now()
-    page = db.paginate(
-        problem_list_query(current_user, flt, clock.today, clock.soon), per_page=20, max_per_page=100
-    )
+    page = paginate(problem_list_query(current_user, flt, clock.today, clock.soon), per_page=20)
     firm = db.session.get(Enterprise, flt.firm) if flt.firm else None
     return render_template(
         "problems/index.html",
@@ -121,11 +119,7 @@ def detail(problem_id: int):
 
 def _back(form: ActionForm, problem: Problem):
     """Where to go after a step: a same-site path the form named (board, inbox), else the detail page."""
-    target = form.next.data or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and "\\" not in target:
-        return redirect(target)
-    return redirect(url_for("problems.detail", problem_id=problem.id))
+    return redirect(safe_next(form.next.data) or url_for("problems.detail", problem_id=problem.id))
 
 
 def _success(action: str, problem: Problem) -> str:

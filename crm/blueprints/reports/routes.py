@@ -6,6 +6,7 @@ from crm.blueprints.reports import bp
 from crm.blueprints.reports.forms import ReportForm
 from crm.extensions import db
 from crm.models import GeneratedReport
+from crm.pagination import paginate
 from crm.permissions import (
     get_report_or_404,
     is_city_wide,
@@ -24,7 +25,7 @@ def _page(form: ReportForm):
     stmt = visible_reports(current_user).options(
         joinedload(GeneratedReport.park), joinedload(GeneratedReport.created_by)
     )
-    page = db.paginate(stmt, per_page=20, max_per_page=100)
+    page = paginate(stmt, per_page=20)
     return render_template(
         "reports/index.html", form=form, page=page, new_id=request.args.get("new", type=int)
     )

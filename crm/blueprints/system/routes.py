@@ -6,6 +6,7 @@ from crm.blueprints.system.forms import ChannelsForm, ChannelTestForm
 from crm.extensions import db
 from crm.jobs import JOBS, counts_text
 from crm.models.notification import CHANNELS, DELIVERY_STATUSES
+from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.services import ServiceError
 from crm.services.channels import channel_form_data, channel_settings, update_channel_settings
@@ -26,7 +27,7 @@ def job_counts(counts) -> str:
 def jobs():
     states, any_run = job_states(JOBS.values(), utcnow())
     job = request.args.get("job") if request.args.get("job") in JOBS else ""
-    runs = db.paginate(job_runs_query(job or None), per_page=20, max_per_page=100)
+    runs = paginate(job_runs_query(job or None), per_page=20)
     return render_template("system/jobs.html", states=states, any_run=any_run, runs=runs, job=job, jobs=JOBS)
 
 
@@ -73,7 +74,7 @@ def channel_test(channel: str):
 def deliveries():
     status = request.args.get("status") if request.args.get("status") in DELIVERY_STATUSES else ""
     channel = request.args.get("channel") if request.args.get("channel") in CHANNELS else ""
-    page = db.paginate(delivery_log_query(status or None, channel or None), per_page=30, max_per_page=100)
+    page = paginate(delivery_log_query(status or None, channel or None), per_page=30)
     return render_template(
         "system/deliveries.html",
         page=page,

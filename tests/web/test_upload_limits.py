@@ -1,0 +1,132 @@
+"""Upload size and type limits on every route that takes a file: a body over MAX_CONTENT_LENGTH gets the
+Chinese 413 page, a file of the wrong type (by name or by content) or over the per-file limit gets a
+Chinese refusal; in every case nothing is stored (no row, no file on disk)."""
+
+import inspect
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.models import Attachment, Problem, ProblemEvent, Visit
+
+VISIT = {"visited_on": "2026-11-02", "kind": "onsite", "participants": "王总", "summary": "走访了解订单情况"}
+PROBLEM = {"title": "附件测试", "category": "other", "source": "visit", "description": "x"}
+
+# (endpoint, who, url, form fields, file field): every route of the app that accepts an upload.
+ROUTES = [
+    ("visits.create", "cadre", "/enterprises/{w.own_firm.id}/visits/new", VISIT, "files"),
+    ("visits.edit", "cadre", "/visits/{w.visit.id}/edit", VISIT, "files"),
+    ("lists.problem_new", "cadre", "/enterprises/{w.own_firm.id}/problems/new", PROBLEM, "files"),
+    ("problems.act", "handler", "/problems/{w.p_yellow.id}/accept", {"note": "签收"}, "files"),
+    ("imports.index", "officer", "/imports/", {}, "file"),
+]
+IDS = [r[0] for r in ROUTES]
+
+
+def _stored(db, folder) -> tuple:
+    """Everything an upload could leave behind: rows and files."""
+    db.session.expire_all()
+    counts = tuple(
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (Attachment, Visit, Problem, ProblemEvent)
+    )
+    files = sorted(str(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    return counts, files
+
+
+@pytest.fixture()
+def uploads(app, pworld, tmp_path, monkeypatch):
+    folder = tmp_path / "limits"
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    return folder
+
+
+def _post(client, login_as, w, route, filename, content):
+    _endpoint, who, url, fields, field = route
+    login_as(getattr(w, who))
+    data = dict(fields) | {field: [(BytesIO(content), filename)]}
+    return client.post(url.format(w=w), data=data, content_type="multipart/form-data")
+
+
+def test_limits_are_configured(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+    assert app.config["ATTACHMENT_MAX_BYTES"] < app.config["MAX_CONTENT_LENGTH"]  # reachable per file
+
+
+def test_every_upload_route_is_listed_here(app):
+    """A view that reads uploaded files but is missing from ROUTES fails here (then add its row)."""
+    markers = ("uploads(", "file.data", "request.files", "files=")
+    takes_files = set()
+    for endpoint, view in app.view_functions.items():
+        try:
+            source = inspect.getsource(inspect.unwrap(view))
+        except (OSError, TypeError):  # static file views and the like
+            continue
+        if any(m in source for m in markers):
+            takes_files.add(endpoint)
+    assert takes_files == set(IDS)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=IDS)
+def test_a_body_over_the_limit_gets_the_chinese_413_page(client, login_as, pworld, db, uploads, route):
+    before = _stored(db, uploads)
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (20 * 1024 * 1024)
+    resp = _post(client, login_as, pworld, route, "大照片.png", big)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 413
+    assert "上传的文件过大：每次提交合计不能超过20MB" in page and "联企通" in page
+    assert _stored(db, uploads) == before
+
+
+@pytest.mark.parametrize("route", ROUTES[:4], ids=IDS[:4])
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("病毒.exe", b"MZ\x90\x00" * 8, "文件 病毒.exe 类型不支持（仅限图片、PDF、Word、Excel）"),
+        ("页面.html", b"<script>alert(1)</script>", "文件 页面.html 类型不支持"),
+        ("图.svg", b"<svg onload=alert(1)>", "文件 图.svg 类型不支持"),
+        ("照片.jpg", b"<html><script>alert(1)</script></html>", "文件 照片.jpg 不是有效的图片"),
+        ("材料.pdf", b"MZ\x90\x00" * 8, "文件 材料.pdf 不是有效的PDF文件"),
+    ],
+)
+def test_attachments_of_the_wrong_type_are_refused(
+    client, login_as, pworld, db, uploads, route, filename, content, message
+):
+    before = _stored(db, uploads)
+    resp = _post(client, login_as, pworld, route, filename, content)
+    page = client.get(resp.headers["Location"]).get_data(as_text=True) if resp.status_code == 302 else ""
+    page += resp.get_data(as_text=True)
+    assert message in page
+    assert _stored(db, uploads) == before
+
+
+@pytest.mark.parametrize("route", ROUTES[:4], ids=IDS[:4])
+def test_an_attachment_over_the_per_file_limit_is_refused(app, client, login_as, pworld, db, uploads, route):
+    app.config["ATTACHMENT_MAX_BYTES"], saved = 1024, app.config["ATTACHMENT_MAX_BYTES"]
+    try:
+        before = _stored(db, uploads)
+        resp = _post(client, login_as, pworld, route, "现场.pdf", b"%PDF-1.4\n" + b"0" * 2048)
+        page = client.get(resp.headers["Location"]).get_data(as_text=True) if resp.status_code == 302 else ""
+        assert "文件 现场.pdf 超过1KB" in page + resp.get_data(as_text=True)
+        assert _stored(db, uploads) == before
+    finally:
+        app.config["ATTACHMENT_MAX_BYTES"] = saved
+
+
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("企业.exe", b"MZ\x90\x00", "只支持 .xlsx 或 .csv 文件"),
+        ("企业.xls", b"\xd0\xcf\x11\xe0", "只支持 .xlsx 或 .csv 文件"),
+        ("企业.html", b"<script>alert(1)</script>", "只支持 .xlsx 或 .csv 文件"),
+        ("企业.xlsx", b"<html>not a workbook</html>", "无法读取该文件"),
+    ],
+)
+def test_imports_of_the_wrong_type_are_refused(
+    client, login_as, pworld, db, uploads, filename, content, message
+):
+    before = _stored(db, uploads)
+    resp = _post(client, login_as, pworld, ROUTES[4], filename, content)
+    assert resp.status_code == 200 and message in resp.get_data(as_text=True)
+    assert _stored(db, uploads) == before

@@ -31,6 +31,10 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	bash scripts/test.sh
 
+## bench: a synthetic city (20,000 firms) on SQLite and PostgreSQL, pages/report/import/export/jobs -> bench/results.md
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run
+
 ## load: 32 users for 60 s through gunicorn on 127.0.0.1 (SQLite, then PostgreSQL if installed) -> bench/load_results.md
 load: $(VENV)/.dev
 	$(BIN)/python -m bench.load

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import event, select
 
+from bench.pgserver import postgres_bin, throwaway_postgres
+
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-02"
 REQUESTS = 15
@@ -232,26 +234,36 @@ def run_one(backend: str, url: str, scale: float, heavy: bool, n: int) -> RunRes
 def main() -> None:
     parser = argparse.ArgumentParser(description="联企通基准测试")
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"), help="PostgreSQL URL（空库）")
+    parser.add_argument(
+        "--pg", default=os.environ.get("BENCH_PG_URL"), help="PostgreSQL URL（空库；默认起一个临时服务器）"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--quick", action="store_true", help="少量请求，只测页面（试跑用）")
     args = parser.parse_args()
     n = 5 if args.quick else REQUESTS
-    targets = []
-    if not args.skip_sqlite:
-        targets.append(("SQLite", "sqlite:////tmp/bench-city.sqlite3"))
-    if args.pg:
-        targets.append(("PostgreSQL", args.pg))
     results = []
-    for backend, url in targets:
-        if url.startswith("sqlite:////"):
-            Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
-        results.append(run_one(backend, url, args.scale, heavy=not args.quick, n=n))
-        results.append(run_one(backend, url, round(args.scale / 10, 4), heavy=False, n=n))
+    if not args.skip_sqlite:
+        db_file = Path("/tmp/bench-city.sqlite3")
+        db_file.unlink(missing_ok=True)
+        results += _both_scales("SQLite", f"sqlite:///{db_file}", args, n)
+    if args.pg:
+        results += _both_scales("PostgreSQL", args.pg, args, n)
+    elif postgres_bin() is not None:
+        with throwaway_postgres() as url:
+            results += _both_scales("PostgreSQL", url, args, n)
+    else:
+        print("未安装 PostgreSQL，只测 SQLite（apt-get install postgresql 后可同时测 PostgreSQL）")
     from bench.report import write_results
 
     path = write_results(results, HERE / "results.md", machine())
     print(f"结果已写入 {path}")
+
+
+def _both_scales(backend: str, url: str, args, n: int) -> list[RunResult]:
+    return [
+        run_one(backend, url, args.scale, heavy=not args.quick, n=n),
+        run_one(backend, url, round(args.scale / 10, 4), heavy=False, n=n),
+    ]
 
 
 def machine() -> dict:

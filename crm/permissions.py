@@ -136,6 +136,14 @@ def enterprise_scope_clause(user: User):
     return Enterprise.id.is_(None)
 
 
+def visible_parks(user: User) -> Select:
+    """SELECT of the parks a user may see or pick in a filter (their own park, or all for city-wide)."""
+    stmt = select(Park).order_by(Park.id)
+    if _park_limited(user):
+        return stmt.where(Park.id == user.park_id)
+    return stmt
+
+
 def visible_cadres(user: User) -> Select:
     """SELECT of the cadres this user may look at or assign to."""
     stmt = select(User).where(User.role == "cadre")

@@ -7,7 +7,7 @@ from crm.blueprints.coverage.forms import CadenceForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park
 from crm.pagination import ListPage
-from crm.permissions import can, roles_required
+from crm.permissions import can, roles_required, visible_parks
 from crm.reporting.coverage import export_coverage
 from crm.services import ServiceError
 from crm.services.coverage import coverage_report, hydrate
@@ -18,10 +18,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scoped_parks() -> list[Park]:
-    stmt = select(Park).order_by(Park.id)
-    if current_user.role != "admin" and current_user.park_id is not None:
-        stmt = stmt.where(Park.id == current_user.park_id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(visible_parks(current_user)))
 
 
 def _filters() -> tuple[int | None, int | None]:

@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.pagination import paginate
-from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres
+from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres, visible_parks
 from crm.reporting.enterprises import export_enterprises
 from crm.services import ServiceError
 from crm.services.assignments import assign_enterprise, unassign_enterprise
@@ -21,11 +21,8 @@ from crm.services.locking import is_stale, refusal_message
 from crm.timeutil import today
 
 
-def _parks():
-    stmt = select(Park).order_by(Park.id)
-    if current_user.role != "admin" and current_user.park_id is not None:
-        stmt = stmt.where(Park.id == current_user.park_id)
-    return list(db.session.scalars(stmt))
+def _parks() -> list[Park]:
+    return list(db.session.scalars(visible_parks(current_user)))
 
 
 def _chains():

@@ -24,6 +24,7 @@ NOTIFICATION_KINDS = {
     "problem_event": "问题动态",
     "escalation": "提级协调",
     "digest": "每日汇总",
+    "report": "月度报表",
     "system": "系统消息",
 }
 CHANNELS = {"email": "电子邮件", "wecom": "企业微信", "dingtalk": "钉钉"}

@@ -39,17 +39,14 @@ class ServedFirm:
 
 def served_firms(scope: ReportScope, period: Period) -> list[ServedFirm]:
     """Firms served at the period's end with their cadre and last visits (2 queries)."""
-    last = (
-        select(
-            Visit.enterprise_id.label("enterprise_id"),
-            func.max(Visit.visited_on).label("last_contact"),
-            func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
-        )
-        .join(Enterprise, Enterprise.id == Visit.enterprise_id)
-        .where(scope.firm_clause(), Visit.visited_on <= period.end)
-        .group_by(Visit.enterprise_id)
-        .subquery()
-    )
+    last = select(
+        Visit.enterprise_id.label("enterprise_id"),
+        func.max(Visit.visited_on).label("last_contact"),
+        func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
+    ).where(Visit.visited_on <= period.end)
+    if scope.park is not None:  # the whole city needs no join: every visit counts
+        last = last.join(Enterprise, Enterprise.id == Visit.enterprise_id).where(scope.firm_clause())
+    last = last.group_by(Visit.enterprise_id).subquery()
     stmt = (
         select(
             Enterprise.id,

@@ -68,31 +68,36 @@ class ProblemStats:
 
 
 def problem_stats(user: User, today: date, soon: date, park_id: Optional[int] = None) -> ProblemStats:
-    """Problems in scope by status and (open ones) by colour, and this month's new and closed (2 queries)."""
+    """Problems in scope by status and (open ones) by colour, and this month's new and closed.
+
+    Each figure reads only the rows it needs through an index (status, raised_on, closed_on): the
+    closed problems, most of them in time, are counted but never coloured or scanned by date.
+    """
     colour = colour_expression(today, soon).label("colour")
     scope = _problem_scope(user, park_id)
-    rows = db.session.execute(
-        select(Problem.status, colour, func.count(Problem.id))
-        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
-        .where(scope)
-        .group_by(Problem.status, colour)
-    ).all()
+
+    def scoped(*columns):
+        return select(*columns).join(Enterprise, Enterprise.id == Problem.enterprise_id).where(scope)
+
     by_status = dict.fromkeys(PROBLEM_STATUSES, 0)
-    by_colour = {"red": 0, "yellow": 0, "green": 0}
-    for status, col, n in rows:
+    for status, n in db.session.execute(
+        scoped(Problem.status, func.count(Problem.id)).group_by(Problem.status)
+    ):
         by_status[status] = by_status.get(status, 0) + n
-        if status in OPEN_STATUSES and col in by_colour:
+    by_colour = {"red": 0, "yellow": 0, "green": 0}
+    open_rows = (
+        scoped(colour, func.count(Problem.id)).where(Problem.status.in_(OPEN_STATUSES)).group_by(colour)
+    )
+    for col, n in db.session.execute(open_rows):
+        if col in by_colour:
             by_colour[col] += n
     start, end = today.replace(day=1), month_end(today)
-    new, closed, extensions = db.session.execute(
-        select(
-            func.count(Problem.id).filter(Problem.raised_on.between(start, end)),
-            func.count(Problem.id).filter(Problem.closed_on.between(start, end)),
-            func.count(Problem.id).filter(Problem.extension_days.is_not(None)),
-        )
-        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
-        .where(scope)
-    ).one()
+    count = func.count(Problem.id)
+    new = db.session.scalar(scoped(count).where(Problem.raised_on.between(start, end)))
+    closed = db.session.scalar(scoped(count).where(Problem.closed_on.between(start, end)))
+    extensions = db.session.scalar(
+        scoped(count).where(Problem.status == "in_progress", Problem.extension_days.is_not(None))
+    )
     return ProblemStats(by_status, by_colour, new, closed, extensions, start, end)
 
 

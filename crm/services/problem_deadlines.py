@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import and_, case, literal, or_
+from sqlalchemy import and_, case, literal
 
 from crm.models import Problem
 from crm.models.problem import CLOCK_STATUSES
@@ -104,27 +104,13 @@ def workdays_used(p: Problem, today: date, cal: WorkCalendar) -> Optional[int]:
 
 
 def _missed(bound: date, inclusive: bool):
-    """SQL: the problem is on the clock and some unmet deadline is < bound (or <= bound if inclusive).
+    """SQL: the problem is on the clock and its nearest unmet deadline is < bound (<= if inclusive).
 
-    Every comparison is guarded with IS NOT NULL so the clause is never SQL NULL (NOT NULL is NULL).
+    next_due_on is the nearest unmet deadline (kept on every write), so this is an index range scan
+    on (status, next_due_on); every comparison is guarded so the clause is never SQL NULL.
     """
-
-    def due(column, met=None):
-        reached = column <= bound if inclusive else column < bound
-        parts = [column.is_not(None), reached]
-        if met is not None:
-            parts.insert(0, met.is_(None))
-        return and_(*parts)
-
-    return and_(
-        Problem.status.in_(CLOCK_STATUSES),
-        or_(
-            due(Problem.sign_due_on, Problem.accepted_on),
-            due(Problem.feedback_due_on, Problem.first_feedback_on),
-            due(Problem.progress_due_on, Problem.progress_on),
-            due(Problem.due_on),
-        ),
-    )
+    reached = Problem.next_due_on <= bound if inclusive else Problem.next_due_on < bound
+    return and_(Problem.status.in_(CLOCK_STATUSES), Problem.next_due_on.is_not(None), reached)
 
 
 def colour_clause(colour: str, today: date, soon: date):

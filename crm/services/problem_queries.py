@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.extensions import db
@@ -170,16 +170,9 @@ def problem_clock(today: date) -> ProblemClock:
 def next_deadline_expression():
     """SQL: the nearest unmet deadline of a problem on the clock (NULL otherwise), for sorting.
 
-    Checkpoints are ordered sign <= feedback <= progress <= due (checkpoints_for caps them at the due
-    date), so the first unmet one in that order is the nearest.
+    It is the derived column Problem.next_due_on (kept on every write by the model's hook).
     """
-    return case(
-        (Problem.status.not_in(CLOCK_STATUSES), literal(None)),
-        (Problem.accepted_on.is_(None) & Problem.sign_due_on.is_not(None), Problem.sign_due_on),
-        (Problem.first_feedback_on.is_(None) & Problem.feedback_due_on.is_not(None), Problem.feedback_due_on),
-        (Problem.progress_on.is_(None) & Problem.progress_due_on.is_not(None), Problem.progress_due_on),
-        else_=Problem.due_on,
-    )
+    return Problem.next_due_on
 
 
 def urgency_order(today: date, soon: date) -> tuple:
@@ -266,8 +259,8 @@ def colour_counts(user: User, flt: ProblemFilters, today: date, soon: date) -> d
     """{colour: count} of the problems matching the filters other than colour (one GROUP BY)."""
     colour = colour_expression(today, soon).label("colour")
     base = filter_problems(visible_problems(user), flt, today, soon, colour=False)
-    # Closed problems (most of them, in time) are grey by definition: count them on the status index
-    # and compute the colour only for the open ones.
+    # Closed problems (most of them, in time) are grey by definition: compute the colour of the open
+    # ones only, and count the closed ones as the rest of the total.
     stmt = (
         base.where(Problem.status.in_(OPEN_STATUSES))
         .with_only_columns(colour, func.count(Problem.id))
@@ -275,9 +268,8 @@ def colour_counts(user: User, flt: ProblemFilters, today: date, soon: date) -> d
     )
     counts = dict.fromkeys(COLOURS_ORDER, 0)
     counts.update({c: n for c, n in db.session.execute(stmt)})
-    counts["grey"] = db.session.scalar(
-        base.where(Problem.status == "closed").with_only_columns(func.count(Problem.id))
-    )
+    total = db.session.scalar(base.with_only_columns(func.count(Problem.id))) or 0
+    counts["grey"] = total - sum(n for c, n in counts.items() if c != "grey")
     return counts
 
 

@@ -21,6 +21,7 @@ from crm.models import Assignment, Enterprise, Problem, User
 from crm.models.problem import CLOCK_STATUSES
 from crm.services.coverage import FirmCadence, _firms_with_cadence, hydrate
 from crm.services.escalation import escalate_overdue
+from crm.services.notification_batch import NotificationBatch
 from crm.services.notifications import notify
 from crm.services.problem_deadlines import CHECKPOINT_LABELS, colour_clause, soon_limit, unmet_deadlines
 from crm.services.problem_notices import cadres_by_firm, handlers_by_department, notify_escalation
@@ -78,7 +79,7 @@ def visit_reminders(today: date, now: Optional[datetime] = None) -> dict[str, in
     firms = _assigned_firms(today)
     cadres = _users(r.cadre_id for r in firms)
     hydrate([r for r in firms if r.contact is not None and {r.contact.status, r.onsite.status} != {"ok"}])
-    created = 0
+    batch = NotificationBatch(now)
     for row in firms:
         cadre = cadres.get(row.cadre_id)
         if cadre is None or row.contact is None:
@@ -88,10 +89,8 @@ def visit_reminders(today: date, now: Optional[datetime] = None) -> dict[str, in
                 continue
             title, body = _visit_text(which, status, row.firm, today)
             key = f"visit:{which}:{status.status}:{row.firm.id}:{status.due_on or 'never'}"
-            created += bool(
-                notify(cadre, "visit_due", title, body, dedupe_key=key, enterprise_id=row.firm.id, now=now)
-            )
-    return {"firms": len(firms), "created": created}
+            batch.add(cadre, "visit_due", title, body, dedupe_key=key, enterprise_id=row.firm.id)
+    return {"firms": len(firms), "created": batch.flush()}
 
 
 def weekly_overdue_list(today: date, now: Optional[datetime] = None) -> dict[str, int]:
@@ -173,7 +172,7 @@ def problem_deadline_reminders(
     ).all()
     handlers = handlers_by_department(p.department_id for p in problems)
     cadres = cadres_by_firm(p.enterprise_id for p in problems)
-    created = 0
+    batch = NotificationBatch(now)
     for p in problems:
         named = [p.handler] if p.handler is not None and p.handler.is_active_user else None
         team = (named or handlers.get(p.department_id, [])) + cadres.get(p.enterprise_id, [])
@@ -187,19 +186,16 @@ def problem_deadline_reminders(
             labels = "、".join(CHECKPOINT_LABELS[c] for c in checkpoints)
             title, body = _deadline_text(p, labels, due, colour, today)
             for user in people.values():
-                created += bool(
-                    notify(
-                        user,
-                        "problem_deadline",
-                        title,
-                        body,
-                        dedupe_key=f"problem:{p.id}:deadline:{due.isoformat()}:{colour}",
-                        problem_id=p.id,
-                        enterprise_id=p.enterprise_id,
-                        now=now,
-                    )
+                batch.add(
+                    user,
+                    "problem_deadline",
+                    title,
+                    body,
+                    dedupe_key=f"problem:{p.id}:deadline:{due.isoformat()}:{colour}",
+                    problem_id=p.id,
+                    enterprise_id=p.enterprise_id,
                 )
-    return {"problems": len(problems), "created": created}
+    return {"problems": len(problems), "created": batch.flush()}
 
 
 def run_escalations(today: date, now: Optional[datetime] = None) -> dict[str, int]:

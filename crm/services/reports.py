@@ -25,7 +25,7 @@ from crm.services import ServiceError
 from crm.services.audit import record_audit
 from crm.timeutil import to_local, utcnow
 
-NOTIFY_KIND = "system"  # the notification centre's kind for announcements
+NOTIFY_KIND = "report"  # the notification centre's kind: 月度报表
 
 
 @dataclass(frozen=True)

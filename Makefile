@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-sqlite test-postgres lint bench load clean
+.PHONY: run test quick check lint format bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,21 @@ run: $(VENV)/.runtime
 # `flask crm scheduler` as its own process instead.
 	CRM_SCHEDULER=inprocess $(FLASK) run --host 127.0.0.1 --port 5000
 
-## test: the whole suite on SQLite, then on PostgreSQL when its server binaries are installed (required in CI)
-test: $(VENV)/.dev
+## test: the full gate: format, lint, import contracts and types, then the whole suite on SQLite and on
+## PostgreSQL (browser tests and PostgreSQL are required in CI)
+test: check
 	bash scripts/test.sh
+
+## quick: the developer's inner loop: the SQLite suite without the browser and without PostgreSQL
+quick: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider -p no:playwright -m "not e2e and not production" $(ARGS)
+
+## check: ruff format and lint, the import-linter contracts (crm's layers), mypy over crm/
+check: $(VENV)/.dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## bench: a synthetic city (20,000 firms) on SQLite and PostgreSQL, pages/report/import/export/jobs -> bench/results.md
 bench: $(VENV)/.dev
@@ -39,8 +51,12 @@ bench: $(VENV)/.dev
 load: $(VENV)/.dev
 	$(BIN)/python -m bench.load
 
-lint: $(VENV)/.dev
-	$(BIN)/ruff check .
+lint: check
+
+## format: rewrite the code in the house format (ruff format, then ruff's safe fixes)
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

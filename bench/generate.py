@@ -33,11 +33,11 @@ from crm.models import (
     Visit,
 )
 from crm.models.problem import PROBLEM_CATEGORIES
-from crm.services.creditcode import CHARSET, check_digit
-from crm.services.problem_deadlines import checkpoints_for
-from crm.services.problem_rules import ProblemRules
-from crm.services.visit_summary import refresh_visit_summaries
-from crm.services.workcal import WorkCalendar
+from crm.services.common.creditcode import CHARSET, check_digit
+from crm.services.problems.deadlines import checkpoints_for
+from crm.services.problems.rules import ProblemRules
+from crm.services.visits.summary import refresh_visit_summaries
+from crm.services.workdays.calendar import WorkCalendar
 
 PASSWORD = "Bench2026!"
 BATCH = 5000

@@ -1,4 +1,4 @@
-"""bench/results.md: the measured tables and whether each target of issue 7 is met."""
+"""bench/results.md: the measured tables and whether each speed and memory target is met."""
 
 from pathlib import Path
 

@@ -31,9 +31,9 @@ def _report(args) -> dict:
     are each timed --repeat times in one process and the fastest run counts (the same for both).
     """
     from bench.app import bench_app
-    from crm.reporting import monthly_writer  # noqa: F401 -- imported before the clock, as the floor's openpyxl is
-    from crm.reporting.monthly import monthly_workbook
-    from crm.reporting.monthly_period import Period, ReportScope
+    from crm.reporting.monthly import writer  # noqa: F401 -- imported before the clock, as the floor's openpyxl is
+    from crm.reporting.monthly.period import Period, ReportScope
+    from crm.reporting.monthly.writer import monthly_workbook
 
     app = bench_app(args.db, args.today)
     runs = []
@@ -123,7 +123,7 @@ def _import(args) -> dict:
     from bench.app import bench_app
     from crm.extensions import db
     from crm.models import User
-    from crm.services.imports import import_enterprises
+    from crm.services.imports.enterprises import import_enterprises
 
     path = Path(f"/tmp/bench-import-{args.rows}.xlsx")
     _import_file(args.rows, path, offset=1_000_000 + args.rows)

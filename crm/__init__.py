@@ -24,7 +24,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         count = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+        # Flask's documented way to add WSGI middleware; its stubs declare wsgi_app as a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -106,14 +107,15 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_helpers():
+        from crm.jobs import JOBS
         from crm.navigation import nav_items
-        from crm.services.system_warnings import system_warnings
+        from crm.services.system.warnings import system_warnings
         from crm.timeutil import today
 
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
             "nav_items": nav_items,
-            "system_warnings": lambda: system_warnings(current_user, today()),
+            "system_warnings": lambda: system_warnings(current_user, today(), jobs=JOBS.values()),
         }
 
     @app.template_global()
@@ -158,7 +160,7 @@ def register_error_pages(app: Flask) -> None:
             db.session.rollback()
         message = messages.get(code, "请求出错")
         if code == 413:
-            from crm.services.attachments import human_size
+            from crm.services.common.attachments import human_size
 
             limit = human_size(app.config["MAX_CONTENT_LENGTH"])
             message = f"上传的文件过大：每次提交合计不能超过{limit}，请压缩后或分几次上传"

@@ -1,5 +1,7 @@
 """Extension instances, bound to the app in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -23,6 +25,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FSAModelMixin
+
+    # Type checkers cannot subclass the instance attribute db.Model. At run time it is built from
+    # Flask-SQLAlchemy's Model mixin and Base, so this stand-in has the same members.
+    class Model(_FSAModelMixin, Base):
+        pass
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -34,16 +34,16 @@ from flask import Flask
 
 from crm.extensions import db
 from crm.models import JobRun
-from crm.services.delivery import claim_due_deliveries, record_delivery_results, send_claimed
-from crm.services.digest import daily_digest
-from crm.services.reminders import (
+from crm.reporting.monthly.generate import generate_monthly_reports
+from crm.services.notifications.delivery import claim_due_deliveries, record_delivery_results, send_claimed
+from crm.services.notifications.digest import daily_digest
+from crm.services.reminders.scheduled import (
     holiday_calendar_reminder,
     problem_deadline_reminders,
     run_escalations,
     visit_reminders,
     weekly_overdue_list,
 )
-from crm.services.reports import generate_monthly_reports
 from crm.timeutil import SHANGHAI, utcnow
 from crm.timeutil import today as local_today
 
@@ -101,7 +101,7 @@ def counts_text(counts: dict | None) -> str:
 
 def _deliver(today: date, now: Optional[datetime] = None) -> dict:
     """Send the due deliveries; the claim is committed before any network call."""
-    from crm.services.channels import channel_settings
+    from crm.services.notifications.channels import channel_settings
 
     settings = channel_settings()
     messages = claim_due_deliveries(now)
@@ -186,7 +186,7 @@ def build_scheduler(
     )
     late: set[str] = set()
     if catch_up and interval_seconds is None:
-        from crm.services.job_status import jobs_to_catch_up
+        from crm.services.system.job_status import jobs_to_catch_up
 
         with app.app_context():
             try:

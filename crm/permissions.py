@@ -13,7 +13,22 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, false, or_, select, true
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, GeneratedReport, Notification, Park, Problem, User, Visit
+from crm.models import (
+    Assignment,
+    Attachment,
+    Department,
+    Enterprise,
+    GeneratedReport,
+    Notification,
+    Park,
+    ParkSetting,
+    Problem,
+    ProblemEvent,
+    User,
+    Visit,
+)
+from crm.models.settings import DEFAULT_CADENCE
+from crm.timeutil import to_local, today
 
 CITY_WIDE_ROLES = {"admin", "leader"}
 
@@ -31,7 +46,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "handover.view": {"admin", "officer", "leader"},
     "dashboard.officer": {"admin", "officer", "leader"},
     "user.manage": {"admin"},
-    # Visits and the four lists (issue 3). Handlers read a firm's lists but never its visit log.
+    # Visits and the four lists. Handlers read a firm's lists but never its visit log.
     "visit.view": {"admin", "officer", "leader", "cadre"},
     "visit.log": {"admin", "officer", "cadre"},
     "visit.edit": {"admin", "officer", "cadre"},
@@ -42,7 +57,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "attachment.view": {"admin", "officer", "leader", "cadre"},
     "coverage.view": {"admin", "officer", "leader"},
     "settings.cadence": {"admin", "officer"},
-    # Problems (issue 4). Object checks: see _may_act_on_problem.
+    # Problems. Object checks: see _may_act_on_problem.
     "problem.view": {"admin", "officer", "leader", "cadre", "handler"},
     "problem.export": {"admin", "officer", "leader", "cadre", "handler"},
     "problem.inbox": {"handler"},
@@ -66,11 +81,11 @@ ACTION_ROLES: dict[str, set[str]] = {
     "problem.attach": {"admin", "officer", "cadre", "handler"},
     "settings.problems": {"admin"},
     "calendar.manage": {"admin"},
-    # 提醒 (issue 5): everyone reads their own notifications; admins see job runs and set the channels.
+    # 提醒: everyone reads their own notifications; admins see job runs and set the channels.
     "notification.view": {"admin", "officer", "leader", "cadre", "handler"},
     "jobs.view": {"admin"},
     "settings.channels": {"admin"},
-    # 报表 (issue 6): officers for their park; city-wide leaders and admins for one park or all parks.
+    # 报表: officers for their park; city-wide leaders and admins for one park or all parks.
     "report.view": {"admin", "officer", "leader"},
     "report.generate": {"admin", "officer", "leader"},
 }
@@ -85,6 +100,24 @@ HANDLER_ACTIONS = {
 def _park_limited(user: User) -> bool:
     """True when the user's scope is one park (officers, cadres, handlers, park-level leaders)."""
     return user.park_id is not None and user.role != "admin"
+
+
+def is_park_limited(user: User) -> bool:
+    """True when the user's scope is one park (the public name of the rule every scoped query uses)."""
+    return _park_limited(user)
+
+
+def manages_park(user: User, park_id: Optional[int]) -> bool:
+    """Whether a park lies in the user's scope for writing: their own park, or any for city-wide users."""
+    return not _park_limited(user) or park_id == user.park_id
+
+
+def visible_departments(user: User) -> Select:
+    """SELECT of the departments a user may filter by: city-level ones and those of their own park."""
+    stmt = select(Department).order_by(Department.park_id.is_not(None), Department.name, Department.id)
+    if _park_limited(user):
+        return stmt.where(or_(Department.park_id.is_(None), Department.park_id == user.park_id))
+    return stmt
 
 
 def is_city_wide(user: User) -> bool:
@@ -142,6 +175,11 @@ def visible_parks(user: User) -> Select:
     if _park_limited(user):
         return stmt.where(Park.id == user.park_id)
     return stmt
+
+
+def may_import_into(user: User, park: Park) -> bool:
+    """Whether a user may import firms into a park: every park for admins, else their own park only."""
+    return user.role == "admin" or park.id == user.park_id
 
 
 def visible_cadres(user: User) -> Select:
@@ -207,10 +245,8 @@ def _may_correct_visit(user: User, visit: Visit) -> bool:
         return True
     if visit.cadre_id != user.id:
         return False
-    from crm.services.cadence import cadence_for_parks
-    from crm.timeutil import to_local, today
-
-    window = cadence_for_parks([visit.enterprise.park_id])[visit.enterprise.park_id].visit_edit_days
+    setting = db.session.get(ParkSetting, visit.enterprise.park_id)
+    window = setting.visit_edit_days if setting else DEFAULT_CADENCE["visit_edit_days"]
     logged_on = to_local(visit.created_at).date() if visit.created_at else visit.visited_on
     return (today() - logged_on).days <= window
 
@@ -316,6 +352,28 @@ def get_problem_or_404(problem_id: int, action: str = "problem.view") -> Problem
     if not can(current_user, action, problem):
         abort(403)
     return problem
+
+
+def get_attachment_or_404(attachment_id: int, through: str) -> Attachment:
+    """Load an attachment the current user may see (else 404).
+
+    through="problem": a problem's or a problem step's file, visible with the problem;
+    through="firm": any file of a firm the user may see with the attachment.view right.
+    """
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        abort(404)
+    if through == "firm":
+        get_enterprise_or_404(att.enterprise_id, "attachment.view")
+        return att
+    if att.owner_type == "problem":
+        problem_id = att.owner_id
+    elif att.owner_type == "problem_event":
+        problem_id = db.session.scalar(select(ProblemEvent.problem_id).where(ProblemEvent.id == att.owner_id))
+    else:
+        abort(404)
+    get_problem_or_404(problem_id or 0)
+    return att
 
 
 def get_report_or_404(report_id: int) -> GeneratedReport:

@@ -6,12 +6,12 @@ from typing import Any, Optional
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.user import User
 from crm.timeutil import utcnow
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     __tablename__ = "audit_logs"
     __table_args__ = (Index("ix_audit_logs_entity", "entity_type", "entity_id"),)
 

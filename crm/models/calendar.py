@@ -6,11 +6,11 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.timeutil import utcnow
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     """A day whose status overrides the chinese-calendar package (or fills a year it does not know)."""
 
     __tablename__ = "calendar_days"
@@ -25,7 +25,7 @@ class CalendarDay(db.Model):
         return f"<CalendarDay {self.day} {'班' if self.is_workday else '休'}>"
 
 
-class CalendarYear(db.Model):
+class CalendarYear(Model):
     """An admin's statement that a year's holidays and make-up days are fully entered (from the notice)."""
 
     __tablename__ = "calendar_years"

@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.org import IndustryChain, Park
 from crm.models.user import User
 from crm.timeutil import utcnow
@@ -17,7 +17,7 @@ SIZES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微
 STATUSES = {"active": "在营", "suspended": "停产", "closed": "注销"}
 
 
-class Enterprise(db.Model):
+class Enterprise(Model):
     __tablename__ = "enterprises"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +43,7 @@ class Enterprise(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Optimistic locking (crm.services.locking): a stale edit is refused instead of overwriting.
+    # Optimistic locking (crm.services.common.locking): a stale edit is refused instead of overwriting.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -77,7 +77,7 @@ class Enterprise(db.Model):
         return self.active_assignment.cadre if self.active_assignment else None
 
 
-class Handover(db.Model):
+class Handover(Model):
     """A cadre's whole caseload moved to a successor in one act (在职终身服务制)."""
 
     __tablename__ = "handovers"
@@ -103,7 +103,7 @@ class Handover(db.Model):
         return f"<Handover {self.from_cadre_id}->{self.to_cadre_id}>"
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """One liaison period of a cadre for a firm; end_on None means it is the current one."""
 
     __tablename__ = "assignments"

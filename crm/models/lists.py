@@ -6,14 +6,14 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.timeutil import utcnow
 
 TECH_KINDS = {"demand": "技术需求", "achievement": "技术成果", "patent": "专利", "project": "研发项目"}
 TECH_STATUSES = {"pending": "待对接", "matching": "对接中", "solved": "已解决"}
 
 
-class ProductItem(db.Model):
+class ProductItem(Model):
     __tablename__ = "product_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class ProductItem(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Optimistic locking (crm.services.locking): a stale edit, delete or tick-off is refused.
+    # Optimistic locking (crm.services.common.locking): a stale edit, delete or tick-off is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -35,7 +35,7 @@ class ProductItem(db.Model):
         return f"<ProductItem {self.name}>"
 
 
-class SalesItem(db.Model):
+class SalesItem(Model):
     __tablename__ = "sales_items"
     __table_args__ = (Index("ix_sales_items_enterprise_period", "enterprise_id", "period"),)
 
@@ -49,7 +49,7 @@ class SalesItem(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Optimistic locking (crm.services.locking): a stale edit, delete or tick-off is refused.
+    # Optimistic locking (crm.services.common.locking): a stale edit, delete or tick-off is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -58,7 +58,7 @@ class SalesItem(db.Model):
         return f"<SalesItem {self.period} {self.amount}>"
 
 
-class TechItem(db.Model):
+class TechItem(Model):
     __tablename__ = "tech_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class TechItem(db.Model):
     solved_on: Mapped[Optional[date]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Optimistic locking (crm.services.locking): a stale edit, delete or tick-off is refused.
+    # Optimistic locking (crm.services.common.locking): a stale edit, delete or tick-off is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

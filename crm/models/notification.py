@@ -13,7 +13,7 @@ from typing import Any, Optional
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.user import User
 from crm.timeutil import utcnow
 
@@ -38,7 +38,7 @@ DELIVERY_STATUSES = {
 JOB_STATUSES = {"running": "运行中", "ok": "成功", "failed": "失败"}
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_user_key"),
@@ -72,7 +72,7 @@ class Notification(db.Model):
         return self.read_at is not None
 
 
-class NotificationPref(db.Model):
+class NotificationPref(Model):
     """A user's choice of external channels and of the daily digest (absent row: in-app only)."""
 
     __tablename__ = "notification_prefs"
@@ -87,7 +87,7 @@ class NotificationPref(db.Model):
         return f"<NotificationPref user={self.user_id} {self.channels}>"
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One notification on one external channel: the retry queue (status, attempts, next attempt)."""
 
     __tablename__ = "deliveries"
@@ -120,7 +120,7 @@ class Delivery(db.Model):
         return CHANNELS.get(self.channel, self.channel)
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """The delivery log: one row per attempt, with its result and when the next try is due."""
 
     __tablename__ = "delivery_attempts"
@@ -149,7 +149,7 @@ class DeliveryAttempt(db.Model):
         return CHANNELS.get(self.channel, self.channel)
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """Heartbeat: one row per run of a scheduled job, written when it starts and when it ends."""
 
     __tablename__ = "job_runs"

@@ -5,10 +5,10 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class Park(db.Model):
+class Park(Model):
     __tablename__ = "parks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -19,7 +19,7 @@ class Park(db.Model):
         return f"<Park {self.code}>"
 
 
-class Department(db.Model):
+class Department(Model):
     """A functional department; park_id None means a city-level department serving all parks."""
 
     __tablename__ = "departments"
@@ -35,7 +35,7 @@ class Department(db.Model):
         return f"<Department {self.name}>"
 
 
-class IndustryChain(db.Model):
+class IndustryChain(Model):
     __tablename__ = "industry_chains"
 
     id: Mapped[int] = mapped_column(primary_key=True)

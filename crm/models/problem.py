@@ -2,7 +2,7 @@
 
 Business dates (`*_on`) are calendar dates in Asia/Shanghai taken from the injectable "today", so
 deadlines, colours and reports are deterministic; `at` timestamps (UTC) only order the timeline.
-Statuses change only through crm.services.problem_flow.apply_action, which writes a ProblemEvent.
+Statuses change only through crm.services.problems.flow.apply_action, which writes a ProblemEvent.
 """
 
 from datetime import date, datetime
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.extensions import db
 from crm.models.enterprise import Enterprise
 from crm.models.org import Department
+from crm.models.problem_workflow import EVENT_LABELS
 from crm.models.user import User
 from crm.timeutil import utcnow
 
@@ -33,7 +34,6 @@ OPEN_STATUSES = ("new", "dispatched", "in_progress", "resolved", "returned")
 CLOCK_STATUSES = ("dispatched", "in_progress")
 EVALUATIONS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 LEVELS = {1: "助企员", 2: "平台部门", 3: "区分管领导", 4: "区主要领导"}
-COLOURS = {"red": "红色", "yellow": "黄色", "green": "绿色", "grey": "灰色"}
 
 
 class Problem(db.Model):
@@ -138,33 +138,12 @@ class Problem(db.Model):
         return EVALUATIONS.get(self.evaluation or "", "")
 
     @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
     def has_pending_extension(self) -> bool:
         return self.extension_days is not None
 
 
-EVENT_ACTIONS = {
-    "raise": "反映问题",
-    "dispatch": "交办",
-    "redispatch": "改派",
-    "accept": "签收",
-    "return": "退回",
-    "feedback": "首次反馈",
-    "progress": "阶段进展",
-    "request_extension": "申请延期",
-    "approve_extension": "同意延期",
-    "refuse_extension": "不同意延期",
-    "resolve": "办结",
-    "solve_on_spot": "现场解决",
-    "evaluate": "回访评价",
-    "force_close": "强制销号",
-    "supervise": "督办",
-    "instruct": "领导批示",
-    "escalate": "提级协调",
-}
+# Timeline labels of the event codes, from the one declaration of the workflow.
+EVENT_ACTIONS = EVENT_LABELS
 
 
 class ProblemEvent(db.Model):
@@ -219,7 +198,30 @@ class ProblemEvent(db.Model):
 @event.listens_for(Problem, "before_update")
 def _keep_next_due_on(_mapper, _connection, problem: Problem) -> None:
     """Derive next_due_on from the deadlines whenever a problem is written (whoever changed them)."""
-    from crm.services.problem_deadlines import next_deadline  # the one definition of "unmet"
-
     nearest = next_deadline(problem)
     problem.next_due_on = nearest[1] if nearest else None
+
+
+def unmet_deadlines(p: Any) -> list[tuple[str, date]]:
+    """(checkpoint, date) of the deadlines still to meet, earliest first: the one definition of unmet.
+
+    Takes a Problem or anything with its status and deadline fields (the report's month-end states).
+    """
+    if p.status not in CLOCK_STATUSES:
+        return []
+    out = []
+    if p.accepted_on is None and p.sign_due_on:
+        out.append(("sign", p.sign_due_on))
+    if p.first_feedback_on is None and p.feedback_due_on:
+        out.append(("feedback", p.feedback_due_on))
+    if p.progress_on is None and p.progress_due_on:
+        out.append(("progress", p.progress_due_on))
+    if p.due_on:
+        out.append(("due", p.due_on))
+    return sorted(out, key=lambda item: item[1])
+
+
+def next_deadline(p: Any) -> Optional[tuple[str, date]]:
+    """The nearest deadline still to meet, or None."""
+    deadlines = unmet_deadlines(p)
+    return deadlines[0] if deadlines else None

@@ -6,13 +6,13 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.org import Park
 from crm.models.user import User
 from crm.timeutil import utcnow
 
 
-class GeneratedReport(db.Model):
+class GeneratedReport(Model):
     """One generated workbook: a month for one park (park_id) or all parks (park_id None)."""
 
     __tablename__ = "generated_reports"

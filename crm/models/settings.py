@@ -5,7 +5,7 @@ from typing import Any, Optional
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.timeutil import utcnow
 
 DEFAULT_CADENCE = {
@@ -17,7 +17,7 @@ DEFAULT_CADENCE = {
 }
 
 
-class ParkSetting(db.Model):
+class ParkSetting(Model):
     __tablename__ = "park_settings"
 
     park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"), primary_key=True)
@@ -31,7 +31,7 @@ class ParkSetting(db.Model):
         return f"<ParkSetting park={self.park_id}>"
 
 
-class Setting(db.Model):
+class Setting(Model):
     """A system-wide setting stored as JSON under a key (problem rules, delivery channels …)."""
 
     __tablename__ = "settings"

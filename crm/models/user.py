@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.org import Department, Park
 from crm.timeutil import utcnow
 
@@ -22,7 +22,7 @@ ROLES = {
 }
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +73,7 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed login from one client address: the per-client throttle counts these (across usernames,
     in the database so every gunicorn worker sees them); rows older than the window are purged."""
 

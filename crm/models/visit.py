@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.enterprise import Enterprise
 from crm.models.user import User
 from crm.timeutil import utcnow
@@ -13,7 +13,7 @@ from crm.timeutil import utcnow
 VISIT_KINDS = {"onsite": "上门走访", "phone": "电话", "online": "线上", "forum": "座谈/政企面对面"}
 
 
-class Visit(db.Model):
+class Visit(Model):
     __tablename__ = "visits"
     # kind is included so cadence and report aggregates are answered from the index alone.
     __table_args__ = (Index("ix_visits_enterprise_date_kind", "enterprise_id", "visited_on", "kind"),)
@@ -46,7 +46,7 @@ class Visit(db.Model):
         return VISIT_KINDS.get(self.kind, self.kind)
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file stored on disk (never in the database), reachable only through its firm's permissions."""
 
     __tablename__ = "attachments"
@@ -71,7 +71,7 @@ class Attachment(db.Model):
         return self.content_type.startswith("image/")
 
 
-class FirmVisitSummary(db.Model):
+class FirmVisitSummary(Model):
     """Each firm's last contact and last on-site visit, kept by the visit service.
 
     Cadence pages and jobs read these two dates instead of aggregating the whole visit log, so a

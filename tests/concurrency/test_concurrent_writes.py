@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from crm.extensions import db as _db
 from crm.models import AuditLog, Enterprise, Notification, Problem, ProblemEvent, ProductItem, TechItem
-from crm.services.lists import add_product, add_tech
-from crm.services.problems import raise_problem
+from crm.services.enterprises.lists import add_product, add_tech
+from crm.services.problems.intake import raise_problem
 from tests.concurrency.workers import ProcessPool, run_in_threads
 from tests.factories import make_department, make_enterprise, make_park, make_user
 

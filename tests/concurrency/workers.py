@@ -60,7 +60,7 @@ def _text(value: Any) -> str:
 
 def firm_form(firm) -> dict:
     """What the firm's edit form posts back when the user changes nothing."""
-    from crm.services.enterprises import FIELD_LABELS
+    from crm.services.enterprises.registry import FIELD_LABELS
 
     data = {field: _text(getattr(firm, field)) for field in FIELD_LABELS if field != "is_key"}
     if firm.founded_on is not None:
@@ -118,7 +118,7 @@ def race_post(app, spec: dict, barrier) -> str:
 def notify_once(app, spec: dict, barrier) -> bool:
     """Create the same reminder (one dedupe key) and commit; True if this worker's row was the one kept."""
     from crm.models import User
-    from crm.services.notifications import notify
+    from crm.services.notifications.inbox import notify
 
     with app.app_context():
         user = db.session.get(User, spec["user_id"])

@@ -12,7 +12,7 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
         raise
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
-from crm.services.notifications import notify
+from crm.services.notifications.inbox import notify
 from tests.e2e.conftest import PHONE
 from tests.factories import make_enterprise, make_park, make_user
 from tests.reminder_factories import new_problem

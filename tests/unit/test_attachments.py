@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from crm.models import Attachment
 from crm.services import ServiceError
-from crm.services.attachments import (
+from crm.services.common.attachments import (
     attachment_path,
     clean_filename,
     save_attachments,

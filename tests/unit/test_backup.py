@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from crm import create_app
 from crm.extensions import db
 from crm.models import Enterprise, Park, ProductItem
-from crm.services.lists import add_product
+from crm.services.enterprises.lists import add_product
 from tests.factories import make_enterprise, make_park, make_user
 
 

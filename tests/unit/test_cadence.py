@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from crm.services.cadence import Cadence, contact_status, monthly_status, onsite_status
+from crm.services.visits.cadence import Cadence, contact_status, monthly_status, onsite_status
 
 RULES = Cadence()
 KEY_RULES = Cadence(key_contact_days=3, key_onsite_days=14)

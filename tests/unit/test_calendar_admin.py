@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from crm.models import AuditLog, CalendarDay, CalendarYear
 from crm.services import ServiceError
-from crm.services.calendar_admin import (
+from crm.services.system.warnings import system_warnings
+from crm.services.workdays.admin import (
     CalendarEntry,
     confirm_year,
     delete_calendar_day,
@@ -18,8 +19,7 @@ from crm.services.calendar_admin import (
     unconfirm_year,
     year_view,
 )
-from crm.services.system_warnings import system_warnings
-from crm.services.workcal import calendar_warnings, get_calendar
+from crm.services.workdays.calendar import calendar_warnings, get_calendar
 from tests.factories import make_user
 
 NOTICE_2027 = """\

@@ -1,9 +1,9 @@
-"""`flask --app wsgi crm create-user`: the accounts of issue 2, refusals in Chinese with a non-zero exit."""
+"""`flask --app wsgi crm create-user`: the five roles' accounts, refusals in Chinese with a non-zero exit."""
 
 from sqlalchemy import func, select
 
 from crm.models import User
-from crm.services.users import authenticate
+from crm.services.users.accounts import authenticate
 from crm.timeutil import utcnow
 from tests.factories import make_department, make_park
 

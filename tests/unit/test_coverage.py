@@ -4,9 +4,9 @@ import pytest
 
 from crm.models import ParkSetting
 from crm.services import ServiceError
-from crm.services.assignments import assign_enterprise, handover_caseload
-from crm.services.coverage import coverage_report, firm_cadence, my_firms
-from crm.services.settings import update_cadence_settings
+from crm.services.assignments.operations import assign_enterprise, handover_caseload
+from crm.services.visits.coverage import coverage_report, firm_cadence, my_firms
+from crm.services.visits.settings import update_cadence_settings
 from tests.factories import make_chain, make_enterprise, make_park, make_user, make_visit
 
 TODAY = date(2026, 11, 18)  # a Wednesday; the week started on 11-16

@@ -1,6 +1,11 @@
 import pytest
 
-from crm.services.creditcode import check_digit, credit_code_error, normalize_credit_code, normalize_text
+from crm.services.common.creditcode import (
+    check_digit,
+    credit_code_error,
+    normalize_credit_code,
+    normalize_text,
+)
 
 # Codes whose check digits agree with GB 32100-2015 (the first is the standard's common example).
 VALID = ["91350100M000100Y43", "91110000600037341L", "91430300MA4L16HK3A"]

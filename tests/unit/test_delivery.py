@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import Delivery, DeliveryAttempt, Notification, NotificationPref
-from crm.services.delivery import MAX_ATTEMPTS, deliver_pending, dingtalk_url
-from crm.services.digest import daily_digest
-from crm.services.notifications import notify
+from crm.services.notifications.delivery import MAX_ATTEMPTS, deliver_pending, dingtalk_url
+from crm.services.notifications.digest import daily_digest
+from crm.services.notifications.inbox import notify
 from tests import channel_servers
 from tests.channel_servers import set_channels
 from tests.factories import make_park, make_user
@@ -190,7 +190,7 @@ def test_digest_users_get_one_message_a_day(user, webhook):
 
 
 def test_a_claim_is_exclusive_and_a_crashed_sender_is_recovered(user, webhook):
-    from crm.services.delivery import LEASE, claim_due_deliveries
+    from crm.services.notifications.delivery import LEASE, claim_due_deliveries
 
     set_channels(wecom={"enabled": True, "webhook": webhook.url + "/ok"})
     choose(user, "wecom")

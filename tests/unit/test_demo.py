@@ -1,12 +1,12 @@
 from sqlalchemy import func, select
 
+from crm.demo.park import DEMO_PASSWORD, DEMO_URL
 from crm.models import Assignment, Enterprise, Handover, Park, Problem, ProblemEvent, User
-from crm.services.creditcode import is_valid_credit_code
-from crm.services.demo import DEMO_PASSWORD, DEMO_URL
-from crm.services.problem_deadlines import problem_colour, soon_limit
-from crm.services.problem_rules import problem_rules
-from crm.services.users import authenticate
-from crm.services.workcal import get_calendar
+from crm.services.common.creditcode import is_valid_credit_code
+from crm.services.problems.deadlines import problem_colour, soon_limit
+from crm.services.problems.rules import problem_rules
+from crm.services.users.accounts import authenticate
+from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import today, utcnow
 from tests.factories import make_user
 

@@ -1,4 +1,4 @@
-"""The demo park's visits and lists: realistic for issue 3 (cadence mix, four kinds, lists), deterministic."""
+"""The demo park's visits and lists: realistic (cadence mix, four kinds, lists), deterministic."""
 
 import time
 from collections import Counter
@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from crm.demo.park import load_demo
 from crm.models import (
     Assignment,
     AuditLog,
@@ -18,8 +19,7 @@ from crm.models import (
     Visit,
 )
 from crm.permissions import can
-from crm.services.coverage import coverage_report, my_firms
-from crm.services.demo import load_demo
+from crm.services.visits.coverage import coverage_report, my_firms
 from crm.timeutil import to_local
 
 TODAY = date(2026, 11, 2)  # CRM_TODAY of the tests: a Monday, second day of the month

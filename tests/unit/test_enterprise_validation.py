@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from crm.services import ServiceError
-from crm.services.enterprises import create_enterprise, update_enterprise, validate_enterprise_data
+from crm.services.enterprises.registry import create_enterprise, update_enterprise, validate_enterprise_data
 from tests.factories import make_enterprise, make_park, make_user, valid_credit_code
 
 

@@ -9,9 +9,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.models import Assignment, AuditLog, Enterprise
+from crm.reporting.exports.imports import import_error_report, import_template
 from crm.services import ServiceError
-from crm.services.imports import import_enterprises, import_error_report, import_template
-from crm.services.imports_parse import ImportFileError
+from crm.services.imports.enterprises import import_enterprises
+from crm.services.imports.parse import ImportFileError
 from tests.factories import make_chain, make_enterprise, make_park, make_user, valid_credit_code
 
 TODAY = date(2026, 11, 2)

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.jobs import JOBS, MISFIRE_GRACE_SECONDS, Job, build_scheduler, run_job
 from crm.models import JobRun, Notification
-from crm.services.job_status import job_states, job_warnings, jobs_to_catch_up
-from crm.services.notifications import notify
-from crm.services.system_warnings import system_warnings
+from crm.services.notifications.inbox import notify
+from crm.services.system.job_status import job_states, job_warnings, jobs_to_catch_up
+from crm.services.system.warnings import system_warnings
 from tests.factories import make_user
 
 NOW = datetime(2026, 11, 2, 2, 0)  # 10:00 in Shanghai
@@ -117,7 +117,7 @@ def test_a_dead_delivery_loop_is_noticed_within_minutes(db):
 
 def test_only_admins_see_system_warnings(db):
     admin, officer = make_user("admin"), make_user("officer")
-    assert any("从未运行" in w for w in system_warnings(admin, date(2026, 11, 2), NOW))
+    assert any("从未运行" in w for w in system_warnings(admin, date(2026, 11, 2), NOW, jobs=JOBS.values()))
     assert system_warnings(officer, date(2026, 11, 2), NOW) == []
 
 

@@ -1,4 +1,4 @@
-"""The firm's product, sales and technology lists: validation, audit and rights (crm.services.lists)."""
+"""The firm's product, sales and technology lists: validation, audit and rights."""
 
 from datetime import date
 from decimal import Decimal
@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from crm.models import AuditLog, ProductItem, SalesItem, TechItem
 from crm.services import ServiceError
-from crm.services.firm_file import sales_summary, tab_data
-from crm.services.lists import (
+from crm.services.common.validators import latest_period, parse_decimal, parse_period
+from crm.services.enterprises.firm_file import sales_summary, tab_data
+from crm.services.enterprises.lists import (
     add_product,
     add_sales,
     add_tech,
@@ -21,7 +22,6 @@ from crm.services.lists import (
     update_sales,
     update_tech,
 )
-from crm.services.validators import latest_period, parse_decimal, parse_period
 from tests.factories import make_enterprise, make_park, make_user
 
 TODAY = date(2026, 11, 2)

@@ -1,4 +1,4 @@
-"""Optimistic locking of firms and list items (crm.services.locking): versions move on every write,
+"""Optimistic locking of firms and list items (crm.services.common.locking): versions move on every write,
 stale versions are refused before anything changes, imports (no version) still work, and a write that
 loses a race at flush time raises StaleDataError, which the import CLI turns into a Chinese refusal."""
 
@@ -12,9 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db as _db
 from crm.models import Assignment, AuditLog, Enterprise, ProductItem, SalesItem, TechItem
 from crm.services import ServiceError
-from crm.services.enterprises import update_enterprise
-from crm.services.imports import STALE_IMPORT, import_enterprises
-from crm.services.lists import (
+from crm.services.common.locking import STALE_MESSAGE, StaleError, check_version, is_stale, refusal_message
+from crm.services.enterprises.lists import (
     add_product,
     add_sales,
     add_tech,
@@ -26,7 +25,8 @@ from crm.services.lists import (
     update_sales,
     update_tech,
 )
-from crm.services.locking import STALE_MESSAGE, StaleError, check_version, is_stale, refusal_message
+from crm.services.enterprises.registry import update_enterprise
+from crm.services.imports.enterprises import STALE_IMPORT, import_enterprises
 from tests.factories import make_enterprise, make_park, make_user, valid_credit_code
 
 TODAY = date(2026, 11, 2)
@@ -157,7 +157,7 @@ def test_an_import_overtaken_by_an_edit_is_refused_by_the_cli_and_changes_nothin
     w, runner, tmp_path, monkeypatch
 ):
     """Someone saves a firm of the file while the import runs: the whole import is refused."""
-    import crm.services.imports as imports
+    import crm.services.imports.enterprises as imports
 
     _park, _admin, _cadre, firm, _items = w
     new_code = valid_credit_code()

@@ -12,13 +12,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from crm.models import Problem, ProblemEvent
-from crm.reporting.monthly import build_monthly_report
-from crm.reporting.monthly_period import Period, ReportScope
-from crm.reporting.monthly_state import problem_states, replay
-from crm.reporting.monthly_writer import write_monthly_workbook
+from crm.reporting.monthly.build import build_monthly_report
+from crm.reporting.monthly.period import Period, ReportScope
+from crm.reporting.monthly.state import problem_states, replay
+from crm.reporting.monthly.writer import write_monthly_workbook
 from crm.services import ServiceError
-from crm.services.problem_rules import problem_rules
-from crm.services.workcal import get_calendar
+from crm.services.problems.rules import problem_rules
+from crm.services.workdays.calendar import get_calendar
 from tests.report_world import EXPECTED, report_world
 
 TODAY = date(2026, 11, 2)
@@ -288,7 +288,7 @@ def test_replaying_all_events_gives_the_current_row(db, w):
 
 
 def test_officer_report_contains_only_their_park(db, w):
-    from crm.services.reports import generate_report, report_path
+    from crm.reporting.monthly.generate import generate_report, report_path
 
     report = generate_report(w.officer, "2026-10", w.park_a, TODAY)
     wb = load_workbook(report_path(report))

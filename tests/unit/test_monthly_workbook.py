@@ -6,9 +6,8 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from crm.reporting.monthly import monthly_workbook
-from crm.reporting.monthly_period import Period, ReportScope
-from crm.reporting.monthly_writer import SHEETS
+from crm.reporting.monthly.period import Period, ReportScope
+from crm.reporting.monthly.writer import SHEETS, monthly_workbook
 from tests.report_world import HYPERLINK, report_world
 
 HEADERS = {

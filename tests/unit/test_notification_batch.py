@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import Delivery, Notification, NotificationPref
-from crm.services import notification_batch
-from crm.services.notification_batch import NotificationBatch
-from crm.services.notifications import notify
+from crm.services.notifications import batch as notification_batch
+from crm.services.notifications.batch import NotificationBatch
+from crm.services.notifications.inbox import notify
 from tests.channel_servers import set_channels
 from tests.factories import make_park, make_user
 

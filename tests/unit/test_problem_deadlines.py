@@ -8,8 +8,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.models import Problem, ProblemEvent
 from crm.services import ServiceError
-from crm.services.escalation import escalate_overdue, level_people
-from crm.services.problem_deadlines import (
+from crm.services.problems.deadlines import (
     colour_clause,
     colour_expression,
     overdue_workdays,
@@ -17,9 +16,11 @@ from crm.services.problem_deadlines import (
     soon_limit,
     workdays_used,
 )
-from crm.services.problem_flow import apply_action
-from crm.services.problem_rules import ProblemRules
-from crm.services.workcal import WorkCalendar
+from crm.services.problems.escalation import escalate_overdue
+from crm.services.problems.flow import apply_action
+from crm.services.problems.notices import level_people
+from crm.services.problems.rules import ProblemRules
+from crm.services.workdays.calendar import WorkCalendar
 from tests.factories import make_user
 from tests.problem_factories import make_problem, problem_world
 

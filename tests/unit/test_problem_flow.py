@@ -1,7 +1,7 @@
 """Every (state, action, role) of the problem workflow: allowed steps succeed and write one event;
 forbidden ones raise, write nothing and leave the problem unchanged.
 
-The expectations below are written out independently of crm.services.problem_flow.STEPS.
+The expectations below are written out independently of crm.services.problems.flow.STEPS.
 """
 
 from datetime import date
@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import AuditLog, ProblemEvent
 from crm.services import ServiceError
-from crm.services.escalation import escalate_overdue
-from crm.services.problem_deadlines import problem_colour, soon_limit
-from crm.services.problem_flow import STEPS, apply_action
-from crm.services.problem_rules import ProblemRules
-from crm.services.workcal import get_calendar
+from crm.services.problems.deadlines import problem_colour, soon_limit
+from crm.services.problems.escalation import escalate_overdue
+from crm.services.problems.flow import STEPS, apply_action
+from crm.services.problems.rules import ProblemRules
+from crm.services.workdays.calendar import get_calendar
 from tests.factories import make_department, make_park, make_user
 from tests.problem_factories import make_problem, problem_world
 

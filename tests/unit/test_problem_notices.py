@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from crm.extensions import db
 from crm.models import Notification, ProblemEvent
-from crm.services.problem_flow import apply_action
+from crm.services.problems.flow import apply_action
 from tests.factories import make_user
 from tests.reminder_factories import TODAY, dispatch, make_reminder_world, new_problem, notes
 

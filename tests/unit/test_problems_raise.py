@@ -1,4 +1,4 @@
-"""Raising a firm's problem (crm.services.problems.raise_problem): 待交办, validated, audited."""
+"""Raising a firm's problem (crm.services.problems.intake.raise_problem): 待交办, validated, audited."""
 
 from datetime import date
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import AuditLog, Problem, Visit
 from crm.services import ServiceError
-from crm.services.problems import raise_problem
+from crm.services.problems.intake import raise_problem
 from tests.factories import make_enterprise, make_park, make_user
 
 

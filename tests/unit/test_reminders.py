@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.models import CalendarYear, Notification, Problem
-from crm.services.notifications import notify
-from crm.services.reminders import (
+from crm.services.notifications.inbox import notify
+from crm.services.reminders.scheduled import (
     holiday_calendar_reminder,
     problem_deadline_reminders,
     run_escalations,

@@ -8,8 +8,12 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import Notification
-from crm.services.notifications import notify
-from crm.services.reminders import problem_deadline_reminders, visit_reminders, weekly_overdue_list
+from crm.services.notifications.inbox import notify
+from crm.services.reminders.scheduled import (
+    problem_deadline_reminders,
+    visit_reminders,
+    weekly_overdue_list,
+)
 from tests.reminder_factories import TODAY, make_reminder_world
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from crm.jobs import JOBS, run_job
 from crm.models import GeneratedReport, Notification
-from crm.services.reports import generate_monthly_reports, report_path
+from crm.reporting.monthly.generate import generate_monthly_reports, report_path
 from tests.factories import make_user
 from tests.report_world import report_world
 

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from crm.models import AuditLog, User
 from crm.services import ServiceError
-from crm.services.assignments import handover_caseload
-from crm.services.users import (
+from crm.services.assignments.operations import handover_caseload
+from crm.services.users.accounts import (
     authenticate,
     create_user,
     is_locked,

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import FirmVisitSummary, Visit
-from crm.services.visit_summary import note_visit, refresh_visit_summaries
-from crm.services.visits import log_visit, update_visit
+from crm.services.visits.records import log_visit, update_visit
+from crm.services.visits.summary import note_visit, refresh_visit_summaries
 from tests.factories import make_enterprise, make_park, make_user
 
 TODAY = date(2026, 11, 2)

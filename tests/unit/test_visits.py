@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from crm.models import Attachment, AuditLog, Problem, ProductItem, SalesItem, TechItem, Visit
 from crm.services import ServiceError
-from crm.services.visits import log_visit, update_visit
+from crm.services.visits.records import log_visit, update_visit
 from tests.factories import make_enterprise, make_park, make_user
 from tests.uploads import JPEG, PDF, upload
 
@@ -223,7 +223,7 @@ def test_other_cadre_cannot_correct(app, db, park, logged, monkeypatch):
 
 
 def test_new_cadre_of_the_firm_cannot_correct_the_predecessors_visit(db, park, firm, logged, officer):
-    from crm.services.assignments import assign_enterprise
+    from crm.services.assignments.operations import assign_enterprise
 
     successor = make_user("cadre", park)
     assign_enterprise(firm, successor, officer, TODAY, "工作调整")

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from crm.models import CalendarDay, CalendarYear
-from crm.services.problem_deadlines import checkpoints_for
-from crm.services.problem_rules import ProblemRules
-from crm.services.workcal import WorkCalendar, calendar_warnings, load_calendar
+from crm.services.problems.deadlines import checkpoints_for
+from crm.services.problems.rules import ProblemRules
+from crm.services.workdays.calendar import WorkCalendar, calendar_warnings, load_calendar
 
 MAKE_UP_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
 

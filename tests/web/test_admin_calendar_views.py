@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import CalendarDay, CalendarYear
-from crm.services.calendar_admin import CalendarEntry, set_calendar_days
+from crm.services.workdays.admin import CalendarEntry, set_calendar_days
 
 OTHER_ROLES = ["officer", "leader", "cadre", "handler"]
 NOTICE = "2027-01-01 休 元旦\n2027-02-06~2027-02-12 休 春节\n2027-02-14 班 春节调休"

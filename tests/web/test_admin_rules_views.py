@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import AuditLog, Setting
-from crm.services.problem_rules import SETTING_KEY, ProblemRules, problem_rules
+from crm.services.problems.rules import SETTING_KEY, ProblemRules, problem_rules
 
 OTHER_ROLES = ["officer", "leader", "cadre", "handler"]
 VALID = {

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from crm.extensions import db as _db
 from crm.models import Attachment, AuditLog, Enterprise, Notification, Problem, ProblemEvent
 from crm.services import ServiceError
-from crm.services.imports import STALE_IMPORT
+from crm.services.imports.enterprises import STALE_IMPORT
 from tests.factories import valid_credit_code
 from tests.uploads import PNG, form_file
 from tests.web.test_imports_views import HEADER, counts, upload_token
@@ -25,7 +25,7 @@ def _problem_state(problem_id: int) -> tuple:
 
 
 def test_an_import_failing_on_a_later_row_rolls_back_the_rows_written(db, login_as, world, monkeypatch):
-    import crm.services.imports as imports
+    import crm.services.imports.enterprises as imports
 
     client = login_as(world.officer)
     first = ["先写入的企业有限公司", valid_credit_code(), "甲园区", "cadre_a"]
@@ -49,7 +49,7 @@ def test_an_import_failing_on_a_later_row_rolls_back_the_rows_written(db, login_
 
 
 def test_an_import_overtaken_by_a_user_edit_is_refused_without_a_500(db, login_as, world, monkeypatch):
-    import crm.services.imports as imports
+    import crm.services.imports.enterprises as imports
 
     client = login_as(world.officer)
     firm = world.own_firm
@@ -76,7 +76,7 @@ def test_a_step_failing_after_its_event_was_written_changes_nothing(
     client, login_as, pworld, app, monkeypatch
 ):
     """The status, the event, the audit row and the stored photo all go when a later part fails."""
-    import crm.services.problem_flow as flow
+    import crm.services.problems.flow as flow
 
     def broken_notices(event):
         assert event.id is not None  # the event row and the attachment are flushed at this point

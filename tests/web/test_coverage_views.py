@@ -4,8 +4,8 @@ from io import BytesIO
 from openpyxl import load_workbook
 
 from crm.models import Assignment, Enterprise, ParkSetting, Visit
-from crm.services.pinyin import initials
-from crm.services.visit_summary import refresh_visit_summaries
+from crm.services.common.pinyin import initials
+from crm.services.visits.summary import refresh_visit_summaries
 from tests.factories import make_visit, valid_credit_code
 
 
@@ -171,7 +171,7 @@ def test_my_firms_says_never_visited_and_not_tracked_in_words(client, login_as, 
 
 
 def test_handover_deadline_shows_only_until_the_first_on_site_visit(client, login_as, world, db):
-    from crm.services.assignments import handover_caseload
+    from crm.services.assignments.operations import handover_caseload
 
     # other_firm (never visited) moves from cadre2 to cadre: the successor owes a first visit by 11-17
     handover_caseload(world.cadre2, world.cadre, world.officer, date(2026, 11, 2), "retire")

@@ -1,7 +1,7 @@
 """The home page's aggregates are cached per scope for a few minutes, and 刷新 recomputes them."""
 
 from crm.models import Enterprise
-from crm.services.figure_cache import clear_figures
+from crm.services.dashboard.cache import clear_figures
 from tests.factories import valid_credit_code
 
 

@@ -1,4 +1,4 @@
-"""Every list page exports exactly what it shows, with its filters (issue 6, item 4).
+"""Every list page exports exactly what it shows, with its filters.
 
 For each list and each of its filters, the rows of the .xlsx equal the rows the page lists (the page's
 "共 N 条" and the names in it); user text is escaped so it never becomes a formula.
@@ -11,8 +11,8 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from crm.services.assignments import handover_caseload
-from crm.services.problems import raise_problem
+from crm.services.assignments.operations import handover_caseload
+from crm.services.problems.intake import raise_problem
 from tests.factories import make_enterprise, make_visit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import AuditLog, Problem, ProductItem, SalesItem, TechItem
-from crm.services.lists import add_product, add_sales, add_tech
+from crm.services.enterprises.lists import add_product, add_sales, add_tech
 
 
 def body(resp):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import DeliveryAttempt, JobRun, Notification, NotificationPref, Setting
-from crm.services.notifications import notify
+from crm.services.notifications.inbox import notify
 from crm.timeutil import utcnow
 from tests import channel_servers
 from tests.channel_servers import set_channels
@@ -201,7 +201,7 @@ def test_delivery_log_page(client, login_as, world, webhook):
     set_channels(wecom={"enabled": True, "webhook": webhook.url + "/fail"})
     db.session.add(NotificationPref(user_id=world.cadre.id, channels=["wecom"]))
     notify(world.cadre, "system", "投递失败的提醒", dedupe_key="x", now=NOW)
-    from crm.services.delivery import deliver_pending
+    from crm.services.notifications.delivery import deliver_pending
 
     deliver_pending(NOW)
     db.session.commit()

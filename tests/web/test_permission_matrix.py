@@ -126,7 +126,7 @@ CASES = [
     ("assignments.cadres", "GET", "/cadres/", expect("ok", handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre}", expect("ok", officer_b=404, handler=403)),
     ("assignments.caseload", "GET", "/cadres/{cadre_b}", expect("ok", officer=404, cadre=404, handler=404)),
-    # Exports of the 一企一人 pages (issue 6): the same scope as the pages themselves.
+    # Exports of the 一企一人 pages: the same scope as the pages themselves.
     ("assignments.cadres_export", "GET", "/cadres/export.xlsx", expect("ok", handler=403)),
     (
         "assignments.caseload_export",
@@ -210,7 +210,7 @@ CASES = [
     ("visits.edit", "GET", "/visits/{foreign_visit}/edit", VISIT_LOG_FOREIGN),
     ("visits.attachment", "GET", "/attachments/{attachment}", expect("ok", officer_b=404, handler=403)),
     ("visits.attachment", "GET", "/attachments/999999", expect(404)),
-    # Problems (issue 4). Rows on real problems in every state, with handlers of two departments, a
+    # Problems. Rows on real problems in every state, with handlers of two departments, a
     # department head and both leader levels: tests/web/test_problem_matrix.py (same roles plus those).
     ("problems.index", "GET", "/problems/", expect("ok")),
     ("problems.export", "GET", "/problems/export.xlsx", expect("ok")),
@@ -222,7 +222,7 @@ CASES = [
     ("problems.act", "POST", "/problems/999999/no_such_step", expect(404)),
     ("problems.attachment", "GET", "/problems/attachments/999999", expect(404)),
     ("problems.attachment", "GET", "/problems/attachments/{attachment}", expect(404)),  # a visit's file
-    # Notifications (issue 5): everyone has their own; another user's answers 404 (own vs others:
+    # Notifications: everyone has their own; another user's answers 404 (own vs others:
     # tests/web/test_notification_views.py). Job status, channels and the delivery log: admins only.
     ("notifications.index", "GET", "/notifications/", expect("ok")),
     ("notifications.open", "GET", "/notifications/999999/open", expect(404)),
@@ -236,7 +236,7 @@ CASES = [
     ("system.channel_test", "POST", "/admin/channels/test/wecom", expect(403, admin="ok")),
     ("system.channel_test", "POST", "/admin/channels/test/fax", expect(403, admin=404)),
     ("system.deliveries", "GET", "/admin/deliveries", expect(403, admin="ok")),
-    # 报表 (issue 6): admins, leaders and officers; whose report is whose: tests/web/test_reports_views.py.
+    # 报表: admins, leaders and officers; whose report is whose: tests/web/test_reports_views.py.
     ("reports.index", "GET", "/reports/", expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok")),
     (
         "reports.generate",

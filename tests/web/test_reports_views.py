@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from crm.models import AuditLog, GeneratedReport
-from crm.services.reports import generate_report
+from crm.reporting.monthly.generate import generate_report
 from tests.report_world import report_world
 
 TODAY = date(2026, 11, 2)
@@ -103,7 +103,7 @@ def test_city_wide_leader_generates_all_parks(client, login_as, w, db):
 
 
 def test_missing_file_is_a_404(client, login_as, w, db):
-    from crm.services.reports import report_path
+    from crm.reporting.monthly.generate import report_path
 
     report_path(w.report_a).unlink()
     login_as(w.officer)

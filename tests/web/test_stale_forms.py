@@ -11,8 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db as _db
 from crm.models import AuditLog, Enterprise, ProductItem, SalesItem, TechItem
-from crm.services import enterprises as firm_service
-from crm.services import lists as list_service
+from crm.services.enterprises import lists as list_service
+from crm.services.enterprises import registry as firm_service
 
 
 @dataclass

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""系统管理 pages: user accounts, the working-day calendar and the problem rules."""
 
-bp = Blueprint("admin", __name__)
+from crm.blueprints.admin import calendar, routes, rules  # noqa: F401 -- registers the routes
+from crm.blueprints.admin.blueprint import bp
 
-from crm.blueprints.admin import calendar, routes, rules  # noqa: E402,F401
+__all__ = ["bp"]

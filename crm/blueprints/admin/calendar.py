@@ -5,12 +5,12 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.blueprints.admin import bp
+from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import CalendarDayForm, NoticeForm
 from crm.extensions import db
 from crm.permissions import roles_required
 from crm.services import ServiceError
-from crm.services.calendar_admin import (
+from crm.services.workdays.admin import (
     YEARS,
     CalendarEntry,
     calendar_years,
@@ -22,7 +22,7 @@ from crm.services.calendar_admin import (
     unconfirm_year,
     year_view,
 )
-from crm.services.workcal import get_calendar
+from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import today
 
 

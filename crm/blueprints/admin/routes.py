@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from crm.blueprints.admin import bp
+from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import PasswordResetForm, UserCreateForm, UserEditForm
 from crm.extensions import db
 from crm.models import AuditLog, Department, Park, User
@@ -12,16 +12,7 @@ from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.redirects import safe_next
 from crm.services import ServiceError
-from crm.services.user_queries import (
-    ACTIVE_CHOICES,
-    UserFilters,
-    active_firm_counts,
-    departments,
-    parks,
-    reference_overview,
-    user_list_query,
-)
-from crm.services.users import (
+from crm.services.users.accounts import (
     active_firm_count,
     create_user,
     is_locked,
@@ -29,6 +20,15 @@ from crm.services.users import (
     set_active,
     unlock_user,
     update_user,
+)
+from crm.services.users.queries import (
+    ACTIVE_CHOICES,
+    UserFilters,
+    active_firm_counts,
+    departments,
+    parks,
+    reference_overview,
+    user_list_query,
 )
 from crm.timeutil import utcnow
 

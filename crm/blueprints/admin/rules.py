@@ -3,13 +3,13 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.blueprints.admin import bp
+from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import CsrfForm
 from crm.extensions import db
 from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.permissions import roles_required
 from crm.services import ServiceError
-from crm.services.problem_rules import (
+from crm.services.problems.rules import (
     ESCALATE_RANGE,
     LABELS,
     LIMIT_RANGE,

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""一企一人 pages: assignments, caseloads, handover and its printable list."""
 
-bp = Blueprint("assignments", __name__)
+from crm.blueprints.assignments import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.assignments.blueprint import bp
 
-from crm.blueprints.assignments import routes  # noqa: E402,F401
+__all__ = ["bp"]

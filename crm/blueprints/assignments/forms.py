@@ -2,7 +2,7 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from crm.forms import BaseForm
-from crm.services.assignments import HANDOVER_FIRST_VISIT_DAYS, HANDOVER_REASONS
+from crm.services.assignments.operations import HANDOVER_FIRST_VISIT_DAYS, HANDOVER_REASONS
 
 
 class HandoverForm(BaseForm):

@@ -1,23 +1,23 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from crm.blueprints.assignments import bp
+from crm.blueprints.assignments.blueprint import bp
 from crm.blueprints.assignments.forms import HandoverForm
 from crm.extensions import db
 from crm.models import Handover, User
 from crm.pagination import ListPage, paginate
 from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
-from crm.reporting.cadres import export_cadres, export_caseload, export_handover
+from crm.reporting.exports.cadres import export_cadres, export_caseload, export_handover
 from crm.services import ServiceError
-from crm.services.assignments import HANDOVER_REASONS, handover_caseload
-from crm.services.caseload import (
+from crm.services.assignments.caseload import (
     cadres_query,
     caseload_counts,
     handover_problems,
     handover_rows,
     handovers_query,
 )
-from crm.services.coverage import hydrate, my_firms
+from crm.services.assignments.operations import HANDOVER_REASONS, handover_caseload
+from crm.services.visits.coverage import hydrate, my_firms
 from crm.timeutil import today
 
 

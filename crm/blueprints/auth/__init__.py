@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Login, logout and changing one's own password."""
 
-bp = Blueprint("auth", __name__)
+from crm.blueprints.auth import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.auth.blueprint import bp
 
-from crm.blueprints.auth import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,12 +1,12 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from crm.blueprints.auth import bp
+from crm.blueprints.auth.blueprint import bp
 from crm.blueprints.auth.forms import LoginForm, PasswordForm
 from crm.extensions import db
 from crm.redirects import safe_next
 from crm.services import ServiceError
-from crm.services.users import authenticate, change_password
+from crm.services.users.accounts import authenticate, change_password
 from crm.timeutil import utcnow
 
 

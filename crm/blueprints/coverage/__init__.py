@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""走访覆盖: the officer's coverage view and 我的企业."""
 
-bp = Blueprint("coverage", __name__)
+from crm.blueprints.coverage import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.coverage.blueprint import bp
 
-from crm.blueprints.coverage import routes  # noqa: E402,F401
+__all__ = ["bp"]

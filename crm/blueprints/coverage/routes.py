@@ -2,16 +2,16 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from crm.blueprints.coverage import bp
+from crm.blueprints.coverage.blueprint import bp
 from crm.blueprints.coverage.forms import CadenceForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park
 from crm.pagination import ListPage
 from crm.permissions import can, roles_required, visible_parks
-from crm.reporting.coverage import export_coverage
+from crm.reporting.exports.coverage import export_coverage
 from crm.services import ServiceError
-from crm.services.coverage import coverage_report, hydrate
-from crm.services.settings import park_setting, update_cadence_settings
+from crm.services.visits.coverage import coverage_report, hydrate
+from crm.services.visits.settings import park_setting, update_cadence_settings
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""一企一档 pages: the registry list, the firm file and its form."""
 
-bp = Blueprint("enterprises", __name__)
+from crm.blueprints.enterprises import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.enterprises.blueprint import bp
 
-from crm.blueprints.enterprises import routes  # noqa: E402,F401
+__all__ = ["bp"]

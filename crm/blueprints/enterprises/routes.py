@@ -3,21 +3,21 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.blueprints.enterprises import bp
+from crm.blueprints.enterprises.blueprint import bp
 from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
-from crm.pagination import paginate
+from crm.pagination import paginate, requested_page
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres, visible_parks
-from crm.reporting.enterprises import export_enterprises
+from crm.reporting.exports.enterprises import export_enterprises
 from crm.services import ServiceError
-from crm.services.assignments import assign_enterprise, unassign_enterprise
-from crm.services.coverage import firm_cadence
-from crm.services.enterprise_queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
-from crm.services.enterprises import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
-from crm.services.firm_file import TABS, tab_counts, tab_data
-from crm.services.locking import is_stale, refusal_message
+from crm.services.assignments.operations import assign_enterprise, unassign_enterprise
+from crm.services.common.locking import is_stale, refusal_message
+from crm.services.enterprises.firm_file import TABS, tab_counts, tab_data
+from crm.services.enterprises.queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
+from crm.services.enterprises.registry import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
+from crm.services.visits.coverage import firm_cadence
 from crm.timeutil import today
 
 
@@ -91,7 +91,7 @@ def detail(enterprise_id: int):
         counts=tab_counts(firm),
         cadence=firm_cadence(firm, today()),
         field_labels=FIELD_LABELS | {"cadre": "联系干部"},
-        **tab_data(tab, firm, current_user),
+        **tab_data(tab, firm, current_user, page=requested_page()),
     )
 
 

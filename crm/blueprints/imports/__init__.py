@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Spreadsheet import pages: upload, preview, apply and the error workbook."""
 
-bp = Blueprint("imports", __name__)
+from crm.blueprints.imports import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.imports.blueprint import bp
 
-from crm.blueprints.imports import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,7 +1,7 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 from crm.forms import BaseForm
-from crm.services.imports_parse import SUPPORTED_EXTENSIONS
+from crm.services.imports.parse import SUPPORTED_EXTENSIONS
 
 
 class ImportForm(BaseForm):

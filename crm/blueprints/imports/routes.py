@@ -4,21 +4,25 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.blueprints.imports import bp
+from crm.blueprints.imports.blueprint import bp
 from crm.blueprints.imports.forms import ImportForm
 from crm.extensions import db
 from crm.permissions import roles_required
+from crm.reporting.exports.imports import import_error_report, import_template
 from crm.services import ServiceError
-from crm.services.enterprises import FIELD_LABELS
-from crm.services.imports import STALE_IMPORT, import_enterprises, import_error_report, import_template
-from crm.services.imports_uploads import (
+from crm.services.common.locking import refusal_message
+from crm.services.enterprises.registry import FIELD_LABELS
+from crm.services.imports.enterprises import (
+    STALE_IMPORT,
+    import_enterprises,
+)
+from crm.services.imports.uploads import (
     StoredUpload,
     UploadNotFound,
     discard_import_upload,
     get_import_upload,
     save_import_upload,
 )
-from crm.services.locking import refusal_message
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

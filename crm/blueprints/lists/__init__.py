@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""四张清单 pages: a firm's product, sales and technology items."""
 
-bp = Blueprint("lists", __name__)
+from crm.blueprints.lists import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.lists.blueprint import bp
 
-from crm.blueprints.lists import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -15,9 +15,9 @@ from crm.forms import BaseForm
 from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_URGENCIES
 from crm.services import ServiceError
-from crm.services.lists import NOTE_MAX, PRODUCT_LABELS, SALES_LABELS, TECH_LABELS
-from crm.services.problems import DESCRIPTION_MAX, PROBLEM_LABELS
-from crm.services.validators import parse_choice, parse_decimal, parse_period
+from crm.services.common.validators import parse_choice, parse_decimal, parse_period
+from crm.services.enterprises.lists import NOTE_MAX, PRODUCT_LABELS, SALES_LABELS, TECH_LABELS
+from crm.services.problems.intake import DESCRIPTION_MAX, PROBLEM_LABELS
 from crm.timeutil import today
 
 NUMBER_INPUT = {"inputmode": "decimal", "autocomplete": "off"}

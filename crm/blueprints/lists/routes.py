@@ -1,4 +1,4 @@
-"""The firm's 产品/销售/技术 lists and raising a problem: thin views over crm.services.lists/problems."""
+"""The firm's 产品/销售/技术 lists and raising a problem: thin views over the list and problem services."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,16 +6,15 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from crm.blueprints.lists import bp
+from crm.blueprints.boundary import run_step, saved
+from crm.blueprints.lists.blueprint import bp
 from crm.blueprints.lists.forms import ProblemForm, ProductForm, SalesForm, TechForm
 from crm.extensions import db
 from crm.models import Enterprise, ProductItem, SalesItem, TechItem
 from crm.permissions import get_enterprise_or_404
-from crm.services import ServiceError
-from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
-from crm.services.lists import (
+from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.enterprises.lists import (
     PRODUCTS,
     SALES,
     TECH,
@@ -30,8 +29,7 @@ from crm.services.lists import (
     update_sales,
     update_tech,
 )
-from crm.services.locking import STALE_MESSAGE, is_stale, refusal_message
-from crm.services.problems import raise_problem
+from crm.services.problems.intake import raise_problem
 from crm.timeutil import today
 
 FIRM = "/enterprises/<int:enterprise_id>"
@@ -45,34 +43,13 @@ def _item_or_404(model: type, item_id: int, firm: Enterprise) -> Any:
     return item
 
 
-# _run's result when the refusal was a stale form or a concurrent write (see crm.services.locking).
-STALE = object()
-
-
-def _run(call: Callable, *args, stale: str = STALE_MESSAGE) -> tuple[bool, Any]:
-    """Run one service call and commit; on refusal roll back and flash the Chinese message.
-
-    A write that lost a race with another user's (StaleDataError at flush) is refused like a stale
-    form, with `stale` as its message; the result is then STALE.
-    """
-    try:
-        result = call(*args)
-        db.session.commit()
-    except (ServiceError, StaleDataError) as exc:
-        db.session.rollback()
-        flash(refusal_message(exc, stale), "danger")
-        return False, STALE if is_stale(exc) else None
-    return True, result
-
-
 def _edit(firm: Enterprise, item: Any, form: Any, update: Callable, stale: str, tab: str, template: str):
     """The edit page of a list item: save and go back to the tab; a stale save shows the latest values."""
     if form.validate_on_submit():
-        ok, changes = _run(update, item, current_user, form.data_for_service(), stale=stale)
-        if ok:
-            _saved(changes)
+        step = run_step(update, item, current_user, form.data_for_service(), success=saved(), stale=stale)
+        if step:
             return _to_tab(firm.id, tab)
-        if changes is STALE:
+        if step.stale:
             return redirect(request.url)
     return render_template(template, firm=firm, form=form, item=item)
 
@@ -86,10 +63,6 @@ def _to_tab(enterprise_id: int, tab: str):
     return redirect(url_for("enterprises.detail", enterprise_id=enterprise_id, tab=tab))
 
 
-def _saved(changes: dict) -> None:
-    flash("已保存修改" if changes else "没有需要保存的修改", "success" if changes else "info")
-
-
 # ---- 产品清单
 
 
@@ -99,9 +72,8 @@ def product_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     form = ProductForm()
     if form.validate_on_submit():
-        ok, item = _run(add_product, firm, current_user, form.data_for_service())
-        if ok:
-            flash(f"已新增产品：{item.name}", "success")
+        data = form.data_for_service()
+        if run_step(add_product, firm, current_user, data, success=lambda item: f"已新增产品：{item.name}"):
             return _to_tab(enterprise_id, "products")
     return render_template("lists/product_form.html", firm=firm, form=form, item=None)
 
@@ -120,8 +92,7 @@ def product_edit(enterprise_id: int, item_id: int):
 def product_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(ProductItem, item_id, firm)
-    if _run(delete_product, item, current_user, _version(), stale=PRODUCTS.stale)[0]:
-        flash("已删除产品", "success")
+    run_step(delete_product, item, current_user, _version(), success="已删除产品", stale=PRODUCTS.stale)
     return _to_tab(enterprise_id, "products")
 
 
@@ -134,9 +105,8 @@ def sales_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     form = SalesForm()
     if form.validate_on_submit():
-        ok, item = _run(add_sales, firm, current_user, form.data_for_service())
-        if ok:
-            flash(f"已新增 {item.period} 销售记录", "success")
+        data = form.data_for_service()
+        if run_step(add_sales, firm, current_user, data, success=lambda item: f"已新增 {item.period} 销售记录"):
             return _to_tab(enterprise_id, "sales")
     return render_template("lists/sales_form.html", firm=firm, form=form, item=None)
 
@@ -154,8 +124,7 @@ def sales_edit(enterprise_id: int, item_id: int):
 def sales_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(SalesItem, item_id, firm)
-    if _run(delete_sales, item, current_user, _version(), stale=SALES.stale)[0]:
-        flash("已删除销售记录", "success")
+    run_step(delete_sales, item, current_user, _version(), success="已删除销售记录", stale=SALES.stale)
     return _to_tab(enterprise_id, "sales")
 
 
@@ -168,9 +137,8 @@ def tech_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     form = TechForm()
     if form.validate_on_submit():
-        ok, item = _run(add_tech, firm, current_user, form.data_for_service())
-        if ok:
-            flash(f"已新增技术事项：{item.title}", "success")
+        data = form.data_for_service()
+        if run_step(add_tech, firm, current_user, data, success=lambda item: f"已新增技术事项：{item.title}"):
             return _to_tab(enterprise_id, "tech")
     return render_template("lists/tech_form.html", firm=firm, form=form, item=None)
 
@@ -188,8 +156,7 @@ def tech_edit(enterprise_id: int, item_id: int):
 def tech_delete(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(TechItem, item_id, firm)
-    if _run(delete_tech, item, current_user, _version(), stale=TECH.stale)[0]:
-        flash("已删除技术事项", "success")
+    run_step(delete_tech, item, current_user, _version(), success="已删除技术事项", stale=TECH.stale)
     return _to_tab(enterprise_id, "tech")
 
 
@@ -198,8 +165,8 @@ def tech_delete(enterprise_id: int, item_id: int):
 def tech_done(enterprise_id: int, item_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     item = _item_or_404(TechItem, item_id, firm)
-    if _run(tick_off_tech, item, current_user, today(), _version(), stale=TECH.stale)[0]:
-        flash("已标记为已解决", "success")
+    done = "已标记为已解决"
+    run_step(tick_off_tech, item, current_user, today(), _version(), success=done, stale=TECH.stale)
     return _to_tab(enterprise_id, "tech")
 
 
@@ -212,12 +179,18 @@ def problem_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "problem.raise")
     form = ProblemForm()
     if form.validate_on_submit():
-        ok, problem = _run(
-            raise_problem, firm, current_user, form.data_for_service(), None, today(), form.uploads()
+        step = run_step(
+            raise_problem,
+            firm,
+            current_user,
+            form.data_for_service(),
+            None,
+            today(),
+            form.uploads(),
+            success=lambda problem: f"已反映问题：{problem.title}（待交办）",
         )
-        if ok:
-            flash(f"已反映问题：{problem.title}（待交办）", "success")
-            return redirect(url_for("problems.detail", problem_id=problem.id))
+        if step:
+            return redirect(url_for("problems.detail", problem_id=step.value.id))
     if form.is_submitted() and form.uploads():
         flash("附件未保存，请重新选择", "warning")  # a browser cannot refill a file input
     return render_template(

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Home pages (dashboards per role) and the shared error and health routes."""
 
-bp = Blueprint("main", __name__)
+from crm.blueprints.main import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.main.blueprint import bp
 
-from crm.blueprints.main import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from crm.models.problem import PROBLEM_STATUSES
 from crm.reporting.svg import Item, Series, column_chart, donut_chart, hbar_chart
-from crm.services.dashboard_stats import HomeStats
+from crm.services.dashboard.stats import HomeStats
 
 STATUS_COLOURS = {
     "new": "orange",

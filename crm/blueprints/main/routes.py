@@ -4,15 +4,15 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from crm.blueprints.main import bp
+from crm.blueprints.main.blueprint import bp
 from crm.blueprints.main.charts import home_charts
 from crm.extensions import db
 from crm.models import Park
 from crm.permissions import can, is_city_wide
 from crm.reporting.svg import meter
-from crm.services.dashboard import firms_by_ids, officer_dashboard
-from crm.services.dashboard_stats import home_stats
-from crm.services.figure_cache import cached_figures
+from crm.services.dashboard.cache import cached_figures
+from crm.services.dashboard.figures import firms_by_ids, officer_dashboard
+from crm.services.dashboard.stats import home_stats
 from crm.timeutil import today
 
 bp.add_app_template_global(meter, "svg_meter")

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The notification centre: the bell, the list and marking as read."""
 
-bp = Blueprint("notifications", __name__)
+from crm.blueprints.notifications import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.notifications.blueprint import bp
 
-from crm.blueprints.notifications import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -2,7 +2,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from crm.blueprints.notifications import bp
+from crm.blueprints.notifications.blueprint import bp
 from crm.blueprints.notifications.forms import PreferencesForm
 from crm.extensions import db
 from crm.models import Notification
@@ -11,8 +11,8 @@ from crm.pagination import paginate
 from crm.permissions import get_notification_or_404, roles_required
 from crm.redirects import safe_next
 from crm.services import ServiceError
-from crm.services.channels import enabled_channels
-from crm.services.notifications import (
+from crm.services.notifications.channels import enabled_channels
+from crm.services.notifications.inbox import (
     mark_all_read,
     mark_read,
     notification_list_query,

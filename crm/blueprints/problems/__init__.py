@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""问题 pages: the list, the problem page with its action buttons, and the work desks."""
 
-bp = Blueprint("problems", __name__)
+from crm.blueprints.problems import desks, helpers, routes  # noqa: F401 -- registers the routes
+from crm.blueprints.problems.blueprint import bp
 
-from crm.blueprints.problems import desks, helpers, routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -3,12 +3,12 @@
 from flask import render_template, request
 from flask_login import current_user, login_required
 
-from crm.blueprints.problems import bp
+from crm.blueprints.problems.blueprint import bp
 from crm.blueprints.problems.helpers import problem_clock_now
 from crm.blueprints.problems.routes import dispatch_context, upload_context
 from crm.pagination import paginate
 from crm.permissions import roles_required
-from crm.services.problem_desks import (
+from crm.services.problems.desks import (
     BOARD_LIMIT,
     escalation_level_counts,
     escalation_query,
@@ -16,7 +16,7 @@ from crm.services.problem_desks import (
     inbox_tabs,
     recent_notes,
 )
-from crm.services.problem_desks import board as board_data
+from crm.services.problems.desks import board as board_data
 
 
 @bp.route("/inbox")

@@ -5,11 +5,11 @@ from typing import Optional
 
 from flask import g
 
-from crm.blueprints.problems import bp
+from crm.blueprints.problems.blueprint import bp
 from crm.models import ProblemEvent
 from crm.models.problem import EVALUATIONS, LEVELS
-from crm.services.problem_flow import STEPS
-from crm.services.problem_queries import ProblemClock, problem_clock
+from crm.services.problems.flow import STEPS
+from crm.services.problems.queries import ProblemClock, problem_clock
 from crm.timeutil import today
 
 STATUS_CSS = {

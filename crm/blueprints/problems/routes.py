@@ -6,22 +6,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.blueprints.problems import bp
+from crm.blueprints.attachments import send_attachment
+from crm.blueprints.problems.blueprint import bp
 from crm.blueprints.problems.forms import ActionForm
 from crm.blueprints.problems.helpers import DISPLAY_ORDER, problem_clock_now
-from crm.blueprints.visits.routes import send_attachment
 from crm.extensions import db
-from crm.models import Attachment, Enterprise, Problem, ProblemEvent
+from crm.models import Enterprise, Problem, ProblemEvent
 from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_STATUSES
 from crm.pagination import paginate
-from crm.permissions import can, get_problem_or_404, roles_required
+from crm.permissions import can, get_attachment_or_404, get_problem_or_404, roles_required
 from crm.redirects import safe_next
-from crm.reporting.problems import export_problems
+from crm.reporting.exports.problems import export_problems
 from crm.services import ServiceError
-from crm.services.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
-from crm.services.problem_deadlines import COLOUR_CSS, COLOUR_LABELS
-from crm.services.problem_flow import STEPS, apply_action, available_actions
-from crm.services.problem_queries import (
+from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.problems.deadlines import COLOUR_CSS, COLOUR_LABELS
+from crm.services.problems.flow import STEPS, apply_action, available_actions
+from crm.services.problems.queries import (
     SORTS,
     ProblemFilters,
     colour_counts,
@@ -165,14 +165,4 @@ def act(problem_id: int, action: str):
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
-    att = db.session.get(Attachment, attachment_id)
-    if att is None:
-        abort(404)
-    if att.owner_type == "problem":
-        problem_id = att.owner_id
-    elif att.owner_type == "problem_event":
-        problem_id = db.session.scalar(select(ProblemEvent.problem_id).where(ProblemEvent.id == att.owner_id))
-    else:
-        abort(404)
-    get_problem_or_404(problem_id or 0)
-    return send_attachment(att)
+    return send_attachment(get_attachment_or_404(attachment_id, through="problem"))

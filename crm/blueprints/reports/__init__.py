@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""报表 pages: the monthly workbook on demand and the stored reports."""
 
-bp = Blueprint("reports", __name__)
+from crm.blueprints.reports import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.reports.blueprint import bp
 
-from crm.blueprints.reports import routes  # noqa: E402,F401
+__all__ = ["bp"]

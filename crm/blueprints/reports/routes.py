@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from crm.blueprints.reports import bp
+from crm.blueprints.reports.blueprint import bp
 from crm.blueprints.reports.forms import ReportForm
 from crm.extensions import db
 from crm.models import GeneratedReport
@@ -14,8 +14,8 @@ from crm.permissions import (
     roles_required,
     visible_reports,
 )
+from crm.reporting.monthly.generate import generate_report, report_path
 from crm.services import ServiceError
-from crm.services.reports import generate_report, report_path
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

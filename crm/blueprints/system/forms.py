@@ -2,7 +2,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.validators import Length, NumberRange, Optional
 
 from crm.forms import BaseForm
-from crm.services.channels import SECURITY
+from crm.services.notifications.channels import SECURITY
 
 
 class ChannelsForm(BaseForm):

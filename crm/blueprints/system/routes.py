@@ -1,7 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.blueprints.system import bp
+from crm.blueprints.system.blueprint import bp
 from crm.blueprints.system.forms import ChannelsForm, ChannelTestForm
 from crm.extensions import db
 from crm.jobs import JOBS, counts_text
@@ -9,10 +9,10 @@ from crm.models.notification import CHANNELS, DELIVERY_STATUSES
 from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.services import ServiceError
-from crm.services.channels import channel_form_data, channel_settings, update_channel_settings
-from crm.services.delivery import send_test_message
-from crm.services.delivery_log import delivery_log_query, delivery_summary, job_runs_query
-from crm.services.job_status import job_states
+from crm.services.notifications.channels import channel_form_data, channel_settings, update_channel_settings
+from crm.services.notifications.delivery import send_test_message
+from crm.services.notifications.delivery_log import delivery_log_query, delivery_summary, job_runs_query
+from crm.services.system.job_status import job_states
 from crm.timeutil import utcnow
 
 

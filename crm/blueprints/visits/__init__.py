@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""走访 pages: the visit form, the visit log and attachments."""
 
-bp = Blueprint("visits", __name__)
+from crm.blueprints.visits import routes  # noqa: F401 -- registers the routes
+from crm.blueprints.visits.blueprint import bp
 
-from crm.blueprints.visits import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -5,7 +5,7 @@ from crm.forms import BaseForm
 from crm.models.lists import TECH_KINDS
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.models.visit import VISIT_KINDS
-from crm.services.visits import PARTICIPANTS_MAX, TEXT_MAX
+from crm.services.visits.records import PARTICIPANTS_MAX, TEXT_MAX
 
 
 def _text(label: str, max_len: int = 200) -> StringField:

@@ -1,27 +1,29 @@
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from crm.blueprints.visits import bp
+from crm.blueprints.attachments import send_attachment
+from crm.blueprints.visits.blueprint import bp
 from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
 from crm.extensions import db
-from crm.models import Attachment, IndustryChain, Park, Problem, User
+from crm.models import IndustryChain, Park, Problem, User
 from crm.models.visit import VISIT_KINDS
 from crm.pagination import paginate
 from crm.permissions import (
+    get_attachment_or_404,
     get_enterprise_or_404,
     get_visit_or_404,
     is_city_wide,
     roles_required,
     visible_cadres,
 )
-from crm.reporting.visits import export_visits
+from crm.reporting.exports.visits import export_visits
 from crm.services import ServiceError
-from crm.services.attachments import ACCEPT, MAX_FILES, attachment_path, human_size, max_bytes
-from crm.services.visit_queries import VisitFilters, visit_list_query
-from crm.services.visits import MAX_BACKDATE_DAYS, log_visit, update_visit
+from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.visits.queries import VisitFilters, visit_list_query
+from crm.services.visits.records import MAX_BACKDATE_DAYS, log_visit, update_visit
 from crm.timeutil import today
 
 
@@ -138,21 +140,4 @@ def export():
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
-    att = db.session.get(Attachment, attachment_id)
-    if att is None:
-        abort(404)
-    get_enterprise_or_404(att.enterprise_id, "attachment.view")
-    return send_attachment(att)
-
-
-def send_attachment(att: Attachment):
-    """The attachment's file (404 if missing); the caller has checked who may see it."""
-    path = attachment_path(att)
-    if path is None or not path.is_file():
-        abort(404)
-    # Images open in the page (thumbnails); anything else downloads. nosniff is set globally.
-    response = send_file(
-        path, mimetype=att.content_type, as_attachment=not att.is_image, download_name=att.filename
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_attachment(get_attachment_or_404(attachment_id, through="firm"))

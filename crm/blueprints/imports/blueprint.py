@@ -1,0 +1,5 @@
+"""The `imports` blueprint object, on its own so that every route module can import it."""
+
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__)

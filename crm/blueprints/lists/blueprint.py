@@ -1,0 +1,5 @@
+"""The `lists` blueprint object, on its own so that every route module can import it."""
+
+from flask import Blueprint
+
+bp = Blueprint("lists", __name__)

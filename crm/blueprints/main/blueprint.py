@@ -1,0 +1,5 @@
+"""The `main` blueprint object, on its own so that every route module can import it."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)

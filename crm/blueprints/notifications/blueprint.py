@@ -1,0 +1,5 @@
+"""The `notifications` blueprint object, on its own so that every route module can import it."""
+
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__)

@@ -1,0 +1,110 @@
+"""`flask crm scheduler` (the one scheduler process) and `flask crm run-jobs` (run jobs once: cron, tests)."""
+
+import signal
+import sys
+import threading
+from datetime import date
+
+import click
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import current_app
+from flask.cli import with_appcontext
+
+from crm.jobs import (
+    JOBS,
+    Job,
+    acquire_scheduler_lock,
+    build_scheduler,
+    counts_text,
+    run_job,
+    stop_inprocess_scheduler,
+)
+
+EXIT_UNKNOWN = 2
+
+
+def _select(names: tuple[str, ...]) -> list[Job]:
+    """The named jobs (all when none named); exits 2 with the list of job names on an unknown one."""
+    unknown = [n for n in names if n not in JOBS]
+    if unknown:
+        click.echo(f"未知任务：{'、'.join(unknown)}。可用任务：{'、'.join(JOBS)}", err=True)
+        sys.exit(EXIT_UNKNOWN)
+    return [JOBS[n] for n in names] if names else list(JOBS.values())
+
+
+@click.command(
+    "run-jobs",
+    help="立即运行一次定时任务（供 cron 和测试使用）：全部成功退出码 0，有任务失败 1，任务名或日期错误 2",
+)
+@click.option("--job", "names", multiple=True, help="只运行这些任务（可重复）；默认运行全部")
+@click.option("--today", "today_text", default=None, help="按这一天（YYYY-MM-DD）计算，默认今天")
+@with_appcontext
+def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
+    """Run jobs once now: exit 0 when all succeed, 1 when one failed, 2 on an unknown job or bad date."""
+    jobs = _select(names)
+    stop_inprocess_scheduler()
+    today = None
+    if today_text:
+        try:
+            today = date.fromisoformat(today_text)
+        except ValueError:
+            click.echo(f"日期格式不正确：{today_text}（应为 YYYY-MM-DD）", err=True)
+            sys.exit(EXIT_UNKNOWN)
+    # current_app is typed as Flask, not as the LocalProxy it is, so the unwrapping method is not visible.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    failed = 0
+    for job in jobs:
+        run = run_job(app, job, today=today)
+        if run.status == "ok":
+            click.echo(f"✓ {job.name}（{job.label}）：{counts_text(run.counts)}")
+        else:
+            failed += 1
+            click.echo(f"✗ {job.name}（{job.label}）运行失败：{run.error}", err=True)
+    if failed:
+        click.echo(f"{failed} 个任务运行失败，详情见“任务状态”页面", err=True)
+        sys.exit(1)
+
+
+@click.command(
+    "scheduler", help="运行唯一的调度进程（生产环境单独启动一个；收到 SIGTERM/Ctrl-C 后安全退出）"
+)
+@click.option("--job", "names", multiple=True, help="只调度这些任务（可重复）；默认全部")
+@click.option(
+    "--interval", type=click.IntRange(1), default=None, help="试运行：每 N 秒运行一次，代替正式时间表"
+)
+@with_appcontext
+def scheduler_command(names: tuple[str, ...], interval: int | None) -> None:
+    """Run the one scheduler process (Asia/Shanghai) until SIGTERM or Ctrl-C; web workers never do."""
+    jobs = _select(names)
+    stop_inprocess_scheduler()
+    # current_app is typed as Flask, not as the LocalProxy it is, so the unwrapping method is not visible.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not acquire_scheduler_lock(app):
+        click.echo("本机已有调度进程在运行（锁文件被占用），不再启动第二个", err=True)
+        sys.exit(1)
+    scheduler = build_scheduler(app, BlockingScheduler, jobs, interval_seconds=interval)
+
+    def stop(signum, _frame) -> None:
+        click.echo(f"收到信号 {signal.Signals(signum).name}，等待正在运行的任务结束后退出…")
+
+        def shutdown() -> None:
+            try:
+                scheduler.shutdown(wait=True)
+            except SchedulerNotRunningError:
+                pass
+
+        threading.Thread(target=shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in jobs:
+        plan = f"每 {interval} 秒" if interval else job.schedule_label
+        click.echo(f"  {job.name}（{job.label}）：{plan}")
+    click.echo(f"调度器已启动（Asia/Shanghai），共 {len(jobs)} 个任务；按 Ctrl-C 或发送 SIGTERM 停止")
+    sys.stdout.flush()
+    scheduler.start()  # blocks until shutdown() from the signal handler
+    click.echo("调度器已停止")
+
+
+COMMANDS = [run_jobs_command, scheduler_command]

@@ -1,0 +1,160 @@
+"""报表: generating the monthly workbook on demand (报表 page, CLI) and on the 1st (the scheduler).
+
+Files are written under REPORTS_FOLDER (month/name.xlsx, via a temporary file and an atomic rename) and
+recorded as GeneratedReport rows. The scheduled run is idempotent: its row carries a unique auto_key,
+so a second run (or a second scheduler) creates no second file, row or notification.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import GeneratedReport, Park, User
+from crm.permissions import can, is_city_wide
+from crm.reporting.monthly.period import Period, ReportScope
+from crm.reporting.monthly.writer import monthly_workbook
+from crm.services import ServiceError
+from crm.services.common.audit import record_audit
+from crm.timeutil import to_local, utcnow
+
+NOTIFY_KIND = "report"  # the notification centre's kind: 月度报表
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    period: Period
+    scope: ReportScope
+
+
+def reports_folder() -> Path:
+    """REPORTS_FOLDER (created on first use)."""
+    folder = Path(current_app.config["REPORTS_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def report_path(report: GeneratedReport) -> Optional[Path]:
+    """The file of a generated report, or None if the stored name would leave REPORTS_FOLDER."""
+    folder = reports_folder().resolve()
+    path = (folder / report.stored_name).resolve()
+    return path if folder in path.parents else None
+
+
+def download_name(period: Period, scope: ReportScope) -> str:
+    """联企服务月报_2026年10月_甲园区.xlsx"""
+    return f"联企服务月报_{period.label}_{scope.title}.xlsx"
+
+
+def parse_request(
+    actor: Optional[User], month: Optional[str], park: Optional[Park], today: date
+) -> ReportRequest:
+    """Check the month and the park against the actor's scope (None: the scheduler, any scope)."""
+    period = Period.parse(month, today)
+    if actor is not None:
+        if not can(actor, "report.generate"):
+            raise ServiceError("没有生成报表的权限")
+        if not is_city_wide(actor):
+            if actor.park_id is None:
+                raise ServiceError("您的账号未关联园区，不能生成报表")
+            if park is None or park.id != actor.park_id:
+                raise ServiceError("只能生成本园区的报表")
+    return ReportRequest(period, ReportScope(park))
+
+
+def _write_file(data: BytesIO, stored_name: str) -> int:
+    """Write atomically (temporary file + rename) so a reader never sees half a workbook; the size."""
+    path = reports_folder() / stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data.getbuffer())
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def generate_report(
+    actor: Optional[User],
+    month: Optional[str],
+    park: Optional[Park],
+    today: date,
+    now: Optional[datetime] = None,
+    auto_key: Optional[str] = None,
+) -> GeneratedReport:
+    """Build the month's workbook for the park (None: all parks), store it and record it."""
+    req = parse_request(actor, month, park, today)
+    now = now or utcnow()
+    data = monthly_workbook(req.scope, req.period, now)
+    suffix = "auto" if auto_key else f"{to_local(now):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}"
+    stored = f"{req.period.month}/monthly_{req.period.month}_{req.scope.slug}_{suffix}.xlsx"
+    report = GeneratedReport(
+        month=req.period.month,
+        park_id=req.scope.park_id,
+        filename=download_name(req.period, req.scope),
+        stored_name=stored,
+        auto_key=auto_key,
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+    )
+    db.session.add(report)
+    db.session.flush()  # the unique auto_key refuses a second scheduled row before any file is written
+    report.size = _write_file(data, stored)
+    if actor is not None:
+        record_audit(actor, "report", report.id, "create", f"生成报表：{report.filename}")
+    return report
+
+
+def build_report_file(month: Optional[str], park: Optional[Park], today: date) -> tuple[BytesIO, str]:
+    """The CLI's workbook (no row, no file under REPORTS_FOLDER): data and its download name."""
+    req = parse_request(None, month, park, today)
+    return monthly_workbook(req.scope, req.period), download_name(req.period, req.scope)
+
+
+def _leaders(park: Optional[Park]) -> list[User]:
+    """Active leaders of the park (or the city-wide ones for the all-parks report)."""
+    stmt = select(User).where(User.role == "leader", User.is_active_user.is_(True))
+    stmt = stmt.where(User.park_id == park.id if park else User.park_id.is_(None))
+    return list(db.session.scalars(stmt.order_by(User.id)))
+
+
+def _announce(report: GeneratedReport, park: Optional[Park], now: datetime) -> int:
+    """Tell the leaders in scope once (the dedupe key names the month and the scope)."""
+    from crm.services.notifications.inbox import notify
+
+    title = f"{report.month_label}联企服务月报已生成（{park.name if park else '全部园区'}）"
+    body = f"可在“报表”页面下载：{report.filename}"
+    sent = 0
+    for leader in _leaders(park):
+        key = f"monthly_report:{report.auto_key}"
+        sent += (
+            notify(leader, NOTIFY_KIND, title, body, dedupe_key=key, endpoint="reports.index", now=now)
+            is not None
+        )
+    return sent
+
+
+def generate_monthly_reports(today: date, now: Optional[datetime] = None) -> dict[str, int]:
+    """On or after the 1st: last month's workbook per park and for all parks, once; leaders are told once."""
+    now = now or utcnow()
+    period = Period.last_complete(today)
+    parks: list[Optional[Park]] = [*db.session.scalars(select(Park).order_by(Park.id)), None]
+    done = set(
+        db.session.scalars(select(GeneratedReport.auto_key).where(GeneratedReport.month == period.month))
+    )
+    created = users = 0
+    for park in parks:
+        key = f"monthly:{period.month}:{park.code if park else 'all'}"
+        report = None
+        if key not in done:
+            report = generate_report(None, period.month, park, today, now, auto_key=key)
+            created += 1
+        else:
+            report = db.session.scalar(select(GeneratedReport).where(GeneratedReport.auto_key == key))
+        users += _announce(report, park, now)
+    return {"reports": created, "users": users}

@@ -1,0 +1,198 @@
+"""Problems as they stood at the end of a report period.
+
+A problem row holds its state *now*. For a past month that is also its state at month end unless
+something happened to it later; for those (an event dated after month end) the state is replayed from
+its events dated on or before month end. Two queries whatever the number of problems: the problems
+open at some point in the period, and the events of the few that need a replay.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Optional
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from crm.extensions import db
+from crm.models import Enterprise, Problem, ProblemEvent
+from crm.reporting.monthly.period import Period, ReportScope
+from crm.services.problems.deadlines import checkpoints_for, problem_colour, soon_limit, workdays_used
+from crm.services.problems.rules import ProblemRules
+from crm.services.workdays.calendar import WorkCalendar
+
+# Columns a ProblemState is built from, in this order (the firm's columns follow the problem's).
+STATE_FIELDS = (
+    "id",
+    "title",
+    "enterprise_id",
+    "category",
+    "urgency",
+    "status",
+    "department_id",
+    "raised_by_id",
+    "raised_on",
+    "dispatched_on",
+    "accepted_on",
+    "first_feedback_on",
+    "progress_on",
+    "resolved_on",
+    "evaluated_on",
+    "closed_on",
+    "sign_due_on",
+    "feedback_due_on",
+    "progress_due_on",
+    "due_on",
+    "level",
+    "evaluation",
+    "on_spot",
+)
+_RESET_ON_DISPATCH = ("accepted_on", "first_feedback_on", "progress_on", "resolved_on")
+_DEADLINES = ("sign_due_on", "feedback_due_on", "progress_due_on", "due_on")
+
+
+@dataclass(slots=True)
+class ProblemState:
+    """The fields of Problem that the deadline helpers read, plus the firm's name, park and chain."""
+
+    id: int
+    title: str
+    enterprise_id: int
+    category: str
+    urgency: str
+    status: str
+    department_id: Optional[int]
+    raised_by_id: Optional[int]
+    raised_on: date
+    dispatched_on: Optional[date]
+    accepted_on: Optional[date]
+    first_feedback_on: Optional[date]
+    progress_on: Optional[date]
+    resolved_on: Optional[date]
+    evaluated_on: Optional[date]
+    closed_on: Optional[date]
+    sign_due_on: Optional[date]
+    feedback_due_on: Optional[date]
+    progress_due_on: Optional[date]
+    due_on: Optional[date]
+    level: int
+    evaluation: Optional[str]
+    on_spot: bool
+    firm_name: str
+    park_id: int
+    chain_id: Optional[int]
+    colour: str = "green"
+    workdays: Optional[int] = None
+
+    def open_on(self, day: date) -> bool:
+        """Raised on or before day and not closed by then."""
+        return self.raised_on <= day and (self.closed_on is None or self.closed_on > day)
+
+
+def in_period_clause(period: Period):
+    """Problems open at some point in the period: raised by its end, not closed before its start."""
+    return and_(
+        Problem.raised_on <= period.end, or_(Problem.closed_on.is_(None), Problem.closed_on >= period.start)
+    )
+
+
+def _date(value: Any) -> Optional[date]:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def replay(state: ProblemState, events: list[tuple], rules: ProblemRules, cal: WorkCalendar) -> None:
+    """Rebuild status, department, dates, deadlines, level and evaluation from the events (in order).
+
+    events: (action, to_status, department_id, data, happened_on) of the problem, dated <= period end.
+    Mirrors crm.services.problems.flow's handlers; the 137 checkpoints come from today's rules.
+    """
+    s = state
+    s.status, s.department_id, s.level, s.evaluation, s.on_spot = "new", None, 1, None, False
+    for name in ("dispatched_on", "evaluated_on", "closed_on", *_RESET_ON_DISPATCH, *_DEADLINES):
+        setattr(s, name, None)
+    for action, to_status, department_id, data, day in events:
+        data = data or {}
+        if action in ("dispatch", "redispatch"):
+            cp = checkpoints_for(day, s.category, s.urgency, rules, cal)
+            s.department_id, s.dispatched_on = department_id, day
+            for name in _RESET_ON_DISPATCH:
+                setattr(s, name, None)
+            s.sign_due_on, s.feedback_due_on, s.progress_due_on = cp.sign, cp.feedback, cp.progress
+            s.due_on = _date(data.get("due_on")) or cp.due
+        elif action == "accept":
+            s.accepted_on = day
+        elif action == "return":
+            s.department_id = s.dispatched_on = None
+            for name in (*_RESET_ON_DISPATCH, *_DEADLINES):
+                setattr(s, name, None)
+        elif action == "feedback":
+            s.first_feedback_on = day
+        elif action == "progress":
+            s.progress_on = day
+            s.first_feedback_on = s.first_feedback_on or day
+        elif action == "approve_extension":
+            s.due_on = _date(data.get("new_due_on")) or s.due_on
+        elif action == "resolve":  # the resolution also counts as feedback and progress
+            s.resolved_on = day
+            s.first_feedback_on = s.first_feedback_on or day
+            s.progress_on = s.progress_on or day
+        elif action == "solve_on_spot":
+            s.resolved_on, s.on_spot = day, True
+        elif action == "evaluate":
+            s.evaluation, s.evaluated_on = data.get("evaluation"), day
+            if data.get("evaluation") == "unsatisfied":
+                s.resolved_on = None
+                if s.department_id is None:
+                    s.on_spot = False
+                else:
+                    s.due_on = _date(data.get("due_on")) or s.due_on
+            else:
+                s.closed_on = day
+        elif action == "force_close":
+            s.closed_on = day
+        elif action == "escalate":
+            s.level = int(data.get("to_level") or s.level + 1)
+        s.status = to_status or s.status
+
+
+def problem_states(
+    scope: ReportScope, period: Period, rules: ProblemRules, cal: WorkCalendar
+) -> list[ProblemState]:
+    """Every problem in scope open at some point in the period, as it stood at the period's end."""
+    where = (scope.firm_clause(), in_period_clause(period))
+    columns = [getattr(Problem, name) for name in STATE_FIELDS]
+    stmt = (
+        select(*columns, Enterprise.name, Enterprise.park_id, Enterprise.chain_id)
+        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
+        .where(*where)
+        .order_by(Problem.raised_on, Problem.id)
+    )
+    states = [ProblemState(*row) for row in db.session.execute(stmt)]
+    after = aliased(ProblemEvent)
+    later = (
+        select(after.problem_id)
+        .join(Problem, Problem.id == after.problem_id)
+        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
+        .where(*where, after.happened_on > period.end)
+    )
+    events: dict[int, list[tuple]] = {}
+    rows = db.session.execute(
+        select(
+            ProblemEvent.problem_id,
+            ProblemEvent.action,
+            ProblemEvent.to_status,
+            ProblemEvent.department_id,
+            ProblemEvent.data,
+            ProblemEvent.happened_on,
+        )
+        .where(ProblemEvent.problem_id.in_(later), ProblemEvent.happened_on <= period.end)
+        .order_by(ProblemEvent.problem_id, ProblemEvent.at, ProblemEvent.id)
+    )
+    for problem_id, *event in rows:
+        events.setdefault(problem_id, []).append(tuple(event))
+    soon = soon_limit(period.end, rules, cal)
+    for state in states:
+        if state.id in events:
+            replay(state, events[state.id], rules, cal)
+        state.colour = problem_colour(state, period.end, soon)
+        state.workdays = workdays_used(state, period.end, cal)
+    return states

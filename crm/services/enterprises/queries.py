@@ -1,0 +1,126 @@
+"""Read side of the registry: the filtered, sorted, scoped firm query shared by the list and export."""
+
+from dataclasses import dataclass, fields
+from typing import Optional
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm.models import Assignment, Enterprise, User
+from crm.permissions import visible_enterprises
+from crm.services.common.creditcode import normalize_text
+
+SORTS = {
+    "name": (Enterprise.name_initials.asc(), Enterprise.id.asc()),
+    "-created": (Enterprise.created_at.desc(), Enterprise.id.desc()),
+    "-output": (Enterprise.output_last_year.desc().nulls_last(), Enterprise.id.asc()),
+    "-headcount": (Enterprise.headcount.desc().nulls_last(), Enterprise.id.asc()),
+    "credit_code": (Enterprise.credit_code.asc(),),
+}
+SORT_LABELS = {
+    "name": "按名称",
+    "-created": "最新录入",
+    "-output": "产值从高到低",
+    "-headcount": "人数从多到少",
+    "credit_code": "按信用代码",
+}
+
+
+def unassigned_clause():
+    """Active firms with no current liaison."""
+    has_active = (
+        select(Assignment.id)
+        .where(Assignment.enterprise_id == Enterprise.id, Assignment.end_on.is_(None))
+        .exists()
+    )
+    return (Enterprise.status == "active") & ~has_active
+
+
+@dataclass
+class EnterpriseFilters:
+    q: str = ""
+    park: Optional[int] = None
+    chain: Optional[int] = None
+    scale: str = ""
+    size: str = ""
+    status: str = ""
+    key: bool = False
+    cadre: Optional[int] = None
+    unassigned: bool = False
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args) -> "EnterpriseFilters":
+        """Parse query-string arguments; junk values are ignored rather than failing the page."""
+
+        def as_int(name):
+            try:
+                return int(args.get(name, ""))
+            except ValueError:
+                return None
+
+        sort = args.get("sort", "name")
+        return cls(
+            q=normalize_text(args.get("q", ""))[:100],
+            park=as_int("park"),
+            chain=as_int("chain"),
+            scale=args.get("scale", "")[:10],
+            size=args.get("size", "")[:10],
+            status=args.get("status", "")[:16],
+            key=args.get("key") in ("1", "on", "true"),
+            cadre=as_int("cadre"),
+            unassigned=args.get("unassigned") in ("1", "on", "true"),
+            sort=sort if sort in SORTS else "name",
+        )
+
+    def as_args(self) -> dict:
+        """The non-default filters as query-string arguments (for links such as export)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in (None, "", False) and not (f.name == "sort" and value == "name"):
+                out[f.name] = "1" if value is True else value
+        return out
+
+
+def enterprise_list_query(user: User, flt: EnterpriseFilters) -> Select:
+    """Scoped, filtered and sorted firms with park, chain and current cadre eager-loaded."""
+    stmt: Select = visible_enterprises(user).options(
+        joinedload(Enterprise.park),
+        joinedload(Enterprise.chain),
+        selectinload(Enterprise.active_assignment).joinedload(Assignment.cadre),
+    )
+    if flt.q:
+        like = f"%{flt.q}%"
+        stmt = stmt.where(
+            or_(
+                Enterprise.name.ilike(like),
+                Enterprise.credit_code.ilike(f"%{flt.q.upper()}%"),
+                Enterprise.name_initials.ilike(f"%{flt.q.lower()}%"),
+            )
+        )
+    if flt.park:
+        stmt = stmt.where(Enterprise.park_id == flt.park)
+    if flt.chain:
+        stmt = stmt.where(Enterprise.chain_id == flt.chain)
+    if flt.scale:
+        stmt = stmt.where(Enterprise.scale_type == flt.scale)
+    if flt.size:
+        stmt = stmt.where(Enterprise.size == flt.size)
+    if flt.status:
+        stmt = stmt.where(Enterprise.status == flt.status)
+    if flt.key:
+        stmt = stmt.where(Enterprise.is_key.is_(True))
+    if flt.cadre:
+        stmt = stmt.where(
+            select(Assignment.id)
+            .where(
+                Assignment.enterprise_id == Enterprise.id,
+                Assignment.end_on.is_(None),
+                Assignment.cadre_id == flt.cadre,
+            )
+            .exists()
+        )
+    if flt.unassigned:
+        stmt = stmt.where(unassigned_clause())
+    return stmt.order_by(*SORTS[flt.sort])

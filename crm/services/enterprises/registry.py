@@ -1,0 +1,170 @@
+"""Creating and editing the enterprise file (一企一档)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Enterprise, IndustryChain, Park, User
+from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.permissions import can, manages_park
+from crm.services import ServiceError
+from crm.services.common.audit import record_audit
+from crm.services.common.creditcode import credit_code_error, normalize_credit_code, normalize_text
+from crm.services.common.locking import check_version
+from crm.services.common.pinyin import initials
+from crm.timeutil import today
+
+STALE_FIRM = "该企业档案已被其他人修改，您的修改未保存，请查看最新内容后重试"
+# Editable fields and their Chinese labels (used for messages, audit and exports).
+FIELD_LABELS: dict[str, str] = {
+    "name": "企业名称",
+    "credit_code": "统一社会信用代码",
+    "legal_rep": "法定代表人",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "address": "地址",
+    "park_id": "所属园区",
+    "chain_id": "所属产业链",
+    "scale_type": "规模类型",
+    "size": "企业规模",
+    "is_key": "重点企业",
+    "founded_on": "成立日期",
+    "headcount": "从业人数",
+    "output_last_year": "上年产值(万元)",
+    "tax_last_year": "上年税收(万元)",
+    "status": "经营状态",
+    "tags": "标签",
+    "note": "备注",
+}
+# Upper bounds of the numbers (exclusive): 万元 amounts fit Numeric(14, 2); nobody employs ten million.
+NUMBER_LIMITS = {
+    "headcount": 10_000_000,
+    "output_last_year": Decimal(10) ** 12,
+    "tax_last_year": Decimal(10) ** 12,
+}
+TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "tags", "note")
+CHOICE_FIELDS = {"scale_type": SCALE_TYPES, "size": SIZES, "status": STATUSES}
+
+
+def clean_enterprise_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Normalise a dict of field values: half-width text, trimmed, credit code upper-case."""
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in FIELD_LABELS:
+            continue
+        if key == "credit_code":
+            value = normalize_credit_code(value)
+        elif key in TEXT_FIELDS:
+            value = normalize_text(value) or None
+        elif value == "":
+            value = None
+        cleaned[key] = value
+    return cleaned
+
+
+def validate_enterprise_data(
+    data: dict[str, Any], firm_id: Optional[int] = None, check_unique: bool = True
+) -> dict[str, str]:
+    """Return {field: Chinese error} for cleaned data; empty when valid; check_unique queries the code."""
+    errors: dict[str, str] = {}
+    if not data.get("name"):
+        errors["name"] = "企业名称不能为空"
+    elif len(data["name"]) > 200:
+        errors["name"] = "企业名称不能超过200字"
+    code = data.get("credit_code") or ""
+    if not code:
+        errors["credit_code"] = "统一社会信用代码不能为空"
+    elif (msg := credit_code_error(code)) is not None:
+        errors["credit_code"] = msg
+    elif check_unique:  # bulk callers (import) check against a prefetched dict instead
+        other = db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
+        if other is not None and other != firm_id:
+            errors["credit_code"] = f"统一社会信用代码 {code} 已被其他企业使用"
+    if not data.get("park_id"):
+        errors["park_id"] = "请选择所属园区"
+    elif db.session.get(Park, data["park_id"]) is None:
+        errors["park_id"] = "所属园区不存在"
+    if data.get("chain_id") and db.session.get(IndustryChain, data["chain_id"]) is None:
+        errors["chain_id"] = "所属产业链不存在"
+    for field, choices in CHOICE_FIELDS.items():
+        if data.get(field) and data[field] not in choices:
+            errors[field] = f"{FIELD_LABELS[field]}取值无效"
+    for field, limit in NUMBER_LIMITS.items():
+        value = data.get(field)
+        if value is None:
+            continue
+        if isinstance(value, Decimal) and not value.is_finite():
+            errors[field] = f"{FIELD_LABELS[field]}应为数字"
+        elif value < 0:
+            errors[field] = f"{FIELD_LABELS[field]}不能为负数"
+        elif value >= limit:  # beyond the column (PostgreSQL would refuse the row with an error page)
+            errors[field] = f"{FIELD_LABELS[field]}数值过大，请核对"
+    founded = data.get("founded_on")
+    if isinstance(founded, date) and founded > today():
+        errors["founded_on"] = "成立日期不能晚于今天"
+    return errors
+
+
+def _check_park_rights(actor: User, park_id: int) -> None:
+    if not manages_park(actor, park_id):
+        raise ServiceError("只能管理本园区的企业")
+
+
+def _display(field: str, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    return value
+
+
+def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = True) -> Enterprise:
+    """Create a firm from form or import data; raises ServiceError on invalid data."""
+    if not can(actor, "enterprise.create"):
+        raise ServiceError("没有新建企业的权限")
+    data = clean_enterprise_data(data)
+    data.setdefault("status", "active")
+    errors = validate_enterprise_data(data, check_unique=check_unique)
+    if errors:
+        raise ServiceError("；".join(errors.values()))
+    _check_park_rights(actor, data["park_id"])
+    firm = Enterprise(**data, name_initials=initials(data["name"]))
+    db.session.add(firm)
+    db.session.flush()
+    record_audit(actor, "enterprise", firm.id, "create", f"新建企业档案：{firm.name}", enterprise_id=firm.id)
+    return firm
+
+
+def update_enterprise(
+    firm: Enterprise, data: dict[str, Any], actor: User, check_unique: bool = True
+) -> dict[str, tuple[Any, Any]]:
+    """Apply changed fields to a firm, audit them, and return {field: (old, new)}.
+
+    data may carry "version" (the version the edit form showed): a stale form is refused. Imports
+    update by credit code and carry none; the version column still stops a concurrent overwrite.
+    """
+    if not can(actor, "enterprise.edit", firm):
+        raise ServiceError("没有编辑该企业的权限")
+    check_version(firm, data.get("version"), STALE_FIRM)
+    data = clean_enterprise_data(data)
+    merged = {f: getattr(firm, f) for f in FIELD_LABELS} | data
+    errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique)
+    if errors:
+        raise ServiceError("；".join(errors.values()))
+    _check_park_rights(actor, merged["park_id"])
+    changes = {}
+    for field, new in data.items():
+        old = getattr(firm, field)
+        if _display(field, old) != _display(field, new) and not (old in (None, "") and new in (None, "")):
+            changes[field] = (old, new)
+            setattr(firm, field, new)
+    if "name" in changes:
+        firm.name_initials = initials(firm.name)
+    if changes:
+        labels = "、".join(FIELD_LABELS[f] for f in changes)
+        record_audit(
+            actor, "enterprise", firm.id, "update", f"修改：{labels}", changes, enterprise_id=firm.id
+        )
+        db.session.flush()
+    return changes

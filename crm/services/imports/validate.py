@@ -1,0 +1,346 @@
+"""Enterprise import, checking: every row of a parsed file against the registry, without changing anything."""
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from crm.extensions import db
+from crm.models import Assignment, Enterprise, IndustryChain, Park, User
+from crm.permissions import may_import_into
+from crm.services.common.creditcode import credit_code_error
+from crm.services.enterprises.registry import (
+    FIELD_LABELS,
+    TEXT_FIELDS,
+    clean_enterprise_data,
+    validate_enterprise_data,
+)
+from crm.services.imports.parse import (
+    COLUMNS,
+    TEXT_LIMITS,
+    ParsedFile,
+    cell_text,
+    header_key,
+    to_amount,
+    to_bool,
+    to_choice,
+    to_date,
+    to_int,
+)
+
+PREVIEW_ROWS = 20
+ACTION_LABELS = {
+    "create": "新增", "update": "更新", "assign": "分配干部", "unchanged": "无变化", "error": "错误",
+}
+CONVERTERS = {
+    "size": lambda v: to_choice("size", v),
+    "scale_type": lambda v: to_choice("scale_type", v),
+    "status": lambda v: to_choice("status", v),
+    "is_key": to_bool,
+    "founded_on": to_date,
+    "headcount": to_int,
+    "output_last_year": to_amount,
+    "tax_last_year": to_amount,
+}
+# validate_enterprise_data reports by model field; these live in differently named columns.
+FIELD_COLUMNS = {"park_id": "park", "chain_id": "chain"}
+IN_CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
+
+
+@dataclass
+class RowError:
+    """One problem in one cell (or the whole row when column is empty)."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第{self.row}行{self.short}"
+
+    @property
+    def short(self) -> str:
+        """The message without the row number, for a cell beside the row."""
+        label = COLUMNS.get(self.column)
+        return f"【{label}】{self.message}" if label else f"：{self.message}"
+
+
+@dataclass
+class RowPlan:
+    """What one spreadsheet row will do: create or update a firm and perhaps assign its cadre."""
+
+    row: int
+    name: str = ""
+    credit_code: str = ""
+    park: Park | None = None
+    firm: Enterprise | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # create: every given field; update: changed ones
+    cadre: User | None = None  # the cadre to assign; None leaves the liaison as it is
+    cadre_text: str = ""
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        if self.errors:
+            return "error"
+        if self.firm is None:
+            return "create"
+        if self.data:
+            return "update"
+        return "assign" if self.cadre else "unchanged"
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+
+@dataclass
+class ImportResult:
+    """The outcome of validating (and perhaps applying) one import file."""
+
+    rows: list[RowPlan] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def _count(self, action: str) -> int:
+        return sum(1 for plan in self.rows if plan.action == action)
+
+    @property
+    def created(self) -> int:
+        return self._count("create")
+
+    @property
+    def updated(self) -> int:
+        return self._count("update")
+
+    @property
+    def unchanged(self) -> int:
+        return self._count("unchanged")
+
+    @property
+    def assigned(self) -> int:
+        return sum(1 for plan in self.rows if plan.cadre is not None and not plan.errors)
+
+    @property
+    def row_errors(self) -> list[RowError]:
+        return [error for plan in self.rows for error in plan.errors]
+
+    @property
+    def errors(self) -> list[str]:
+        return self.file_errors + [str(error) for error in self.row_errors]
+
+    @property
+    def error_count(self) -> int:
+        return len(self.file_errors) + sum(len(plan.errors) for plan in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def preview_rows(self) -> list[RowPlan]:
+        return self.rows[:PREVIEW_ROWS]
+
+    def summary(self) -> str:
+        return (f"新增 {self.created} 家，更新 {self.updated} 家，分配干部 {self.assigned} 家，"
+                f"无变化 {self.unchanged} 家")
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    items = list(items)
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start:start + IN_CHUNK]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old in (None, "") and new in (None, ""):
+        return True
+    return old == new  # Decimal('1.50') == Decimal('1.5'), so amounts compare by value
+
+
+class Registry:
+    """Everything the rows are checked against, fetched in a handful of queries instead of per row."""
+
+    def __init__(self, actor: User):
+        parks = list(db.session.scalars(select(Park).order_by(Park.id)))
+        self.parks_by_id = {p.id: p for p in parks}
+        self.allowed = [p for p in parks if may_import_into(actor, p)]
+        self.allowed_ids = {p.id for p in self.allowed}
+        self.default_park = self.allowed[0] if len(self.allowed) == 1 else None
+        self.parks_by_key = {header_key(p.code).upper(): p for p in parks}
+        self.parks_by_key |= {header_key(p.name): p for p in parks}
+        self.chains = list(db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order)))
+        self.chains_by_key = {header_key(c.name): c for c in self.chains}
+        self.firms: dict[str, Enterprise] = {}
+        self.current_cadre: dict[int, int] = {}
+        self.users_by_username: dict[str, User] = {}
+        self.users_by_name: dict[str, list[User]] = defaultdict(list)
+        self.seen_codes: dict[str, int] = {}
+
+    def prefetch(self, records: list[tuple[int, dict[str, Any]]]) -> None:
+        codes = {code for _, values in records if (code := clean_enterprise_data(
+            {"credit_code": cell_text(values.get("credit_code"))})["credit_code"])}
+        for chunk in _chunks(codes):
+            for firm in db.session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
+                self.firms[firm.credit_code] = firm
+        for chunk in _chunks(firm.id for firm in self.firms.values()):
+            rows = db.session.execute(select(Assignment.enterprise_id, Assignment.cadre_id).where(
+                Assignment.enterprise_id.in_(chunk), Assignment.end_on.is_(None)))
+            self.current_cadre.update({firm_id: cadre_id for firm_id, cadre_id in rows})
+        names = {text for _, values in records if (text := cell_text(values.get("cadre")))}
+        for chunk in _chunks(names):
+            lowered = [name.lower() for name in chunk]
+            stmt = select(User).where(or_(func.lower(User.username).in_(lowered), User.name.in_(chunk)))
+            for user in db.session.scalars(stmt):
+                self.users_by_username[user.username.lower()] = user
+                if user not in self.users_by_name[user.name]:
+                    self.users_by_name[user.name].append(user)
+
+    def find_park(self, text: str) -> Park | None:
+        key = header_key(text)
+        return self.parks_by_key.get(key) or self.parks_by_key.get(key.upper())
+
+    def find_cadre(self, text: str, park: Park | None) -> tuple[User | None, str | None]:
+        """The cadre meant by a username or an exact name, or (None, why not); park None checks existence."""
+        user = self.users_by_username.get(text.lower())
+        if user is None:
+            named = [u for u in self.users_by_name.get(text, []) if u.role == "cadre"]
+            if not named:
+                return None, f"找不到干部“{text}”，请填写联企干部的用户名或姓名"
+            if park is None:
+                return named[0], None
+            # Same-name cadres elsewhere do not make the name ambiguous for this park.
+            fitting = [u for u in named if u.park_id in (None, park.id) and u.is_active_user]
+            if len(fitting) > 1:
+                return None, f"有{len(fitting)}名干部都叫“{text}”，请改填用户名"
+            user = fitting[0] if fitting else named[0]
+        if user.role != "cadre":
+            return None, f"{user.name}（{user.username}）不是联企干部"
+        if not user.is_active_user:
+            return None, f"{user.name} 的账号已停用，不能担任联系干部"
+        if park is not None and user.park_id not in (None, park.id):
+            return None, f"{user.name} 不是{park.name}的联企干部"
+        return user, None
+
+
+def _read_cells(values: dict[str, Any], add: Callable[[str, str], None]) -> dict[str, Any]:
+    """The row's non-blank cells as cleaned model field values; conversion problems go to add()."""
+    raw = {key: cell_text(values[key]) for key in (*TEXT_FIELDS, "credit_code") if key in values}
+    given = {key: value for key, value in clean_enterprise_data(raw).items() if value not in (None, "")}
+    for key, limit in TEXT_LIMITS.items():
+        if len(given.get(key) or "") > limit:
+            add(key, f"不能超过{limit}字")
+    for key, convert in CONVERTERS.items():
+        if cell_text(values.get(key)):
+            try:
+                given[key] = convert(values[key])
+            except ValueError as exc:
+                add(key, str(exc))
+    if cell_text(values.get("is_above")):
+        try:
+            given["scale_type"] = "above" if to_bool(values["is_above"]) else "below"
+        except ValueError as exc:
+            add("is_above", str(exc))
+    return given
+
+
+def _resolve_park(plan: RowPlan, text: str, reg: Registry, add: Callable[[str, str], None]) -> None:
+    """The row's park: the cell, else the existing firm's park, else the importer's only park."""
+    if text:
+        park = reg.find_park(text)
+        if park is None:
+            add("park", f"园区“{text}”不存在")
+        elif park.id not in reg.allowed_ids:
+            add("park", f"只能导入本园区（{'、'.join(p.name for p in reg.allowed)}）的企业")
+        else:
+            plan.park = park
+    elif plan.firm is not None:
+        plan.park = reg.parks_by_id[plan.firm.park_id]
+    elif reg.default_park is not None:
+        plan.park = reg.default_park
+    else:
+        add("park", "不能为空")
+
+
+def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str, int]) -> RowPlan:
+    plan = RowPlan(row=row)
+
+    def add(column: str, message: str) -> None:
+        if all(error.column != column for error in plan.errors):  # the first problem of a cell is enough
+            plan.errors.append(RowError(row, column, message))
+
+    given = _read_cells(values, add)
+    code = plan.credit_code = given.get("credit_code", "")
+    if not code:
+        add("credit_code", "不能为空")
+    elif (msg := credit_code_error(code)) is not None:
+        if isinstance(values["credit_code"], (int, float)):
+            msg += "（该单元格被 Excel 存成了数字，请把这一列设为文本格式后重新填写）"
+        add("credit_code", msg.removeprefix(FIELD_LABELS["credit_code"]))
+    elif code in reg.seen_codes:
+        add("credit_code", f"{code} 与第{reg.seen_codes[code]}行重复")
+    else:
+        reg.seen_codes[code] = row
+        plan.firm = reg.firms.get(code)
+    firm = plan.firm
+    if firm is not None and firm.park_id not in reg.allowed_ids:
+        add("credit_code", f"{code} 已登记在其他园区，无权通过导入修改")
+    _resolve_park(plan, cell_text(values.get("park")), reg, add)
+    if plan.park is not None:
+        given["park_id"] = plan.park.id
+    chain_text = cell_text(values.get("chain"))
+    if chain_text:
+        chain = reg.chains_by_key.get(header_key(chain_text))
+        if chain is None:
+            add("chain", f"产业链“{chain_text}”不存在，可选：{'、'.join(c.name for c in reg.chains)}")
+        else:
+            given["chain_id"] = chain.id
+
+    if firm is None:
+        plan.data = given
+        problems = validate_enterprise_data(given, check_unique=False)
+    else:
+        plan.data = {k: v for k, v in given.items() if k != "credit_code" and not _same(getattr(firm, k), v)}
+        merged = {f: getattr(firm, f) for f in FIELD_LABELS} | plan.data
+        problems = validate_enterprise_data(merged, firm_id=firm.id, check_unique=False)
+    for fld, message in problems.items():
+        column = FIELD_COLUMNS.get(fld, fld)
+        if fld == "scale_type" and "is_above" in columns:
+            column = "is_above"
+        add(column, message.removeprefix(FIELD_LABELS[fld]))
+    plan.name = given.get("name") or (firm.name if firm else "")
+
+    plan.cadre_text = cell_text(values.get("cadre"))
+    if plan.cadre_text:
+        cadre, why = reg.find_cadre(plan.cadre_text, plan.park)
+        if why:
+            add("cadre", why)
+        elif plan.park is not None and (firm is None or reg.current_cadre.get(firm.id) != cadre.id):
+            plan.cadre = cadre
+    plan.errors.sort(key=lambda e: columns.get(e.column, len(columns)))
+    return plan
+
+
+def plan_import(parsed: ParsedFile, actor: User, reg: Registry | None = None) -> ImportResult:
+    """Check every row of a parsed file against the registry; changes nothing."""
+    result = ImportResult(file_errors=list(parsed.file_errors), notices=list(parsed.notices))
+    if parsed.ignored:
+        result.notices.insert(0, "以下列无法识别，已忽略：" + "、".join(parsed.ignored))
+    reg = reg or Registry(actor)
+    if not reg.allowed:
+        result.file_errors.append("您的账号未关联园区，不能导入企业")
+    missing = [COLUMNS[key] for key in ("name", "credit_code") if key not in parsed.columns]
+    if "park" not in parsed.columns:
+        if reg.default_park is None:
+            missing.append(COLUMNS["park"])
+        else:
+            result.notices.append(f"文件中没有【所属园区】列，新增企业将归入{reg.default_park.name}")
+    if missing and parsed.columns:
+        result.file_errors.append("缺少必填列：" + "".join(f"【{label}】" for label in missing))
+    if result.file_errors:
+        return result
+    reg.prefetch(parsed.records)
+    result.rows = [_plan_row(row, values, reg, parsed.columns) for row, values in parsed.records]
+    return result

@@ -1,0 +1,186 @@
+"""The problem workflow (诉求问题交办制 + 清单管理销号制): every change of a problem goes through
+apply_action(), which checks the transition, the actor's right and the time windows, applies the
+step, and writes exactly one ProblemEvent. A refused step raises ServiceError and changes nothing.
+
+ new ─dispatch─▶ dispatched ─accept─▶ in_progress ─resolve─▶ resolved ─evaluate─▶ closed
+  │                  │ return (≤1 working day)                       └ 不满意 ─▶ in_progress (重办)
+  └ solve_on_spot ─▶ resolved         ▼
+                                  returned ─dispatch (改派)─▶ dispatched
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Optional
+
+from crm.extensions import db
+from crm.models import Problem, ProblemEvent, User
+from crm.models.problem import LEVELS, OPEN_STATUSES, PROBLEM_STATUSES
+from crm.permissions import can
+from crm.services import ServiceError
+from crm.services.common.attachments import save_attachments, validate_uploads
+from crm.services.common.audit import record_audit
+from crm.services.common.locking import check_version
+from crm.services.common.validators import clean_multiline
+from crm.services.problems.notices import notify_problem_event
+from crm.services.problems.rules import ProblemRules, problem_rules
+from crm.services.problems.steps import HANDLERS, Context, extension_deadline, fail, return_deadline
+from crm.services.workdays.calendar import WorkCalendar, get_calendar
+from crm.timeutil import today as local_today
+from crm.timeutil import utcnow
+
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # the Chinese verb shown on buttons and in messages
+    from_states: tuple[str, ...]
+    to_state: Optional[str]  # None: the status does not change (or is decided by the step)
+    note: Optional[str] = None  # label of a required note, if the step needs one
+
+
+STEPS: dict[str, Step] = {
+    "dispatch": Step("交办", ("new", "returned"), "dispatched"),
+    "accept": Step("签收", ("dispatched",), "in_progress"),
+    "return": Step("退回", ("dispatched", "in_progress"), "returned", "退回理由"),
+    "feedback": Step("首次反馈", ("in_progress",), None, "反馈内容"),
+    "progress": Step("阶段进展", ("in_progress",), None, "进展情况"),
+    "request_extension": Step("申请延期", ("in_progress",), None, "延期理由"),
+    "approve_extension": Step("同意延期", ("in_progress",), None),
+    "refuse_extension": Step("不同意延期", ("in_progress",), None, "不同意的理由"),
+    "resolve": Step("办结", ("in_progress",), "resolved", "办理结果"),
+    "solve_on_spot": Step("现场解决", ("new",), "resolved", "解决情况"),
+    "evaluate": Step("回访评价", ("resolved",), None),
+    "force_close": Step("强制销号", OPEN_STATUSES, "closed", "强制销号理由"),
+    "supervise": Step("督办", ("dispatched", "in_progress"), None, "督办意见"),
+    "instruct": Step("批示", OPEN_STATUSES, None, "批示内容"),
+    "escalate": Step("提级协调", ("dispatched", "in_progress"), None, "提级理由"),
+}
+SYSTEM_ACTIONS = {"escalate"}  # steps the scheduler may take without a human actor
+
+
+def _precheck(ctx: Context, action: str) -> Optional[str]:
+    """Why the step cannot be taken now (Chinese), or None."""
+    p, rules, cal, today = ctx.problem, ctx.rules, ctx.cal, ctx.today
+    if action == "return" and p.dispatched_on and today > return_deadline(p, rules, cal):
+        last = return_deadline(p, rules, cal)
+        return (
+            f"交办后{rules.return_days}个工作日内（截至 {last:%Y-%m-%d}）才能退回；"
+            "已超过退回时限，如确非本部门职责请联系园区管理员"
+        )
+    if action == "feedback" and p.first_feedback_on is not None:
+        return "已提交过首次反馈，后续请提交阶段进展"
+    if action == "request_extension":
+        if p.has_pending_extension:
+            return "已有待审批的延期申请"
+        last = extension_deadline(p, rules, cal)
+        if last is not None and today > last:
+            return (
+                f"延期须在办结期限（{p.due_on:%Y-%m-%d}）前至少{rules.extension_notice_days}个工作日申请，"
+                f"最晚 {last:%Y-%m-%d}"
+            )
+    if action in ("approve_extension", "refuse_extension") and not p.has_pending_extension:
+        return "没有待审批的延期申请"
+    if action == "escalate" and p.level >= max(LEVELS):
+        return "已是最高协调级别（区主要领导）"
+    return None
+
+
+def _check(ctx: Context, action: str) -> Step:
+    step = STEPS.get(action)
+    if step is None:
+        fail("未知的操作")
+    p = ctx.problem
+    if p.status not in step.from_states:
+        fail(f"问题当前状态为“{PROBLEM_STATUSES.get(p.status, p.status)}”，不能{step.label}")
+    if ctx.actor is None:
+        if action not in SYSTEM_ACTIONS:
+            fail(f"{step.label}必须由具体人员操作")
+    elif not can(ctx.actor, f"problem.{action}", p):
+        fail(f"没有权限对该问题执行“{step.label}”")
+    reason = _precheck(ctx, action)
+    if reason:
+        fail(reason)
+    return step
+
+
+def apply_action(
+    problem: Problem,
+    action: str,
+    actor: Optional[User],
+    data: Optional[dict[str, Any]] = None,
+    today: Optional[date] = None,
+    now: Optional[datetime] = None,
+    files=(),
+    rules: Optional[ProblemRules] = None,
+    cal: Optional[WorkCalendar] = None,
+) -> ProblemEvent:
+    """Take one step of the workflow; the only way a problem's status or deadlines change.
+
+    data may carry "version" (the version the user saw: a stale form is refused), "note", and the
+    step's own fields (department_id, handler_id, days, evaluation, level). actor None means the
+    scheduler (automatic escalation only).
+    """
+    data = dict(data or {})
+    ctx = Context(
+        problem, actor, data, today or local_today(), rules or problem_rules(), cal or get_calendar()
+    )
+    check_version(problem, data.get("version"), "该问题刚被其他人更新，请刷新页面查看最新情况后再操作")
+    step = _check(ctx, action)
+    ctx.note = clean_multiline(data.get("note"), step.note or "说明", NOTE_MAX, required=bool(step.note))
+    uploads = validate_uploads(files)  # refuse bad files before anything changes
+    from_status = problem.status
+    outcome = HANDLERS[action](ctx)
+    problem.status = outcome.to_state
+    # Every step bumps the version (even a 批示 that changes no column), so a form opened before
+    # any step is stale and its user sees the latest timeline before acting.
+    problem.updated_at = now or utcnow()
+    event = ProblemEvent(
+        problem_id=problem.id,
+        actor_id=actor.id if actor else None,
+        action=outcome.event_action,
+        from_status=from_status,
+        to_status=outcome.to_state,
+        note=ctx.note,
+        department_id=outcome.department_id,
+        data=outcome.data,
+        happened_on=ctx.today,
+        at=now or utcnow(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    if uploads:
+        save_attachments(uploads, "problem_event", event.id, problem.enterprise_id, actor)
+    summary = f"问题「{problem.title}」{STEPS[action].label}"
+    if from_status != outcome.to_state:
+        summary += f"：{PROBLEM_STATUSES[from_status]} → {PROBLEM_STATUSES[outcome.to_state]}"
+    record_audit(
+        actor, "problem", problem.id, outcome.event_action, summary, enterprise_id=problem.enterprise_id
+    )
+    notify_problem_event(event)
+    return event
+
+
+def available_actions(
+    user: User, problem: Problem, today: date, rules: ProblemRules, cal: WorkCalendar
+) -> list[str]:
+    """The steps this user may take on the problem now (the buttons the page shows)."""
+    out = []
+    for action in STEPS:
+        ctx = Context(problem, user, {}, today, rules, cal)
+        try:
+            _check(ctx, action)
+        except ServiceError:
+            continue
+        out.append(action)
+    return out
+
+
+def refusal_reason(user: User, problem: Problem, action: str, today: date) -> Optional[str]:
+    """Why a step is not possible now (for a disabled button's hint), or None if it is."""
+    ctx = Context(problem, user, {}, today, problem_rules(), get_calendar())
+    try:
+        _check(ctx, action)
+    except ServiceError as exc:
+        return str(exc)
+    return None

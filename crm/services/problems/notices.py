@@ -1,0 +1,194 @@
+"""Who hears about a problem, and the notifications its workflow steps send as they happen.
+
+apply_action() calls notify_problem_event() after every step: 交办 → the department's handlers (or the
+named handler); 提级 → the people of the new level; 督办 → the handler; 批示 → the handler and the
+park's officers; 办结 → the firm's cadre, for 回访; 申请延期 and 退回 → the park's officers. The actor
+never notifies themselves. Keys carry the event id (escalations: the level), so nothing repeats.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import or_, select
+
+from crm.extensions import db
+from crm.models import Assignment, Problem, ProblemEvent, User
+from crm.models.problem import LEVELS
+from crm.services.notifications.inbox import notify
+
+
+def _active(stmt):
+    return stmt.where(User.is_active_user.is_(True)).order_by(User.id)
+
+
+def handlers_by_department(department_ids: Iterable[int]) -> dict[int, list[User]]:
+    """{department id: its active handlers} in one query."""
+    ids = {i for i in department_ids if i}
+    out: dict[int, list[User]] = defaultdict(list)
+    if ids:
+        for user in db.session.scalars(
+            _active(select(User).where(User.role == "handler", User.department_id.in_(ids)))
+        ):
+            out[user.department_id].append(user)
+    return out
+
+
+def cadres_by_firm(firm_ids: Iterable[int]) -> dict[int, list[User]]:
+    """{firm id: its current active cadre(s)} in one query."""
+    ids = set(firm_ids)
+    out: dict[int, list[User]] = defaultdict(list)
+    if ids:
+        rows = db.session.execute(
+            _active(
+                select(Assignment.enterprise_id, User)
+                .join(User, User.id == Assignment.cadre_id)
+                .where(Assignment.enterprise_id.in_(ids), Assignment.end_on.is_(None))
+            )
+        )
+        for firm_id, user in rows:
+            out[firm_id].append(user)
+    return out
+
+
+def officers_by_park(park_ids: Iterable[int]) -> dict[int, list[User]]:
+    """{park id: its active officers} in one query."""
+    ids = set(park_ids)
+    out: dict[int, list[User]] = defaultdict(list)
+    if ids:
+        for user in db.session.scalars(
+            _active(select(User).where(User.role == "officer", User.park_id.in_(ids)))
+        ):
+            out[user.park_id].append(user)
+    return out
+
+
+def problem_handlers(problem: Problem) -> list[User]:
+    """The named handler if active, else every active handler of the problem's department."""
+    if problem.handler is not None and problem.handler.is_active_user:
+        return [problem.handler]
+    return handlers_by_department([problem.department_id]).get(problem.department_id, [])
+
+
+def level_people(problem: Problem, level: int) -> list[User]:
+    """The active users who answer for the problem at this level."""
+    firm = problem.enterprise
+    if level == 1:
+        stmt = (
+            select(User)
+            .join(Assignment, Assignment.cadre_id == User.id)
+            .where(Assignment.enterprise_id == firm.id, Assignment.end_on.is_(None))
+        )
+    elif level == 2:
+        if problem.department_id is None:
+            return []
+        stmt = select(User).where(
+            User.role == "handler", User.is_dept_head.is_(True), User.department_id == problem.department_id
+        )
+    else:
+        rank = (
+            User.leader_level == 4 if level == 4 else or_(User.leader_level == 3, User.leader_level.is_(None))
+        )
+        stmt = select(User).where(
+            User.role == "leader", rank, or_(User.park_id.is_(None), User.park_id == firm.park_id)
+        )
+    return list(db.session.scalars(stmt.where(User.is_active_user.is_(True)).order_by(User.id)))
+
+
+def notify_escalation(
+    problem: Problem, from_level: int, to_level: int, note: str = "", now: Optional[datetime] = None
+) -> int:
+    """Tell the people of the new level (one notification per problem and level, however it came)."""
+    title = f"问题提级至{LEVELS.get(to_level, to_level)}协调：{problem.title}"
+    body = note or f"{problem.enterprise.name}的问题由{LEVELS.get(from_level, from_level)}升至本级协调。"
+    made = 0
+    for user in level_people(problem, to_level):
+        made += bool(
+            notify(
+                user,
+                "escalation",
+                title,
+                body,
+                dedupe_key=f"problem:{problem.id}:level:{to_level}",
+                problem_id=problem.id,
+                enterprise_id=problem.enterprise_id,
+                now=now,
+            )
+        )
+    return made
+
+
+def _recipients(problem: Problem, action: str) -> tuple[list[User], str]:
+    """(users, title) for a workflow step; ([], "") when nobody needs to hear about it."""
+    firm = problem.enterprise
+    cadres = cadres_by_firm([firm.id]).get(firm.id, [])
+    officers = officers_by_park([firm.park_id]).get(firm.park_id, [])
+    t = problem.title
+    if action in ("dispatch", "redispatch"):
+        return problem_handlers(problem), f"新交办问题：{t}（{firm.name}）"
+    if action == "supervise":
+        return problem_handlers(problem), f"督办：{t}"
+    if action == "instruct":
+        return problem_handlers(problem) + officers, f"领导批示：{t}"
+    if action == "resolve":
+        return cadres, f"问题已办结，请回访企业：{t}"
+    if action == "request_extension":
+        return officers, f"延期申请待审批：{t}"
+    if action == "return":
+        return officers, f"问题被退回，请重新交办：{t}"
+    if action in ("approve_extension", "refuse_extension"):
+        verdict = "同意" if action == "approve_extension" else "不同意"
+        return problem_handlers(problem), f"延期申请{verdict}：{t}"
+    if action == "evaluate" and problem.status == "in_progress":
+        return problem_handlers(problem), f"企业不满意，问题重办：{t}"
+    if action == "force_close":
+        return problem_handlers(problem) + cadres, f"问题已强制销号：{t}"
+    return [], ""
+
+
+def _body(event: ProblemEvent, problem: Problem) -> str:
+    parts = [f"企业：{problem.enterprise.name}"]
+    data = event.data or {}
+    if data.get("department"):
+        parts.append(f"承办部门：{data['department']}")
+    if data.get("due_on"):
+        parts.append(f"办结期限：{data['due_on']}")
+    if data.get("days"):
+        parts.append(f"延期：{data['days']}个工作日")
+    if event.actor is not None:
+        parts.append(f"操作人：{event.actor.name}")
+    if event.note:
+        parts.append(event.note)
+    return "\n".join(parts)
+
+
+def notify_problem_event(event: ProblemEvent) -> int:
+    """Notify the people a workflow step concerns (never its actor); returns how many were created."""
+    problem = db.session.get(Problem, event.problem_id)
+    if problem is None:
+        return 0
+    if event.action == "escalate":
+        data = event.data or {}
+        from_level, to_level = data.get("from_level", 1), data.get("to_level", problem.level)
+        return notify_escalation(problem, from_level, to_level, event.note or "", event.at)
+    users, title = _recipients(problem, event.action)
+    seen: set[int] = set()
+    made = 0
+    for user in users:
+        if user.id in seen or user.id == event.actor_id:
+            continue
+        seen.add(user.id)
+        made += bool(
+            notify(
+                user,
+                "problem_event",
+                title,
+                _body(event, problem),
+                dedupe_key=f"event:{event.id}",
+                problem_id=problem.id,
+                enterprise_id=problem.enterprise_id,
+                now=event.at,
+            )
+        )
+    return made

@@ -1,0 +1,255 @@
+"""The steps of the problem workflow: each validates its data, changes the problem and returns the
+Outcome that apply_action() (crm.services.problems.flow) writes as the one ProblemEvent of the step.
+
+Only problem_flow calls these: it has already checked the transition, the right and the windows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Optional
+
+from crm.extensions import db
+from crm.models import Department, Problem, User
+from crm.models.problem import EVALUATIONS, LEVELS
+from crm.services import ServiceError
+from crm.services.common.validators import clean_multiline
+from crm.services.problems.deadlines import checkpoints_for
+from crm.services.problems.rules import ProblemRules
+from crm.services.workdays.calendar import WorkCalendar
+
+FORCE_CLOSE_MIN = 5
+
+
+@dataclass
+class Context:
+    problem: Problem
+    actor: Optional[User]
+    data: dict[str, Any]
+    today: date
+    rules: ProblemRules
+    cal: WorkCalendar
+    note: Optional[str] = None
+
+
+@dataclass
+class Outcome:
+    to_state: str
+    event_action: str
+    department_id: Optional[int] = None
+    data: Optional[dict[str, Any]] = None
+
+
+def fail(message: str) -> None:
+    raise ServiceError(message)
+
+
+# --- deadlines of the time windows (also used by the pre-checks in problem_flow) ---
+
+
+def return_deadline(p: Problem, rules: ProblemRules, cal: WorkCalendar) -> date:
+    return cal.add_workdays(p.dispatched_on, rules.return_days)
+
+
+def extension_deadline(p: Problem, rules: ProblemRules, cal: WorkCalendar) -> Optional[date]:
+    """The last day an extension may be requested: extension_notice_days working days before due."""
+    if p.due_on is None:
+        return None
+    day = p.due_on
+    for _ in range(rules.extension_notice_days):
+        day = _previous_workday(day, cal)
+    return day
+
+
+def _previous_workday(day: date, cal: WorkCalendar) -> date:
+    day -= timedelta(days=1)
+    while not cal.is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+# --- the steps: validate data, then change the problem; return the outcome for the event ---
+
+
+def _dispatch(ctx: Context) -> Outcome:
+    p = ctx.problem
+    dept = db.session.get(Department, _as_int(ctx.data.get("department_id")) or 0)
+    if dept is None or not dept.is_active:
+        fail("请选择承办部门")
+    if dept.park_id not in (None, p.enterprise.park_id):
+        fail("该部门不服务于企业所在园区")
+    handler = None
+    if ctx.data.get("handler_id") not in (None, "", 0, "0"):
+        handler = db.session.get(User, _as_int(ctx.data.get("handler_id")) or 0)
+        if handler is None or handler.role != "handler" or handler.department_id != dept.id:
+            fail("指定的经办人不属于该部门")
+        if not handler.is_active_user:
+            fail("指定的经办人账号已停用")
+    cp = checkpoints_for(ctx.today, p.category, p.urgency, ctx.rules, ctx.cal)
+    event_action = "redispatch" if p.status == "returned" else "dispatch"
+    p.department_id, p.handler_id = dept.id, handler.id if handler else None
+    p.dispatched_on = ctx.today
+    p.accepted_on = p.first_feedback_on = p.progress_on = p.resolved_on = None
+    p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on = cp.sign, cp.feedback, cp.progress, cp.due
+    _clear_extension(p)
+    data = {"department": dept.name, "due_on": cp.due.isoformat()}
+    if handler:
+        data["handler"] = handler.name
+    return Outcome("dispatched", event_action, dept.id, data)
+
+
+def _accept(ctx: Context) -> Outcome:
+    p = ctx.problem
+    p.accepted_on = ctx.today
+    if p.handler_id is None:
+        p.handler_id = ctx.actor.id
+    return Outcome("in_progress", "accept", p.department_id)
+
+
+def _return(ctx: Context) -> Outcome:
+    p = ctx.problem
+    dept_id = p.department_id
+    data = {"department": p.department.name if p.department else None}
+    p.department_id = p.handler_id = None
+    p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = None
+    p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
+    _clear_extension(p)
+    return Outcome("returned", "return", dept_id, data)
+
+
+def _feedback(ctx: Context) -> Outcome:
+    ctx.problem.first_feedback_on = ctx.today
+    return Outcome(ctx.problem.status, "feedback", ctx.problem.department_id)
+
+
+def _progress(ctx: Context) -> Outcome:
+    p = ctx.problem
+    p.progress_on = ctx.today
+    if p.first_feedback_on is None:  # a progress report is also the first feedback
+        p.first_feedback_on = ctx.today
+    return Outcome(p.status, "progress", p.department_id)
+
+
+def _request_extension(ctx: Context) -> Outcome:
+    p, rules = ctx.problem, ctx.rules
+    days = _as_int(ctx.data.get("days"))
+    if days is None or not 1 <= days <= rules.max_extension_days:
+        fail(f"延期天数应为1到{rules.max_extension_days}个工作日")
+    p.extension_days, p.extension_reason, p.extension_requested_on = days, ctx.note[:500], ctx.today
+    return Outcome(p.status, "request_extension", p.department_id, {"days": days})
+
+
+def _approve_extension(ctx: Context) -> Outcome:
+    p = ctx.problem
+    old, days = p.due_on, p.extension_days
+    p.due_on = ctx.cal.add_workdays(old, days)
+    p.extension_count += 1
+    _clear_extension(p)
+    data = {"days": days, "old_due_on": old.isoformat(), "new_due_on": p.due_on.isoformat()}
+    return Outcome(p.status, "approve_extension", p.department_id, data)
+
+
+def _refuse_extension(ctx: Context) -> Outcome:
+    p = ctx.problem
+    data = {"days": p.extension_days}
+    _clear_extension(p)
+    return Outcome(p.status, "refuse_extension", p.department_id, data)
+
+
+def _resolve(ctx: Context) -> Outcome:
+    p = ctx.problem
+    p.resolution, p.resolved_on = ctx.note, ctx.today
+    # The resolution is also the feedback and the progress report: a 重办 must not come back red
+    # from checkpoints of the first round that became moot when the department resolved it.
+    p.first_feedback_on = p.first_feedback_on or ctx.today
+    p.progress_on = p.progress_on or ctx.today
+    _clear_extension(p)
+    return Outcome("resolved", "resolve", p.department_id)
+
+
+def _solve_on_spot(ctx: Context) -> Outcome:
+    p = ctx.problem
+    p.resolution, p.resolved_on, p.on_spot = ctx.note, ctx.today, True
+    return Outcome("resolved", "solve_on_spot")
+
+
+def _evaluate(ctx: Context) -> Outcome:
+    p = ctx.problem
+    evaluation = str(ctx.data.get("evaluation") or "")
+    if evaluation not in EVALUATIONS:
+        fail("请选择企业评价：满意、基本满意或不满意")
+    note = clean_multiline(ctx.data.get("note"), "回访情况", 500, required=evaluation == "unsatisfied")
+    p.evaluation, p.evaluation_note, p.evaluated_on = evaluation, note, ctx.today
+    ctx.note = note
+    data = {"evaluation": evaluation}
+    if evaluation != "unsatisfied":
+        p.closed_on = ctx.today
+        return Outcome("closed", "evaluate", p.department_id, data)
+    # 不满意: back to the department (重办, counted) with a fresh final limit; an on-the-spot
+    # solution goes back to the park office to be dispatched.
+    p.redo_count += 1
+    p.resolved_on = None
+    data["redo"] = p.redo_count
+    if p.department_id is None:
+        p.on_spot = False
+        return Outcome("new", "evaluate", None, data)
+    p.due_on = ctx.cal.add_workdays(ctx.today, ctx.rules.limit_for(p.category, p.urgency))
+    data["due_on"] = p.due_on.isoformat()
+    return Outcome("in_progress", "evaluate", p.department_id, data)
+
+
+def _force_close(ctx: Context) -> Outcome:
+    p = ctx.problem
+    if len(ctx.note) < FORCE_CLOSE_MIN:
+        fail(f"强制销号理由至少{FORCE_CLOSE_MIN}个字")
+    p.forced_close_reason, p.closed_on = ctx.note[:500], ctx.today
+    _clear_extension(p)
+    return Outcome("closed", "force_close", p.department_id)
+
+
+def _supervise(ctx: Context) -> Outcome:
+    return Outcome(ctx.problem.status, "supervise", ctx.problem.department_id)
+
+
+def _instruct(ctx: Context) -> Outcome:
+    return Outcome(ctx.problem.status, "instruct", ctx.problem.department_id)
+
+
+def _escalate(ctx: Context) -> Outcome:
+    p = ctx.problem
+    target = _as_int(ctx.data.get("level")) or p.level + 1
+    if not p.level < target <= max(LEVELS):
+        fail("提级协调只能升至更高的级别")
+    data = {"from_level": p.level, "to_level": target, "auto": ctx.actor is None}
+    p.level = target
+    return Outcome(p.status, "escalate", p.department_id, data)
+
+
+HANDLERS: dict[str, Callable[[Context], Outcome]] = {
+    "dispatch": _dispatch,
+    "accept": _accept,
+    "return": _return,
+    "feedback": _feedback,
+    "progress": _progress,
+    "request_extension": _request_extension,
+    "approve_extension": _approve_extension,
+    "refuse_extension": _refuse_extension,
+    "resolve": _resolve,
+    "solve_on_spot": _solve_on_spot,
+    "evaluate": _evaluate,
+    "force_close": _force_close,
+    "supervise": _supervise,
+    "instruct": _instruct,
+    "escalate": _escalate,
+}
+
+
+def _clear_extension(p: Problem) -> None:
+    p.extension_days = p.extension_reason = p.extension_requested_on = None
+
+
+def _as_int(value: Any) -> Optional[int]:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None

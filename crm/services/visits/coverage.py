@@ -1,0 +1,277 @@
+"""Cadence of many firms at once: 我的企业 (a cadre's firms by urgency) and the officer coverage view.
+
+Each page costs a constant number of queries: one for the firms with their last-visit aggregate and
+open-problem count, one for the parks' cadence settings; statuses are computed in Python.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from crm.extensions import db
+from crm.models import Assignment, Enterprise, FirmVisitSummary, Problem, User
+from crm.models.problem import OPEN_STATUSES
+from crm.permissions import enterprise_scope_clause, visible_cadres
+from crm.services.visits.cadence import (
+    DueStatus,
+    cadence_for_parks,
+    contact_status,
+    onsite_status,
+)
+
+
+@dataclass
+class FirmCadence:
+    """One firm's cadence, computed from plain columns; `firm`/`assignment` are loaded by hydrate()
+    only for the rows a page shows, so ranking thousands of firms never builds thousands of objects."""
+
+    firm_id: int
+    park_id: int
+    is_key: bool
+    name_initials: str
+    cadre_id: Optional[int]
+    start_on: Optional[date]  # the current assignment's start
+    first_visit_due_on: Optional[date]  # set after a handover
+    contact: Optional[DueStatus]  # None for firms that are not 在营 (no cadence tracked)
+    onsite: Optional[DueStatus]
+    last_visit: Optional[date]
+    open_problems: int
+    firm: Optional[Enterprise] = None
+    assignment: Optional[Assignment] = None
+
+    @property
+    def urgency(self) -> tuple:
+        """Overdue first, then due soon; inside a group the earliest due date first."""
+        if self.contact is None:
+            return (3, date.max, self.name_initials)
+        worst = min(self.contact.rank, self.onsite.rank)
+        dues = [d for d in (self.contact.due_on, self.onsite.due_on) if d is not None]
+        return (worst, min(dues) if dues else date.min, self.name_initials)
+
+    @property
+    def first_visit_pending(self) -> bool:
+        """After a handover: the successor has not been on site yet, so the handover's deadline applies."""
+        if self.first_visit_due_on is None or self.onsite is None:
+            return False
+        return self.onsite.last_on is None or self.onsite.last_on < self.start_on
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.contact is not None and "overdue" in (self.contact.status, self.onsite.status)
+
+
+HYDRATE_CHUNK = 1000
+
+
+def hydrate(rows: Sequence[FirmCadence]) -> Sequence[FirmCadence]:
+    """Load the firms (with liaison, cadre and chain) of the rows about to be shown or exported."""
+    missing = [r for r in rows if r.firm is None]
+    for start in range(0, len(missing), HYDRATE_CHUNK):
+        chunk = missing[start : start + HYDRATE_CHUNK]
+        firms = {
+            f.id: f
+            for f in db.session.scalars(
+                select(Enterprise)
+                .where(Enterprise.id.in_([r.firm_id for r in chunk]))
+                .options(
+                    joinedload(Enterprise.active_assignment).joinedload(Assignment.cadre),
+                    joinedload(Enterprise.chain),
+                )
+            ).unique()
+        }
+        for row in chunk:
+            row.firm = firms[row.firm_id]
+            row.assignment = row.firm.active_assignment
+    return rows
+
+
+def _open_problems_subquery(firm_ids):
+    return (
+        select(Problem.enterprise_id.label("enterprise_id"), func.count(Problem.id).label("open_problems"))
+        .where(Problem.status.in_(OPEN_STATUSES), Problem.enterprise_id.in_(firm_ids))
+        .group_by(Problem.enterprise_id)
+        .subquery()
+    )
+
+
+def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
+    """Attach cadence statuses to the firms of a SELECT over Enterprise (joined with its active
+    Assignment, inner or outer); one query for the rows, one for the parks' rules."""
+    # The last visit dates come from FirmVisitSummary (kept by the visit service), never from an
+    # aggregate over the visit log; open problems are counted for the selected firms only.
+    firm_ids = stmt.with_only_columns(Enterprise.id).scalar_subquery()
+    visits = FirmVisitSummary
+    problems = _open_problems_subquery(firm_ids)
+    stmt = (
+        stmt.with_only_columns(
+            Enterprise.id,
+            Enterprise.park_id,
+            Enterprise.is_key,
+            Enterprise.status,
+            Enterprise.name_initials,
+            Assignment.cadre_id,
+            Assignment.start_on,
+            Assignment.first_visit_due_on,
+            visits.last_contact_on,
+            visits.last_onsite_on,
+            func.coalesce(problems.c.open_problems, 0),
+        )
+        .outerjoin(visits, visits.enterprise_id == Enterprise.id)
+        .outerjoin(problems, problems.c.enterprise_id == Enterprise.id)
+    )
+    rows = db.session.execute(stmt).all()
+    rules = cadence_for_parks({row.park_id for row in rows})
+    out = []
+    for row in rows:
+        (
+            fid,
+            park_id,
+            is_key,
+            status,
+            initials,
+            cadre_id,
+            start_on,
+            first_due,
+            last_contact,
+            last_onsite,
+            n,
+        ) = row
+        contact = onsite = None
+        if status == "active":
+            park_rules = rules[park_id]
+            contact = contact_status(last_contact, today, park_rules, is_key)
+            onsite = onsite_status(last_onsite, today, park_rules, is_key)
+            if first_due and (last_onsite is None or last_onsite < start_on):
+                onsite = _handover_due(onsite, first_due, today, park_rules.due_soon_days)
+        out.append(
+            FirmCadence(
+                fid, park_id, is_key, initials or "", cadre_id, start_on, first_due, contact, onsite,
+                last_contact, n,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _handover_due(status: DueStatus, due: date, today: date, soon_days: int) -> DueStatus:
+    """After a handover the successor's first on-site visit is due by the handover's date, if sooner."""
+    if status.due_on is not None and status.due_on <= due:
+        return status
+    if today > due:
+        return DueStatus(status.last_on, due, "overdue")
+    return DueStatus(status.last_on, due, "soon" if (due - today).days <= soon_days else status.status)
+
+
+def _active_join(outer: bool = False):
+    on = (Assignment.enterprise_id == Enterprise.id) & Assignment.end_on.is_(None)
+    return select(Enterprise.id).join(Assignment, on, isouter=outer)
+
+
+def my_firms(cadre: User, today: date) -> list[FirmCadence]:
+    """The cadre's current firms, most urgent first (我的企业); hydrate() the ones shown."""
+    rows = _firms_with_cadence(_active_join().where(Assignment.cadre_id == cadre.id), today)
+    return sorted(rows, key=lambda r: r.urgency)
+
+
+def firm_cadence(firm: Enterprise, today: date) -> FirmCadence:
+    """Cadence of one firm (the firm page banner)."""
+    row = _firms_with_cadence(_active_join(outer=True).where(Enterprise.id == firm.id), today)[0]
+    row.firm, row.assignment = firm, firm.active_assignment
+    return row
+
+
+@dataclass
+class CadreCoverage:
+    cadre: User
+    firms: int = 0
+    contacted_week: int = 0
+    onsite_month: int = 0
+    contact_overdue: int = 0
+    onsite_overdue: int = 0
+
+    @property
+    def week_pct(self) -> Optional[float]:
+        return round(100 * self.contacted_week / self.firms, 1) if self.firms else None
+
+    @property
+    def month_pct(self) -> Optional[float]:
+        return round(100 * self.onsite_month / self.firms, 1) if self.firms else None
+
+
+@dataclass
+class CoverageReport:
+    week_start: date
+    month_start: date
+    today: date
+    cadres: list[CadreCoverage]
+    overdue: list[FirmCadence]
+
+    @property
+    def totals(self) -> CadreCoverage:
+        total = CadreCoverage(cadre=None)  # type: ignore[arg-type]
+        for row in self.cadres:
+            total.firms += row.firms
+            total.contacted_week += row.contacted_week
+            total.onsite_month += row.onsite_month
+            total.contact_overdue += row.contact_overdue
+            total.onsite_overdue += row.onsite_overdue
+        return total
+
+
+def _coverage_firms(user: User, today: date, park_id: Optional[int], chain_id: Optional[int] = None):
+    stmt = _active_join().where(enterprise_scope_clause(user), Enterprise.status == "active")
+    if park_id:
+        stmt = stmt.where(Enterprise.park_id == park_id)
+    if chain_id:
+        stmt = stmt.where(Enterprise.chain_id == chain_id)
+    return _firms_with_cadence(stmt, today)
+
+
+def _tally(cov: CadreCoverage, row: FirmCadence, week_start: date, month_start: date) -> None:
+    cov.firms += 1
+    cov.contacted_week += bool(row.contact.last_on and row.contact.last_on >= week_start)
+    cov.onsite_month += bool(row.onsite.last_on and row.onsite.last_on >= month_start)
+    cov.contact_overdue += row.contact.status == "overdue"
+    cov.onsite_overdue += row.onsite.status == "overdue"
+
+
+def _week_and_month(today: date) -> tuple[date, date]:
+    return today - timedelta(days=today.weekday()), today.replace(day=1)
+
+
+def coverage_report(
+    user: User, today: date, park_id: Optional[int] = None, chain_id: Optional[int] = None
+) -> CoverageReport:
+    """Per cadre: this week's contact coverage and this month's on-site coverage of their 在营 firms."""
+    week_start, month_start = _week_and_month(today)
+    firms = _coverage_firms(user, today, park_id, chain_id)
+    cadre_stmt = visible_cadres(user).where(User.is_active_user.is_(True)).order_by(User.name)
+    if park_id:
+        cadre_stmt = cadre_stmt.where(User.park_id == park_id)
+    by_cadre = {c.id: CadreCoverage(c) for c in db.session.scalars(cadre_stmt)}
+    for row in firms:
+        cov = by_cadre.get(row.cadre_id)
+        if cov is not None:  # a deactivated cadre still holding firms: shown in the overdue list only
+            _tally(cov, row, week_start, month_start)
+    overdue = sorted((r for r in firms if r.is_overdue), key=lambda r: r.urgency)
+    cadres = sorted(by_cadre.values(), key=lambda c: (c.week_pct is None, c.week_pct or 0, c.cadre.name))
+    return CoverageReport(week_start, month_start, today, cadres, overdue)
+
+
+def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> tuple[CadreCoverage, int]:
+    """The coverage page's totals and its number of overdue firms, without building the per-cadre rows
+    (the dashboard's figures; the same rules, so they match /coverage/)."""
+    week_start, month_start = _week_and_month(today)
+    firms = _coverage_firms(user, today, park_id)
+    cadre_ids = visible_cadres(user).where(User.is_active_user.is_(True)).with_only_columns(User.id)
+    if park_id:
+        cadre_ids = cadre_ids.where(User.park_id == park_id)
+    active = set(db.session.scalars(cadre_ids))
+    total = CadreCoverage(cadre=None)  # type: ignore[arg-type]
+    for row in firms:
+        if row.cadre_id in active:
+            _tally(total, row, week_start, month_start)
+    return total, sum(1 for r in firms if r.is_overdue)

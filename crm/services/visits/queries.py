@@ -1,0 +1,97 @@
+"""Read side of the visit log: the filtered, scoped visit query shared by the list page and its export."""
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import Select, or_
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from crm.models import Enterprise, User, Visit
+from crm.models.visit import VISIT_KINDS
+from crm.permissions import visible_visits
+from crm.services.common.creditcode import normalize_text
+
+# Query-string names of the date range: "from" is a Python keyword, so the fields are named apart.
+ARG_NAMES = {"date_from": "from", "date_to": "to"}
+
+
+@dataclass
+class VisitFilters:
+    cadre: Optional[int] = None
+    firm: str = ""
+    kind: str = ""
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    chain: Optional[int] = None
+    park: Optional[int] = None
+
+    @classmethod
+    def from_args(cls, args) -> "VisitFilters":
+        """Parse query-string arguments; junk values are ignored rather than failing the page."""
+
+        def as_int(name):
+            try:
+                return int(args.get(name, ""))
+            except ValueError:
+                return None
+
+        def as_date(name):
+            try:
+                return date.fromisoformat(args.get(name, "").strip())
+            except ValueError:
+                return None
+
+        kind = args.get("kind", "")
+        return cls(
+            cadre=as_int("cadre"),
+            firm=normalize_text(args.get("firm", ""))[:100],
+            kind=kind if kind in VISIT_KINDS else "",
+            date_from=as_date("from"),
+            date_to=as_date("to"),
+            chain=as_int("chain"),
+            park=as_int("park"),
+        )
+
+    def as_args(self) -> dict:
+        """The non-default filters as query-string arguments (for links such as export)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in (None, ""):
+                out[ARG_NAMES.get(f.name, f.name)] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
+
+
+def visit_list_query(user: User, flt: VisitFilters) -> Select:
+    """Scoped, filtered visits, newest first, with firm (park, chain), cadre and attachments eager-loaded."""
+    stmt: Select = visible_visits(user).options(
+        contains_eager(Visit.enterprise).joinedload(Enterprise.park),
+        contains_eager(Visit.enterprise).joinedload(Enterprise.chain),
+        joinedload(Visit.cadre),
+        selectinload(Visit.attachments),
+    )
+    if flt.cadre:
+        stmt = stmt.where(Visit.cadre_id == flt.cadre)
+    if flt.firm:
+        stmt = stmt.where(
+            or_(
+                Enterprise.name.icontains(flt.firm, autoescape=True),
+                Enterprise.name_initials.icontains(flt.firm.lower(), autoescape=True),
+            )
+        )
+    if flt.kind:
+        stmt = stmt.where(Visit.kind == flt.kind)
+    if flt.date_from:
+        stmt = stmt.where(Visit.visited_on >= flt.date_from)
+    if flt.date_to:
+        stmt = stmt.where(Visit.visited_on <= flt.date_to)
+    if flt.chain:
+        stmt = stmt.where(Enterprise.chain_id == flt.chain)
+    if flt.park:
+        stmt = stmt.where(Enterprise.park_id == flt.park)
+    return stmt.order_by(Visit.visited_on.desc(), Visit.id.desc())

@@ -1,0 +1,3 @@
+"""Working days (工作日): the official calendar with 调休 make-up days and the Mon–Fri fallback
+(calendar), and the admin's holiday table for years the package does not know yet (admin).
+"""

@@ -86,6 +86,7 @@ class Job:
             minutes = int(self.every.total_seconds() // 60)
             return f"每 {minutes} 分钟" if minutes else f"每 {int(self.every.total_seconds())} 秒"
         c = self.cron
+        assert c is not None, "a job runs either every interval or on cron fields"
         at = f"{int(c.get('hour', 0)):02d}:{int(c.get('minute', 0)):02d}"
         if "day_of_week" in c:
             return f"每周{WEEKDAYS.get(c['day_of_week'], c['day_of_week'])} {at}"
@@ -136,7 +137,7 @@ JOBS: dict[str, Job] = {
 
 
 def _finish_run(run_id: int, status: str, counts: Optional[dict], error: Optional[str]) -> None:
-    run = db.session.get(JobRun, run_id)
+    run = db.session.get_one(JobRun, run_id)
     run.status, run.counts, run.error, run.finished_at = status, counts, error, utcnow()
     db.session.commit()
 
@@ -160,7 +161,7 @@ def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[da
             _finish_run(run_id, "failed", None, detail[:2000])
         else:
             _finish_run(run_id, "ok", counts, None)
-        run = db.session.get(JobRun, run_id)
+        run = db.session.get_one(JobRun, run_id)
         db.session.refresh(run)
         db.session.expunge(run)
         return run

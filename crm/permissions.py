@@ -27,6 +27,7 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.models.problem_workflow import WORKFLOW
 from crm.models.settings import DEFAULT_CADENCE
 from crm.timeutil import to_local, today
 
@@ -63,21 +64,8 @@ ACTION_ROLES: dict[str, set[str]] = {
     "problem.inbox": {"handler"},
     "problem.board": {"admin", "officer"},
     "problem.escalations": {"admin", "officer", "leader"},
-    "problem.dispatch": {"admin", "officer"},
-    "problem.accept": {"handler"},
-    "problem.return": {"handler"},
-    "problem.feedback": {"handler"},
-    "problem.progress": {"handler"},
-    "problem.request_extension": {"handler"},
-    "problem.resolve": {"handler"},
-    "problem.approve_extension": {"admin", "officer"},
-    "problem.refuse_extension": {"admin", "officer"},
-    "problem.solve_on_spot": {"admin", "officer", "cadre"},
-    "problem.evaluate": {"admin", "officer", "cadre"},
-    "problem.force_close": {"admin", "officer"},
-    "problem.supervise": {"admin", "officer"},
-    "problem.escalate": {"admin", "officer"},
-    "problem.instruct": {"leader"},
+    # The workflow's steps (problem.dispatch, problem.accept …), from its one declaration.
+    **{step.right: set(step.roles) for step in WORKFLOW.values()},
     "problem.attach": {"admin", "officer", "cadre", "handler"},
     "settings.problems": {"admin"},
     "calendar.manage": {"admin"},
@@ -91,10 +79,7 @@ ACTION_ROLES: dict[str, set[str]] = {
 }
 # Steps a department takes: only a handler of the problem's department (and, when the problem names
 # a handler, only that handler or the department head).
-HANDLER_ACTIONS = {
-    "problem.accept", "problem.return", "problem.feedback", "problem.progress",
-    "problem.request_extension", "problem.resolve",
-}
+HANDLER_ACTIONS = {step.right for step in WORKFLOW.values() if step.department_step}
 
 
 def _park_limited(user: User) -> bool:
@@ -367,7 +352,7 @@ def get_attachment_or_404(attachment_id: int, through: str) -> Attachment:
         get_enterprise_or_404(att.enterprise_id, "attachment.view")
         return att
     if att.owner_type == "problem":
-        problem_id = att.owner_id
+        problem_id: Optional[int] = att.owner_id
     elif att.owner_type == "problem_event":
         problem_id = db.session.scalar(select(ProblemEvent.problem_id).where(ProblemEvent.id == att.owner_id))
     else:

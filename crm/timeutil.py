@@ -1,6 +1,7 @@
 """Time helpers: store UTC, compute calendar dates in Asia/Shanghai; "today" is injectable."""
 
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -21,6 +22,12 @@ def today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
+@overload
+def to_local(value: datetime) -> datetime: ...
+@overload
+def to_local(value: None) -> None: ...
+@overload
+def to_local(value: datetime | None) -> datetime | None: ...
 def to_local(value: datetime | None) -> datetime | None:
     """Convert a naive UTC timestamp to Asia/Shanghai for display."""
     if value is None:

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from config import TestConfig
 from crm import create_app
 from crm.extensions import db as _db
+from tests.support.dates import TODAY
 
 
 def _make_config():
@@ -26,7 +27,7 @@ def _make_config():
         SQLALCHEMY_DATABASE_URI = url
         UPLOAD_FOLDER = os.path.join(tmpdir, "uploads")
         REPORTS_FOLDER = os.path.join(tmpdir, "reports")
-        CRM_TODAY = "2026-11-02"
+        CRM_TODAY = TODAY.isoformat()
 
     return Cfg
 

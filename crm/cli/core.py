@@ -1,6 +1,7 @@
 """`flask --app wsgi crm …` commands; each calls a service function and commits once."""
 
 import sys
+from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
@@ -11,7 +12,7 @@ from crm.models import Department, Park
 from crm.services import ServiceError
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print a Chinese error to stderr and exit non-zero."""
     db.session.rollback()
     click.echo(message, err=True)

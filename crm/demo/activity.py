@@ -86,7 +86,9 @@ class DemoActivity(DemoLists):
         if profile in ("ok", "soon", "overdue"):
             plan.visits = self._regular_visits(firm, profile, handed_on)
         elif profile == "new":
-            plan.visits = self._new_firm_visits(firm.active_assignment.start_on)
+            assignment = firm.active_assignment
+            assert assignment is not None, "new firms are planned after they were given a liaison"
+            plan.visits = self._new_firm_visits(assignment.start_on)
         elif profile == "quiet":
             days = {_weekday_on_or_before(self.today - timedelta(days=self.rnd.randint(3, 80))) for _ in "ab"}
             plan.visits = [PlannedVisit(d, "phone") for d in sorted(days)]
@@ -204,10 +206,11 @@ class DemoActivity(DemoLists):
             (TechItem, "tech_item", planned.tech),
         ):
             if wanted:
-                item = db.session.scalar(
-                    select(model).where(model.enterprise_id == firm.id).order_by(model.id.desc())
+                item_id = db.session.scalar(
+                    select(model.id).where(model.enterprise_id == firm.id).order_by(model.id.desc())
                 )
-                self.stamps[(entity, item.id)] = stamp
+                assert item_id is not None, "the visit just logged has added this item"
+                self.stamps[(entity, item_id)] = stamp
                 self.counts["products" if model is ProductItem else "tech"] += 1
 
     def _visit_text(self, plan: FirmPlan, planned: PlannedVisit, actor: User) -> dict[str, Any]:

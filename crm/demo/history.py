@@ -7,9 +7,9 @@ Bulk UPDATEs by primary key at the end: one round trip per table instead of one 
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
-from crm.extensions import db
+from crm.extensions import Model, db
 from crm.models import Assignment, AuditLog, Enterprise, Handover, ProductItem, SalesItem, TechItem, Visit
 
 MODELS = ((Visit, "visit"), (ProductItem, "product_item"), (SalesItem, "sales_item"), (TechItem, "tech_item"))
@@ -20,7 +20,7 @@ def stamp_on(day: date, rnd: random.Random) -> datetime:
     return datetime.combine(day, time(rnd.randint(1, 9), rnd.randint(0, 59)))
 
 
-def _bulk_update(model: type, rows: list[dict]) -> None:
+def _bulk_update(model: type[Model], rows: list[dict]) -> None:
     """UPDATE … WHERE id = :id for every row in one executemany.
 
     Core on the table rather than the ORM's bulk UPDATE: backdating is no user's edit, so it must
@@ -28,6 +28,7 @@ def _bulk_update(model: type, rows: list[dict]) -> None:
     """
     if rows:
         table = model.__table__
+        assert isinstance(table, Table), f"{model.__name__} is mapped to one table"
         params = [{"_id": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in rows]
         db.session.execute(update(table).where(table.c.id == bindparam("_id")), params)
 

@@ -46,6 +46,13 @@ class FirmSpec:
     chain: str = ""
     industry: str = ""  # what the name says the firm makes (电机, 酱业 …): picks its products
 
+    @property
+    def created(self) -> Enterprise:
+        """The firm, once seed_demo() has created it."""
+        if self.firm is None:
+            raise RuntimeError(f"{self.data.get('name')} has not been created yet")
+        return self.firm
+
 
 def read_demo_file(path: Path = DEMO_FILE) -> dict[str, Any]:
     """The demo definition (users, word lists, plan) from seeds/demo.json."""
@@ -54,7 +61,7 @@ def read_demo_file(path: Path = DEMO_FILE) -> dict[str, Any]:
 
 def has_users() -> bool:
     """Whether the database already holds any account (the demo only goes into an empty one)."""
-    return db.session.scalar(select(func.count(User.id))) > 0
+    return db.session.execute(select(func.count(User.id))).scalar_one() > 0
 
 
 def demo_logins(path: Path = DEMO_FILE) -> list[User]:
@@ -253,31 +260,35 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     ordinary = [s for s in specs if s.plan == "assigned"]
     for i, spec in enumerate(ordinary):
         start = max(today - timedelta(days=rnd.randint(150, 700)), spec.data["founded_on"])
-        assign_enterprise(spec.firm, others[i % len(others)], officer, start, "入园建档，落实一企一人")
+        assign_enterprise(spec.created, others[i % len(others)], officer, start, "入园建档，落实一企一人")
     for spec in (s for s in specs if s.plan == "handed_over"):
         start = max(today - timedelta(days=rnd.randint(150, 700)), spec.data["founded_on"])
-        assign_enterprise(spec.firm, from_cadre, officer, start, "入园建档，落实一企一人")
+        assign_enterprise(spec.created, from_cadre, officer, start, "入园建档，落实一企一人")
 
     # A few reassignments in the past, so the liaison history tab has something to show.
     moved = rnd.sample([s for s in ordinary if s.data["status"] == "active"], plan["reassignments"])
     for spec in moved:
-        current = spec.firm.cadre
+        current = spec.created.cadre
         successor = next(c for c in others[rnd.randrange(len(others)) :] + others if c is not current)
         assign_enterprise(
-            spec.firm, successor, officer2, today - timedelta(days=rnd.randint(90, 140)), "按片区调整联系干部"
+            spec.created,
+            successor,
+            officer2,
+            today - timedelta(days=rnd.randint(90, 140)),
+            "按片区调整联系干部",
         )
 
     # Visits are logged by the liaison of the day: those before the handover by the outgoing cadre.
     activity = DemoActivity(random.Random(DEMO_SEED + 2), today, officer)
-    activity.plan_firms([(s.firm, s.chain, s.industry, s.plan) for s in specs], handed_on)
+    activity.plan_firms([(s.created, s.chain, s.industry, s.plan) for s in specs], handed_on)
     activity.log_visits(before=handed_on)
     handover_caseload(from_cadre, to_cadre, officer, handed_on, handover["reason"], handover["note"])
     after = plan["after_handover"]
     newcomers = [s for s in specs if s.plan == "after_handover"]
     for spec in newcomers:
         start = today - timedelta(days=rnd.randint(5, handover["days_ago"] - 20))
-        assign_enterprise(spec.firm, users[after["cadre"]], officer, start, after["reason"])
-    activity.plan_new_firms([(s.firm, s.chain, s.industry) for s in newcomers])
+        assign_enterprise(spec.created, users[after["cadre"]], officer, start, after["reason"])
+    activity.plan_new_firms([(s.created, s.chain, s.industry) for s in newcomers])
     activity.log_visits()
     activity.add_lists()
     activity.backdate()

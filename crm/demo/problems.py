@@ -309,6 +309,7 @@ def load_demo_problems(today: date) -> int:
         firm = firms[(i * 7) % len(firms)]
         raised_on = _back(cal, today, script.raised)
         raiser = officer if script.source == "hotline" else firm.cadre
+        assert raiser is not None, "only firms with a liaison get problems"
         problem = raise_problem(
             firm,
             raiser,

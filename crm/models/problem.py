@@ -6,17 +6,20 @@ Statuses change only through crm.services.problems.flow.apply_action, which writ
 """
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models.enterprise import Enterprise
 from crm.models.org import Department
 from crm.models.problem_workflow import EVENT_LABELS
 from crm.models.user import User
 from crm.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from crm.models.visit import Attachment
 
 PROBLEM_CATEGORIES = {
     "finance": "融资", "land": "用地", "labour": "用工", "approval": "审批", "policy": "政策兑现",
@@ -36,7 +39,7 @@ EVALUATIONS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "�
 LEVELS = {1: "助企员", 2: "平台部门", 3: "区分管领导", 4: "区主要领导"}
 
 
-class Problem(db.Model):
+class Problem(Model):
     __tablename__ = "problems"
     __table_args__ = (
         Index("ix_problems_department_status", "department_id", "status"),
@@ -104,7 +107,7 @@ class Problem(db.Model):
     events: Mapped[list["ProblemEvent"]] = relationship(
         back_populates="problem", order_by="(ProblemEvent.at, ProblemEvent.id)", viewonly=True
     )
-    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821 (crm.models.visit)
+    attachments: Mapped[list["Attachment"]] = relationship(
         primaryjoin="and_(Attachment.owner_type == 'problem', foreign(Attachment.owner_id) == Problem.id)",
         viewonly=True,
         order_by="Attachment.id",
@@ -146,7 +149,7 @@ class Problem(db.Model):
 EVENT_ACTIONS = EVENT_LABELS
 
 
-class ProblemEvent(db.Model):
+class ProblemEvent(Model):
     """One step of a problem's life (全程留痕); the timeline is the audit trail."""
 
     __tablename__ = "problem_events"
@@ -171,7 +174,7 @@ class ProblemEvent(db.Model):
     problem: Mapped[Problem] = relationship(back_populates="events")
     actor: Mapped[Optional[User]] = relationship()
     department: Mapped[Optional[Department]] = relationship()
-    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821 (crm.models.visit)
+    attachments: Mapped[list["Attachment"]] = relationship(
         primaryjoin="and_(Attachment.owner_type == 'problem_event', "
         "foreign(Attachment.owner_id) == ProblemEvent.id)",
         viewonly=True,

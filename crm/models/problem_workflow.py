@@ -160,7 +160,7 @@ _ACTIONS = (
         "closed",
         # The note is required only for 不满意, which the step itself checks.
         Form(("evaluation",), files=True, note_hint="回访情况（不满意时必填）", primary=3),
-        Replay(effect="evaluate"),
+        Replay(stamp=("evaluated_on",), effect="evaluate"),
         # 不满意: back to the department (重办), or to the park office if it was solved on the spot.
         other_outcomes=("in_progress", "new"),
     ),

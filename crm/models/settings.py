@@ -1,6 +1,6 @@
 """Settings: per park (visit cadence, correction window) and system-wide (JSON by key)."""
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Optional, TypedDict
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,7 +8,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.extensions import Model
 from crm.timeutil import utcnow
 
-DEFAULT_CADENCE = {
+
+class CadenceDefaults(TypedDict):
+    """ParkSetting's cadence columns, as keyword arguments."""
+
+    contact_days: int
+    key_contact_days: Optional[int]
+    key_onsite_days: Optional[int]
+    due_soon_days: int
+    visit_edit_days: int
+
+
+DEFAULT_CADENCE: CadenceDefaults = {
     "contact_days": 7,          # a contact of any kind at least every N days
     "key_contact_days": None,   # stricter contact interval for key firms (None: same as others)
     "key_onsite_days": None,    # key firms: on-site every N days instead of once per calendar month

@@ -9,7 +9,6 @@ the suite's database (SQLite, then PostgreSQL in the second pass of scripts/test
 """
 
 from collections import Counter
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -19,9 +18,9 @@ from crm.models import AuditLog, Enterprise, Notification, Problem, ProblemEvent
 from crm.services.enterprises.lists import add_product, add_tech
 from crm.services.problems.intake import raise_problem
 from tests.concurrency.workers import ProcessPool, run_in_threads
-from tests.factories import make_department, make_enterprise, make_park, make_user
+from tests.support.dates import TODAY
+from tests.support.factories import make_department, make_enterprise, make_park, make_user
 
-TODAY = date(2026, 11, 2)
 MODES = ["threads", "processes"]
 POOL_SIZE = 4
 WORKERS = {"threads": 4, "processes": 3}

@@ -14,6 +14,7 @@ from typing import Any
 
 from config import TestConfig
 from crm.extensions import db
+from tests.support.dates import TODAY
 
 BARRIER_TIMEOUT = 20  # seconds a worker waits for the others before giving up (never hang)
 VERSION = re.compile(r'<input[^>]*name="version"[^>]*value="(\d+)"')
@@ -165,7 +166,11 @@ def worker_app(url: str, upload_folder: str):
     """The app a spawned process builds for itself: the suite's settings on the same database."""
     from crm import create_app
 
-    settings = {"SQLALCHEMY_DATABASE_URI": url, "CRM_TODAY": "2026-11-02", "UPLOAD_FOLDER": upload_folder}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "CRM_TODAY": TODAY.isoformat(),
+        "UPLOAD_FOLDER": upload_folder,
+    }
     return create_app(type("WorkerConfig", (TestConfig,), settings))
 
 

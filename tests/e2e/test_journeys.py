@@ -18,7 +18,14 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
 from tests.e2e.conftest import SCREENSHOTS
-from tests.factories import PASSWORD, make_chain, make_enterprise, make_park, make_user, valid_credit_code
+from tests.support.factories import (
+    PASSWORD,
+    make_chain,
+    make_enterprise,
+    make_park,
+    make_user,
+    valid_credit_code,
+)
 
 pytestmark = pytest.mark.e2e
 

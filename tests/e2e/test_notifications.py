@@ -14,8 +14,8 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
 
 from crm.services.notifications.inbox import notify
 from tests.e2e.conftest import PHONE
-from tests.factories import make_enterprise, make_park, make_user
-from tests.reminder_factories import new_problem
+from tests.support.factories import make_enterprise, make_park, make_user
+from tests.support.reminders import new_problem
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,8 @@ def test_bell_list_and_click_through_to_the_problem(db, page, login):
     expect(page.locator("h1")).to_contain_text("通知")
     items = page.locator("[data-notification]")
     expect(items).to_have_count(2)
-    page.get_by_role("link", name="问题已办结，请回访企业：新厂房用电增容迟迟未批").click()
+    # Opening is a POST (no GET writes), so the title is a button styled as a link.
+    page.get_by_role("button", name="问题已办结，请回访企业：新厂房用电增容迟迟未批").click()
     expect(page).to_have_url(re.compile(rf"/problems/{problem.id}$"))
     expect(page.locator("main")).to_contain_text("新厂房用电增容迟迟未批")
     expect(page.locator("[data-bell] [data-unread-count]")).to_have_text("1")  # opening marked it read

@@ -19,8 +19,8 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
 from tests.e2e.conftest import PHONE, SCREENSHOTS
-from tests.factories import make_chain, make_department, make_enterprise, make_park, make_user
-from tests.problem_view_factories import make_problem
+from tests.support.factories import make_chain, make_department, make_enterprise, make_park, make_user
+from tests.support.problems import make_problem
 
 pytestmark = pytest.mark.e2e
 

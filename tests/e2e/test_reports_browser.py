@@ -13,7 +13,7 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
 from tests.e2e.conftest import PHONE
-from tests.report_world import report_world
+from tests.support.reports import report_world
 
 pytestmark = pytest.mark.e2e
 

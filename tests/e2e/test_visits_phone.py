@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from crm.models import Attachment, Problem, ProductItem, Visit
 from tests.e2e.conftest import SCREENSHOTS
-from tests.factories import make_chain, make_enterprise, make_park, make_user
-from tests.uploads import png_bytes
+from tests.support.factories import make_chain, make_enterprise, make_park, make_user
+from tests.support.uploads import png_bytes
 
 pytestmark = pytest.mark.e2e
 

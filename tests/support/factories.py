@@ -9,8 +9,8 @@ from werkzeug.security import generate_password_hash
 from crm.extensions import db
 from crm.models import Department, Enterprise, IndustryChain, Park, User
 from crm.services.assignments.operations import assign_enterprise
-from crm.services.common.pinyin import initials
 from crm.services.common.creditcode import CHARSET, check_digit
+from crm.services.common.pinyin import initials
 from tests.support.dates import TODAY
 
 PASSWORD = "Passw0rd!"

@@ -14,7 +14,6 @@ from crm.extensions import db
 from crm.models import Notification, Problem
 from crm.services.problems.flow import apply_action
 from crm.services.problems.intake import raise_problem
-from tests.support.dates import TODAY
 from tests.support.factories import make_department, make_enterprise, make_park, make_user
 from tests.support.visits import make_visit
 

@@ -1,4 +1,4 @@
-"""Visits and attachments written directly (rows and files), not through the services (tested on their own)."""
+"""Visits and attachments written directly (rows and files), not through the services (tested apart)."""
 
 import uuid
 from datetime import date, datetime

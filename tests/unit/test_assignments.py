@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.models import Assignment, AuditLog
 from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise, handover_caseload, unassign_enterprise
-from tests.factories import make_enterprise, make_park, make_user
+from tests.support.factories import make_enterprise, make_park, make_user
 
 D1, D2, D3 = date(2026, 3, 2), date(2026, 6, 1), date(2026, 9, 1)
 

@@ -16,7 +16,7 @@ from crm import create_app
 from crm.extensions import db
 from crm.models import Enterprise, Park, ProductItem
 from crm.services.enterprises.lists import add_product
-from tests.factories import make_enterprise, make_park, make_user
+from tests.support.factories import make_enterprise, make_park, make_user
 
 
 def _app_on(url: str, app):

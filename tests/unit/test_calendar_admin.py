@@ -20,7 +20,7 @@ from crm.services.workdays.admin import (
     year_view,
 )
 from crm.services.workdays.calendar import calendar_warnings, get_calendar
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 NOTICE_2027 = """\
 # 国务院办公厅关于2027年部分节假日安排的通知（示例）

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from crm.models import User
 from crm.services.users.accounts import authenticate
 from crm.timeutil import utcnow
-from tests.factories import make_department, make_park
+from tests.support.factories import make_department, make_park
 
 PASSWORD = "Liaison2026"
 

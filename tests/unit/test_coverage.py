@@ -7,9 +7,10 @@ from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise, handover_caseload
 from crm.services.visits.coverage import coverage_report, firm_cadence, my_firms
 from crm.services.visits.settings import update_cadence_settings
-from tests.factories import make_chain, make_enterprise, make_park, make_user, make_visit
+from tests.support.factories import make_chain, make_enterprise, make_park, make_user
+from tests.support.visits import make_visit
 
-TODAY = date(2026, 11, 18)  # a Wednesday; the week started on 11-16
+WEDNESDAY = date(2026, 11, 18)  # a Wednesday; the week started on 11-16
 
 
 @pytest.fixture()
@@ -28,7 +29,7 @@ def test_my_firms_sorted_by_urgency(db, setup):
     make_visit(soon, cadre, date(2026, 11, 12), "onsite")  # contact due 11-19: 1 day left
     never = make_enterprise(park, "从未走访企业", cadre=cadre, assigned_by=officer)
     closed = make_enterprise(park, "已注销企业", cadre=cadre, assigned_by=officer, status="closed")
-    rows = my_firms(cadre, TODAY)
+    rows = my_firms(cadre, WEDNESDAY)
     assert [r.firm_id for r in rows] == [f.id for f in (never, soon, fine, closed)]
     assert (rows[0].contact.status, rows[0].onsite.status) == ("overdue", "overdue")
     assert rows[1].contact.status == "soon" and rows[1].onsite.status == "ok"
@@ -41,7 +42,7 @@ def test_phone_contact_keeps_weekly_rule_but_not_monthly(db, setup):
     firm = make_enterprise(park, cadre=cadre, assigned_by=officer)
     make_visit(firm, cadre, date(2026, 10, 20), "onsite")
     make_visit(firm, cadre, date(2026, 11, 17), "phone")
-    row = firm_cadence(firm, TODAY)
+    row = firm_cadence(firm, WEDNESDAY)
     assert row.contact.status == "ok"
     assert row.onsite.status == "ok" and row.onsite.due_on == date(2026, 11, 30)
     row = firm_cadence(firm, date(2026, 12, 1))
@@ -54,9 +55,9 @@ def test_reassigned_firm_keeps_its_history(db, setup):
     firm = make_enterprise(park, cadre=cadre, assigned_by=officer)
     make_visit(firm, cadre, date(2026, 11, 16), "onsite")
     assign_enterprise(firm, successor, officer, date(2026, 11, 17), "调整")
-    [row] = my_firms(successor, TODAY)
+    [row] = my_firms(successor, WEDNESDAY)
     assert row.firm_id == firm.id and row.contact.status == "ok" and row.last_visit == date(2026, 11, 16)
-    assert my_firms(cadre, TODAY) == []
+    assert my_firms(cadre, WEDNESDAY) == []
 
 
 def test_handover_sets_first_visit_due(db, setup):
@@ -65,11 +66,11 @@ def test_handover_sets_first_visit_due(db, setup):
     firm = make_enterprise(park, cadre=cadre, assigned_by=officer)
     make_visit(firm, cadre, date(2026, 11, 2), "onsite")
     handover_caseload(cadre, successor, officer, date(2026, 11, 3), "retire", first_visit_days=10)
-    [row] = my_firms(successor, TODAY)
+    [row] = my_firms(successor, WEDNESDAY)
     # monthly rule alone says "ok until 12-31"; the handover wants a first visit by 11-13
     assert row.onsite.due_on == date(2026, 11, 13) and row.onsite.status == "overdue"
     make_visit(firm, successor, date(2026, 11, 10), "onsite")
-    [row] = my_firms(successor, TODAY)
+    [row] = my_firms(successor, WEDNESDAY)
     assert row.onsite.status == "ok"
 
 
@@ -90,8 +91,8 @@ def test_key_firm_rule_from_park_settings(db, setup):
     plain = make_enterprise(park, cadre=cadre, assigned_by=officer)
     for firm in (key, plain):
         make_visit(firm, cadre, date(2026, 11, 14), "onsite")  # key: due 11-17; others: due 11-21
-    assert firm_cadence(key, TODAY).contact.status == "overdue"
-    assert firm_cadence(plain, TODAY).contact.status == "ok"
+    assert firm_cadence(key, WEDNESDAY).contact.status == "overdue"
+    assert firm_cadence(plain, WEDNESDAY).contact.status == "ok"
 
 
 def test_settings_validation_changes_nothing(db, setup):
@@ -129,7 +130,7 @@ def test_coverage_report_counts(db, setup):
     make_visit(firms[3], cadre, date(2026, 11, 15), "onsite")  # last Sunday: not this week
     make_enterprise(park, cadre=other, assigned_by=officer)
     make_enterprise(park)  # unassigned: not in anyone's coverage
-    report = coverage_report(officer, TODAY)
+    report = coverage_report(officer, WEDNESDAY)
     by_name = {c.cadre.name: c for c in report.cadres}
     zhang = by_name["张干部"]
     assert (zhang.firms, zhang.contacted_week, zhang.onsite_month) == (4, 2, 3)
@@ -142,9 +143,9 @@ def test_coverage_report_counts(db, setup):
     assert (li.firms, li.week_pct, li.contact_overdue) == (1, 0.0, 1)
     assert len(report.overdue) == 3
     assert report.totals.firms == 5
-    assert coverage_report(officer, TODAY, chain_id=chain.id).totals.firms == 4
+    assert coverage_report(officer, WEDNESDAY, chain_id=chain.id).totals.firms == 4
     # another park's officer sees none of it
-    assert coverage_report(make_user("officer", make_park()), TODAY).totals.firms == 0
+    assert coverage_report(make_user("officer", make_park()), WEDNESDAY).totals.firms == 0
 
 
 def test_reminder_must_be_shorter_than_every_cycle(db, setup):

@@ -15,9 +15,9 @@ from crm.models import Delivery, DeliveryAttempt, Notification, NotificationPref
 from crm.services.notifications.delivery import MAX_ATTEMPTS, deliver_pending, dingtalk_url
 from crm.services.notifications.digest import daily_digest
 from crm.services.notifications.inbox import notify
-from tests import channel_servers
-from tests.channel_servers import set_channels
-from tests.factories import make_park, make_user
+from tests.support import channel_servers
+from tests.support.channel_servers import set_channels
+from tests.support.factories import make_park, make_user
 
 NOW = datetime(2026, 11, 2, 0, 0)
 smtp_server = channel_servers.smtp_server  # fixtures shared with the view tests

@@ -8,7 +8,7 @@ from crm.services.problems.rules import problem_rules
 from crm.services.users.accounts import authenticate
 from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import today, utcnow
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 LOGINS = (
     ["admin", "officer", "officer2", "leader", "leader2"]

@@ -2,7 +2,7 @@
 
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,8 +21,7 @@ from crm.models import (
 from crm.permissions import can
 from crm.services.visits.coverage import coverage_report, my_firms
 from crm.timeutil import to_local
-
-TODAY = date(2026, 11, 2)  # CRM_TODAY of the tests: a Monday, second day of the month
+from tests.support.dates import TODAY
 
 
 @pytest.fixture()

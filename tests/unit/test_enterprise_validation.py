@@ -7,7 +7,7 @@ import pytest
 
 from crm.services import ServiceError
 from crm.services.enterprises.registry import create_enterprise, update_enterprise, validate_enterprise_data
-from tests.factories import make_enterprise, make_park, make_user, valid_credit_code
+from tests.support.factories import make_enterprise, make_park, make_user, valid_credit_code
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from crm.reporting.exports.imports import import_error_report, import_template
 from crm.services import ServiceError
 from crm.services.imports.enterprises import import_enterprises
 from crm.services.imports.parse import ImportFileError
-from tests.factories import make_chain, make_enterprise, make_park, make_user, valid_credit_code
+from tests.support.dates import TODAY
+from tests.support.factories import make_chain, make_enterprise, make_park, make_user, valid_credit_code
 
-TODAY = date(2026, 11, 2)
 HEADER = ["企业名称", "统一社会信用代码", "所属园区", "联系干部"]
 
 

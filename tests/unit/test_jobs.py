@@ -11,7 +11,7 @@ from crm.models import JobRun, Notification
 from crm.services.notifications.inbox import notify
 from crm.services.system.job_status import job_states, job_warnings, jobs_to_catch_up
 from crm.services.system.warnings import system_warnings
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 NOW = datetime(2026, 11, 2, 2, 0)  # 10:00 in Shanghai
 

@@ -22,9 +22,8 @@ from crm.services.enterprises.lists import (
     update_sales,
     update_tech,
 )
-from tests.factories import make_enterprise, make_park, make_user
-
-TODAY = date(2026, 11, 2)
+from tests.support.dates import TODAY
+from tests.support.factories import make_enterprise, make_park, make_user
 
 
 @pytest.fixture()

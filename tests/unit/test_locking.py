@@ -2,8 +2,6 @@
 stale versions are refused before anything changes, imports (no version) still work, and a write that
 loses a race at flush time raises StaleDataError, which the import CLI turns into a Chinese refusal."""
 
-from datetime import date
-
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select, update
@@ -27,9 +25,8 @@ from crm.services.enterprises.lists import (
 )
 from crm.services.enterprises.registry import update_enterprise
 from crm.services.imports.enterprises import STALE_IMPORT, import_enterprises
-from tests.factories import make_enterprise, make_park, make_user, valid_credit_code
-
-TODAY = date(2026, 11, 2)
+from tests.support.dates import TODAY
+from tests.support.factories import make_enterprise, make_park, make_user, valid_credit_code
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """The monthly workbook reconciles with the database.
 
-The crafted October (tests/report_world.py) is counted here a second time, straight from the tables with
+The crafted October (tests/support/reports.py) is counted here a second time, straight from the tables with
 plain SQL/ORM, and every figure of 汇总, 干部走访 and 部门办理 *as written in the workbook* must match.
 """
 
@@ -19,9 +19,9 @@ from crm.reporting.monthly.writer import write_monthly_workbook
 from crm.services import ServiceError
 from crm.services.problems.rules import problem_rules
 from crm.services.workdays.calendar import get_calendar
-from tests.report_world import EXPECTED, report_world
+from tests.support.dates import TODAY
+from tests.support.reports import EXPECTED, report_world
 
-TODAY = date(2026, 11, 2)
 START, END = date(2026, 10, 1), date(2026, 10, 31)
 IN_PARK_A = "JOIN enterprises e ON e.id = {t}.enterprise_id WHERE e.park_id = :park"
 
@@ -319,8 +319,9 @@ def test_period_parsing(db):
 
 
 def test_report_query_count_does_not_grow_with_data(db, w, count_queries):
-    from tests.factories import make_enterprise, make_visit
-    from tests.report_world import _raise, _step
+    from tests.support.factories import make_enterprise
+    from tests.support.reports import _raise, _step
+    from tests.support.visits import make_visit
 
     period = Period.parse("2026-10", TODAY)
 

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.reporting.monthly.writer import SHEETS, monthly_workbook
-from tests.report_world import HYPERLINK, report_world
+from tests.support.reports import HYPERLINK, report_world
 
 HEADERS = {
     "干部走访": "干部姓名 所属园区 联系企业数 联系次数 上门次数 已联系企业 已上门企业 联系覆盖率 上门覆盖率 "

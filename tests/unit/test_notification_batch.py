@@ -9,8 +9,8 @@ from crm.models import Delivery, Notification, NotificationPref
 from crm.services.notifications import batch as notification_batch
 from crm.services.notifications.batch import NotificationBatch
 from crm.services.notifications.inbox import notify
-from tests.channel_servers import set_channels
-from tests.factories import make_park, make_user
+from tests.support.channel_servers import set_channels
+from tests.support.factories import make_park, make_user
 
 NOW = datetime(2026, 11, 2, 1, 0)
 

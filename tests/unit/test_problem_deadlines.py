@@ -21,8 +21,8 @@ from crm.services.problems.flow import apply_action
 from crm.services.problems.notices import level_people
 from crm.services.problems.rules import ProblemRules
 from crm.services.workdays.calendar import WorkCalendar
-from tests.factories import make_user
-from tests.problem_factories import make_problem, problem_world
+from tests.support.factories import make_user
+from tests.support.problems import make_problem, problem_world
 
 CAL = WorkCalendar()
 RULES = ProblemRules()
@@ -44,7 +44,7 @@ def w(db):
 
 
 def test_checkpoints_of_a_monday_dispatch(w):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     assert (p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on) == (
         date(2026, 11, 3),
         date(2026, 11, 5),
@@ -62,12 +62,12 @@ def test_checkpoints_of_a_monday_dispatch(w):
     ],
 )
 def test_unsigned_problem_colour_at_the_sign_boundary(w, today, colour):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     assert colour_on(p, today) == colour == sql_colour(p, today)
 
 
 def test_colour_follows_the_nearest_unmet_checkpoint(w):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     apply_action(p, "accept", w.handler, today=MON)
     apply_action(p, "feedback", w.handler, {"note": "已受理"}, today=MON)
     # Next unmet: progress on Wed 11-11. Yellow from Mon 11-09 (2 working days before), green on Fri 11-06.
@@ -85,7 +85,7 @@ def test_colour_follows_the_nearest_unmet_checkpoint(w):
 
 
 def test_weekend_counts_no_working_days_for_yellow(w):
-    p = make_problem(w, "in_progress", on=MON)
+    p = make_problem(w.firm, w.cadre, "in_progress", w.dept, w.handler, raised_on=MON, on=MON)
     apply_action(p, "progress", w.handler, {"note": "进展"}, today=MON)
     # Due Mon 11-16; on Thu 11-12 it is 2 working days away (Fri, Mon) → yellow; on Wed 11-11, 3 → green.
     assert colour_on(p, date(2026, 11, 12)) == "yellow"
@@ -93,9 +93,9 @@ def test_weekend_counts_no_working_days_for_yellow(w):
 
 
 def test_grey_when_closed_and_green_when_waiting(w):
-    closed = make_problem(w, "closed", on=MON)
-    new = make_problem(w, "new", on=MON)
-    resolved = make_problem(w, "resolved", on=MON)
+    closed = make_problem(w.firm, w.cadre, "closed", w.dept, w.handler, raised_on=MON, on=MON)
+    new = make_problem(w.firm, w.cadre, "new", raised_on=MON)
+    resolved = make_problem(w.firm, w.cadre, "resolved", w.dept, w.handler, raised_on=MON, on=MON)
     far = date(2027, 6, 1)
     assert [colour_on(p, far) for p in (closed, new, resolved)] == ["grey", "green", "green"]
     assert [sql_colour(p, far) for p in (closed, new, resolved)] == ["grey", "green", "green"]
@@ -103,7 +103,7 @@ def test_grey_when_closed_and_green_when_waiting(w):
 
 def test_sql_colour_filter_agrees_with_python_on_a_mixed_set(w):
     problems = [
-        make_problem(w, s, on=d)
+        make_problem(w.firm, w.cadre, s, w.dept, w.handler, raised_on=d, on=d)
         for s in ("dispatched", "in_progress", "closed", "new")
         for d in (date(2026, 10, 20), MON, date(2026, 11, 6))
     ]
@@ -117,15 +117,15 @@ def test_sql_colour_filter_agrees_with_python_on_a_mixed_set(w):
 
 
 def test_overdue_and_used_working_days(w):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     assert overdue_workdays(p, date(2026, 11, 3), CAL) == 0
     assert overdue_workdays(p, date(2026, 11, 9), CAL) == 4  # sign due 11-03: 04, 05, 06, 09
     assert workdays_used(p, date(2026, 11, 9), CAL) == 5
-    assert workdays_used(make_problem(w, "new", on=MON), date(2026, 11, 9), CAL) is None
+    assert workdays_used(make_problem(w.firm, w.cadre, "new", raised_on=MON), date(2026, 11, 9), CAL) is None
 
 
 def test_escalation_runs_twice_and_escalates_once(w):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     assert escalate_overdue(date(2026, 11, 3)) == []  # sign due today: not overdue
     first = escalate_overdue(date(2026, 11, 4))  # 1 working day overdue → level 2
     assert [(e.problem.id, e.from_level, e.to_level) for e in first] == [(p.id, 1, 2)]
@@ -143,13 +143,14 @@ def test_escalation_runs_twice_and_escalates_once(w):
 
 
 def test_escalation_ignores_problems_not_in_a_departments_hands(w):
+    long_ago = date(2026, 9, 1)
     for state in ("new", "returned", "resolved", "closed"):
-        make_problem(w, state, on=date(2026, 9, 1))
+        make_problem(w.firm, w.cadre, state, w.dept, w.handler, raised_on=long_ago, on=long_ago)
     assert escalate_overdue(date(2026, 11, 30)) == []
 
 
 def test_each_level_has_its_people(w):
-    p = make_problem(w, "dispatched", on=MON)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     other_park_leader = make_user("leader")  # city-wide (no park): in scope for every park
     other_park_leader.leader_level = 4
     db.session.flush()
@@ -161,7 +162,7 @@ def test_each_level_has_its_people(w):
 
 def test_return_is_possible_only_within_one_working_day_of_dispatch(w):
     friday = date(2026, 11, 6)
-    p = make_problem(w, "dispatched", on=friday)
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=friday, on=friday)
     with pytest.raises(ServiceError, match="截至 2026-11-09"):
         apply_action(p, "return", w.handler, {"note": "非本部门"}, today=date(2026, 11, 10))
     apply_action(
@@ -171,7 +172,8 @@ def test_return_is_possible_only_within_one_working_day_of_dispatch(w):
 
 
 def test_extension_must_be_asked_one_working_day_before_the_limit(w):
-    p = make_problem(w, "in_progress", on=MON)  # due Mon 11-16: last request day is Fri 11-13
+    # Due Mon 11-16: the last request day is Fri 11-13.
+    p = make_problem(w.firm, w.cadre, "in_progress", w.dept, w.handler, raised_on=MON, on=MON)
     with pytest.raises(ServiceError, match="最晚 2026-11-13"):
         apply_action(
             p, "request_extension", w.handler, {"days": 3, "note": "等待批复"}, today=date(2026, 11, 16)

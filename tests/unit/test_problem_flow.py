@@ -17,8 +17,8 @@ from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.flow import STEPS, apply_action
 from crm.services.problems.rules import ProblemRules
 from crm.services.workdays.calendar import get_calendar
-from tests.factories import make_department, make_park, make_user
-from tests.problem_factories import make_problem, problem_world
+from tests.support.factories import make_department, make_park, make_user
+from tests.support.problems import make_problem, problem_world
 
 DAY = date(2026, 10, 12)  # a Monday; the final limit is 2026-10-26
 OPEN = {"new", "dispatched", "in_progress", "in_progress_ext", "resolved", "returned"}
@@ -98,7 +98,8 @@ def setup(db):
 
 
 def _in_state(w, state):
-    problem = make_problem(w, "in_progress" if state == "in_progress_ext" else state, on=DAY)
+    reached = "in_progress" if state == "in_progress_ext" else state
+    problem = make_problem(w.firm, w.cadre, reached, w.dept, w.handler, raised_on=DAY, on=DAY)
     if state == "in_progress_ext":
         apply_action(problem, "request_extension", w.handler, {"days": 2, "note": "等待批复"}, today=DAY)
     db.session.flush()
@@ -161,7 +162,7 @@ def test_only_the_scheduler_may_act_without_an_actor(setup):
 
 def test_a_named_handler_binds_the_department(setup):
     w = setup
-    problem = make_problem(w, "new", on=DAY)
+    problem = make_problem(w.firm, w.cadre, "new", raised_on=DAY)
     apply_action(
         problem, "dispatch", w.officer, {"department_id": w.dept.id, "handler_id": w.handler.id}, today=DAY
     )
@@ -174,7 +175,7 @@ def test_a_named_handler_binds_the_department(setup):
 
 def test_a_stale_form_is_refused(setup):
     w = setup
-    problem = make_problem(w, "dispatched", on=DAY)
+    problem = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=DAY, on=DAY)
     seen = problem.version
     apply_action(problem, "accept", w.handler, {"version": seen}, today=DAY)
     with pytest.raises(ServiceError, match="刚被其他人更新"):
@@ -270,7 +271,8 @@ def test_request_extension_validates_the_days(setup):
 
 def test_a_redo_starts_on_its_new_limit_not_red_from_old_checkpoints(setup):
     w = setup
-    p = make_problem(w, "resolved", on=DAY)  # signed and resolved the same day, no separate reports
+    # Signed and resolved the same day, no separate reports.
+    p = make_problem(w.firm, w.cadre, "resolved", w.dept, w.handler, raised_on=DAY, on=DAY)
     assert (p.first_feedback_on, p.progress_on) == (DAY, DAY)
     today = date(2026, 11, 2)
     apply_action(p, "evaluate", w.cadre, {"evaluation": "unsatisfied", "note": "仍未解决"}, today=today)

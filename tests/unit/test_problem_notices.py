@@ -8,8 +8,9 @@ from sqlalchemy import delete, select
 from crm.extensions import db
 from crm.models import Notification, ProblemEvent
 from crm.services.problems.flow import apply_action
-from tests.factories import make_user
-from tests.reminder_factories import TODAY, dispatch, make_reminder_world, new_problem, notes
+from tests.support.dates import TODAY
+from tests.support.factories import make_user
+from tests.support.reminders import dispatch, make_reminder_world, new_problem, notes
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.models import AuditLog, Problem, Visit
 from crm.services import ServiceError
 from crm.services.problems.intake import raise_problem
-from tests.factories import make_enterprise, make_park, make_user
+from tests.support.factories import make_enterprise, make_park, make_user
 
 
 @pytest.fixture()

@@ -16,8 +16,9 @@ from crm.services.reminders.scheduled import (
     visit_reminders,
     weekly_overdue_list,
 )
-from tests.factories import make_visit
-from tests.reminder_factories import TODAY, make_reminder_world, notes
+from tests.support.dates import TODAY
+from tests.support.reminders import make_reminder_world, notes
+from tests.support.visits import make_visit
 
 
 @pytest.fixture()

@@ -14,7 +14,8 @@ from crm.services.reminders.scheduled import (
     visit_reminders,
     weekly_overdue_list,
 )
-from tests.reminder_factories import TODAY, make_reminder_world
+from tests.support.dates import TODAY
+from tests.support.reminders import make_reminder_world
 
 
 def _in_threads(app, target, n: int = 2) -> list:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from crm.jobs import JOBS, run_job
 from crm.models import GeneratedReport, Notification
 from crm.reporting.monthly.generate import generate_monthly_reports, report_path
-from tests.factories import make_user
-from tests.report_world import report_world
+from tests.support.factories import make_user
+from tests.support.reports import report_world
 
 FIRST = date(2026, 11, 1)
 NOW = datetime(2026, 11, 1, 0, 0)  # 08:00 in Shanghai

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import JobRun
+from tests.support.dates import TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi", "crm"]
@@ -25,7 +26,7 @@ def env(app, db, tmp_path):
     out = dict(os.environ)
     out.update(
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        CRM_TODAY="2026-11-02",
+        CRM_TODAY=TODAY.isoformat(),
         CRM_SCHEDULER_LOCK=str(tmp_path / "scheduler.lock"),
         PYTHONUNBUFFERED="1",
         TEST_REPORTS_FOLDER=str(tmp_path / "reports"),  # catch-up runs may write the monthly report

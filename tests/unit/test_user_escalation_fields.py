@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from crm.models import AuditLog, User
 from crm.services import ServiceError
 from crm.services.users.accounts import create_user, update_user
-from tests.factories import make_department, make_park, make_user
+from tests.support.factories import make_department, make_park, make_user
 
 PASSWORD = "abc12345"
 

@@ -15,7 +15,7 @@ from crm.services.users.accounts import (
     unlock_user,
     update_user,
 )
-from tests.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
+from tests.support.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
 
 NOW = datetime(2026, 11, 2, 8, 0)
 

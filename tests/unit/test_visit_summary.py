@@ -9,9 +9,8 @@ from crm.extensions import db
 from crm.models import FirmVisitSummary, Visit
 from crm.services.visits.records import log_visit, update_visit
 from crm.services.visits.summary import note_visit, refresh_visit_summaries
-from tests.factories import make_enterprise, make_park, make_user
-
-TODAY = date(2026, 11, 2)
+from tests.support.dates import TODAY
+from tests.support.factories import make_enterprise, make_park, make_user
 
 
 @pytest.fixture()

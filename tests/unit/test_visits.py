@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from crm.models import Attachment, AuditLog, Problem, ProductItem, SalesItem, TechItem, Visit
 from crm.services import ServiceError
 from crm.services.visits.records import log_visit, update_visit
-from tests.factories import make_enterprise, make_park, make_user
-from tests.uploads import JPEG, PDF, upload
+from tests.support.dates import TODAY
+from tests.support.factories import make_enterprise, make_park, make_user
+from tests.support.uploads import JPEG, PDF, upload
 
-TODAY = date(2026, 11, 2)
 VISIT = {"visited_on": TODAY, "kind": "onsite", "participants": "张总，李会计", "summary": "了解生产经营情况"}
 PRODUCT = {"name": "永磁电机", "category": "电机", "capacity": "1200", "unit": "台/年", "main_market": "华中"}
 SALES = {

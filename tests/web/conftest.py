@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from crm.models import ProductItem, SalesItem, TechItem
-from tests.factories import make_chain, make_department, make_enterprise, make_park, make_user
-from tests.visit_factories import make_attachment, make_logged_visit
-from tests.web.problem_world import pworld  # noqa: F401  (problems in every state on top of `world`)
+from tests.support.factories import make_chain, make_department, make_enterprise, make_park, make_user
+from tests.support.problems import pworld  # noqa: F401  (problems in every state on top of `world`)
+from tests.support.visits import make_attachment, make_logged_visit
 
 
 @pytest.fixture()

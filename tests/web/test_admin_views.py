@@ -8,7 +8,7 @@ from flask import url_for
 
 from crm.models import User
 from crm.timeutil import utcnow
-from tests.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
+from tests.support.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
 
 OTHER_ROLES = ["officer", "leader", "cadre", "handler"]
 

@@ -9,8 +9,8 @@ from crm.extensions import db as _db
 from crm.models import Attachment, AuditLog, Enterprise, Notification, Problem, ProblemEvent
 from crm.services import ServiceError
 from crm.services.imports.enterprises import STALE_IMPORT
-from tests.factories import valid_credit_code
-from tests.uploads import PNG, form_file
+from tests.support.factories import valid_credit_code
+from tests.support.uploads import PNG, form_file
 from tests.web.test_imports_views import HEADER, counts, upload_token
 
 

@@ -1,5 +1,5 @@
 from crm.extensions import db as _db
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 
 def test_login_and_logout(client, db):

@@ -6,7 +6,8 @@ from openpyxl import load_workbook
 from crm.models import Assignment, Enterprise, ParkSetting, Visit
 from crm.services.common.pinyin import initials
 from crm.services.visits.summary import refresh_visit_summaries
-from tests.factories import make_visit, valid_credit_code
+from tests.support.factories import valid_credit_code
+from tests.support.visits import make_visit
 
 
 def add_firms(db, park, cadre, n, start=0):

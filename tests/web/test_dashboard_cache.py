@@ -2,7 +2,7 @@
 
 from crm.models import Enterprise
 from crm.services.dashboard.cache import clear_figures
-from tests.factories import valid_credit_code
+from tests.support.factories import valid_credit_code
 
 
 def _firms_shown(client) -> str:

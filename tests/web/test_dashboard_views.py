@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from tests.factories import make_enterprise, make_visit
-from tests.report_world import _raise, _step, report_world
+from tests.support.factories import make_enterprise
+from tests.support.reports import _raise, _step, report_world
+from tests.support.visits import make_visit
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from crm.models import AuditLog, Enterprise
-from tests.factories import make_enterprise, valid_credit_code
+from tests.support.factories import make_enterprise, valid_credit_code
 
 
 def names(resp):

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from crm.services.assignments.operations import handover_caseload
 from crm.services.problems.intake import raise_problem
-from tests.factories import make_enterprise, make_visit
+from tests.support.factories import make_enterprise
+from tests.support.visits import make_visit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.models import Assignment, AuditLog, Enterprise
-from tests.factories import valid_credit_code
+from tests.support.factories import valid_credit_code
 
 HEADER = ["企业名称", "统一社会信用代码", "所属园区", "联系干部"]
 TOKEN_URL = re.compile(r"/imports/([0-9a-f]{32})$")

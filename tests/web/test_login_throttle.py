@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crm import create_app
 from crm.models import LoginFailure, User
 from crm.timeutil import utcnow
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 ATTACKER, NEIGHBOUR = "203.0.113.7", "198.51.100.20"
 BLOCKED = "登录失败次数过多，当前网络地址已暂停登录"

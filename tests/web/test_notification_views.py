@@ -9,9 +9,9 @@ from crm.extensions import db
 from crm.models import DeliveryAttempt, JobRun, Notification, NotificationPref, Setting
 from crm.services.notifications.inbox import notify
 from crm.timeutil import utcnow
-from tests import channel_servers
-from tests.channel_servers import set_channels
-from tests.reminder_factories import new_problem
+from tests.support import channel_servers
+from tests.support.channel_servers import set_channels
+from tests.support.reminders import new_problem
 
 webhook = channel_servers.webhook  # fixtures
 smtp_server = channel_servers.smtp_server
@@ -58,6 +58,7 @@ def test_another_users_notification_is_not_found(client, login_as, world, mine):
     login_as(world.cadre)
     other = mine["other"].id
     assert client.get(f"/notifications/{other}/open").status_code == 404
+    assert client.post(f"/notifications/{other}/open").status_code == 404
     assert client.post(f"/notifications/{other}/read").status_code == 404
     client.post("/notifications/read-all")
     db.session.expire_all()
@@ -66,15 +67,27 @@ def test_another_users_notification_is_not_found(client, login_as, world, mine):
 
 def test_opening_marks_read_and_leads_to_the_problem_firm_or_page(client, login_as, world, mine):
     login_as(world.cadre)
-    resp = client.get(f"/notifications/{mine['problem'].id}/open")
+    resp = client.post(f"/notifications/{mine['problem'].id}/open")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/problems/{mine['problem_id']}")
-    resp = client.get(f"/notifications/{mine['firm'].id}/open")
+    resp = client.post(f"/notifications/{mine['firm'].id}/open")
     assert resp.headers["Location"].endswith(f"/enterprises/{world.own_firm.id}")
-    resp = client.get(f"/notifications/{mine['page'].id}/open")
+    resp = client.post(f"/notifications/{mine['page'].id}/open")
     assert resp.headers["Location"].endswith("/coverage/")
     db.session.expire_all()
     assert all(db.session.get(Notification, mine[k].id).read_at for k in ("problem", "firm", "page"))
     assert "data-unread-count" not in client.get("/enterprises/").get_data(as_text=True)  # bell is quiet
+
+
+def test_the_list_opens_a_notification_by_post_and_a_get_link_writes_nothing(client, login_as, world, mine):
+    login_as(world.cadre)
+    url = f"/notifications/{mine['firm'].id}/open"
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert f'<form method="post" action="{url}">' in html and f'href="{url}"' not in html
+    # The link in e-mail and WeCom messages: leads to the firm, but a GET (or a mail scanner) marks nothing.
+    resp = client.get(url)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/enterprises/{world.own_firm.id}")
+    db.session.expire_all()
+    assert db.session.get(Notification, mine["firm"].id).read_at is None
 
 
 def test_mark_one_and_all_read_and_filters(client, login_as, world, mine):

@@ -226,6 +226,7 @@ CASES = [
     # tests/web/test_notification_views.py). Job status, channels and the delivery log: admins only.
     ("notifications.index", "GET", "/notifications/", expect("ok")),
     ("notifications.open", "GET", "/notifications/999999/open", expect(404)),
+    ("notifications.open", "POST", "/notifications/999999/open", expect(404)),
     ("notifications.read", "POST", "/notifications/999999/read", expect(404)),
     ("notifications.read_all", "POST", "/notifications/read-all", expect("ok")),
     ("notifications.profile", "GET", "/profile", expect("ok")),
@@ -325,11 +326,17 @@ _PLACEHOLDERS = ("own", "other", "foreign", "cadre", "cadre_b", "product", "sale
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint, method, template, expected", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])
-def test_route_answers_by_role(client, login_as, world, role, endpoint, method, template, expected):
+def test_route_answers_by_role(
+    client, login_as, world, count_queries, role, endpoint, method, template, expected
+):
     if role != "anon":
         login_as(getattr(world, role))
     url = _url(template, world)
-    resp = client.open(url, method=method)
+    with count_queries() as sql:
+        resp = client.open(url, method=method)
+    if method == "GET":  # no GET writes: link previews, mail scanners and prefetching follow links unasked
+        writes = [s for s in sql.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert writes == [], (url, writes)
     want = expected[role]
     if want == "login":
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from crm.extensions import db as _db
 from crm.models import Attachment, AuditLog, Problem, ProblemEvent
-from tests.uploads import PNG, form_file
+from tests.support.uploads import PNG, form_file
 
 
 def snapshot(problem_id: int) -> tuple:
@@ -257,5 +257,5 @@ def test_a_bad_file_refuses_the_step_and_leaves_no_file(client, login_as, pworld
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "不是有效的图片" in flashed(resp)
+    assert "文件「照片.png」的内容与扩展名不符，未保存" in flashed(resp)
     assert snapshot(w.p_green.id) == before and sorted(folder.rglob("*.*")) == files_before

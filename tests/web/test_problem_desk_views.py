@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from tests.factories import make_user
-from tests.problem_view_factories import make_problem, step
+from tests.support.factories import make_user
+from tests.support.problems import make_problem, step
 
 
 def text(resp) -> str:

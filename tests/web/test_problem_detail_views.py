@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.models import Attachment, Problem
-from tests.problem_view_factories import step
-from tests.uploads import PDF, PNG, form_file, upload
+from tests.support.problems import step
+from tests.support.uploads import PDF, PNG, form_file, upload
 
 
 def text(resp) -> str:

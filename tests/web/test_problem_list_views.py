@@ -7,7 +7,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from tests.problem_view_factories import make_problem
+from tests.support.problems import make_problem
 
 NAMES = ("p_new", "p_red", "p_yellow", "p_green", "p_dept2", "p_foreign", "p_resolved", "p_closed",
          "p_returned", "p_ext")  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crm.redirects import safe_next
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 EVIL = [
     "https://evil.example/",

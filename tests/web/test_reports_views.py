@@ -1,6 +1,5 @@
 """The 报表 page (generate, list, download) per role and scope, and `flask crm report`."""
 
-from datetime import date
 from io import BytesIO
 
 import pytest
@@ -9,9 +8,9 @@ from sqlalchemy import func, select
 
 from crm.models import AuditLog, GeneratedReport
 from crm.reporting.monthly.generate import generate_report
-from tests.report_world import report_world
+from tests.support.dates import TODAY
+from tests.support.reports import report_world
 
-TODAY = date(2026, 11, 2)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from config import DEFAULT_SECRET, ProductionConfig
 from crm import create_app
 from crm.models import User
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.models import Attachment, Problem, ProblemEvent, Visit
+from tests.support.uploads import DOCX, JPEG, OLE2, PDF, PNG, XLSX, image_bytes, zip_bytes
 
 VISIT = {"visited_on": "2026-11-02", "kind": "onsite", "participants": "王总", "summary": "走访了解订单情况"}
 PROBLEM = {"title": "附件测试", "category": "other", "source": "visit", "description": "x"}
@@ -22,6 +23,9 @@ ROUTES = [
     ("imports.index", "officer", "/imports/", {}, "file"),
 ]
 IDS = [r[0] for r in ROUTES]
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 100 + b"This program cannot be run in DOS mode"
+HTML_PDF = b"<html><p> %PDF-1.4</p><script>alert(1)</script></html>\n%%EOF"  # the PDF header at offset 10
+MISMATCH = "文件「{}」的内容与扩展名不符，未保存"
 
 
 def _stored(db, folder) -> tuple:
@@ -86,8 +90,14 @@ def test_a_body_over_the_limit_gets_the_chinese_413_page(client, login_as, pworl
         ("病毒.exe", b"MZ\x90\x00" * 8, "文件 病毒.exe 类型不支持（仅限图片、PDF、Word、Excel）"),
         ("页面.html", b"<script>alert(1)</script>", "文件 页面.html 类型不支持"),
         ("图.svg", b"<svg onload=alert(1)>", "文件 图.svg 类型不支持"),
-        ("照片.jpg", b"<html><script>alert(1)</script></html>", "文件 照片.jpg 不是有效的图片"),
-        ("材料.pdf", b"MZ\x90\x00" * 8, "文件 材料.pdf 不是有效的PDF文件"),
+        ("照片.jpg", b"<html><script>alert(1)</script></html>", MISMATCH.format("照片.jpg")),
+        ("材料.pdf", b"MZ\x90\x00" * 8, MISMATCH.format("材料.pdf")),
+        # Spoofs: the extension of an allowed type on content of another kind.
+        ("纪要.docx", EXE, MISMATCH.format("纪要.docx")),
+        ("台账.xls", EXE, MISMATCH.format("台账.xls")),
+        ("说明.pdf", HTML_PDF, MISMATCH.format("说明.pdf")),
+        ("台账.xlsx", zip_bytes({"xl/workbook.xml": b"<workbook/>"}), MISMATCH.format("台账.xlsx")),
+        ("现场.png", b"plain text pretending to be a photo\n", MISMATCH.format("现场.png")),
     ],
 )
 def test_attachments_of_the_wrong_type_are_refused(
@@ -99,6 +109,29 @@ def test_attachments_of_the_wrong_type_are_refused(
     page += resp.get_data(as_text=True)
     assert message in page
     assert _stored(db, uploads) == before
+
+
+@pytest.mark.parametrize("route", ROUTES[:4], ids=IDS[:4])
+def test_real_files_of_every_allowed_type_are_stored(client, login_as, pworld, db, uploads, route):
+    files = {
+        "现场.png": PNG,
+        "现场.jpg": JPEG,
+        "动图.gif": image_bytes("GIF"),
+        "截图.webp": image_bytes("WEBP"),
+        "材料.pdf": PDF,
+        "纪要.docx": DOCX,
+        "台账.xlsx": XLSX,
+        "旧纪要.doc": OLE2,
+        "旧台账.xls": OLE2,
+    }
+    (attachments_before, *_), files_before = _stored(db, uploads)
+    _endpoint, who, url, fields, field = route
+    login_as(getattr(pworld, who))
+    data = dict(fields) | {field: [(BytesIO(content), name) for name, content in files.items()]}
+    resp = client.post(url.format(w=pworld), data=data, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    (attachments_after, *_), files_after = _stored(db, uploads)
+    assert attachments_after - attachments_before == len(files) == len(files_after) - len(files_before)
 
 
 @pytest.mark.parametrize("route", ROUTES[:4], ids=IDS[:4])

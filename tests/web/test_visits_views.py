@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from crm.models import AuditLog, Problem, ProductItem, SalesItem, Visit
-from tests.factories import make_enterprise
-from tests.uploads import JPEG, PDF, PNG
-from tests.visit_factories import make_attachment, make_logged_visit
+from tests.support.factories import make_enterprise
+from tests.support.uploads import JPEG, PDF, PNG
+from tests.support.visits import make_attachment, make_logged_visit
 
 FORM = {
     "visited_on": "2026-11-02",

@@ -7,9 +7,8 @@ from flask_login import current_user, login_required
 
 from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import CalendarDayForm, NoticeForm
-from crm.extensions import db
+from crm.blueprints.boundary import run_step
 from crm.permissions import roles_required
-from crm.services import ServiceError
 from crm.services.workdays.admin import (
     YEARS,
     CalendarEntry,
@@ -52,6 +51,11 @@ def _done(counts: dict[str, int]) -> str:
     return "已保存：" + "，".join(parts) if parts else "没有需要保存的修改"
 
 
+def _day_done(counts: dict[str, int]) -> tuple[str, str]:
+    # A day saved as it already was changed nothing: information, not success.
+    return _done(counts), "success" if counts["unchanged"] == 0 else "info"
+
+
 @bp.route("/calendar/")
 @login_required
 @roles_required("calendar.manage")
@@ -79,14 +83,7 @@ def calendar_day():
     form = CalendarDayForm()
     if form.validate_on_submit():
         entry = CalendarEntry(form.day.data, form.kind.data == "workday", form.name.data)
-        try:
-            counts = set_calendar_days(current_user, [entry])
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(_done(counts), "success" if counts["unchanged"] == 0 else "info")
+        if run_step(set_calendar_days, current_user, [entry], success=_day_done):
             return redirect(url_for("admin.calendar", year=form.day.data.year))
     return _page(_year(form.year.data), form)
 
@@ -100,14 +97,8 @@ def calendar_day_delete():
     except ValueError:
         flash("日期无效", "danger")
         return redirect(url_for("admin.calendar"))
-    try:
-        delete_calendar_day(current_user, day)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(f"已删除 {day} 的设置，该日恢复按内置日历（或周一至周五）计算", "success")
+    done = f"已删除 {day} 的设置，该日恢复按内置日历（或周一至周五）计算"
+    run_step(delete_calendar_day, current_user, day, success=done)
     return redirect(url_for("admin.calendar", year=day.year))
 
 
@@ -116,14 +107,8 @@ def calendar_day_delete():
 @roles_required("calendar.manage")
 def calendar_confirm():
     year = _year(request.form.get("year"))
-    try:
-        confirm_year(current_user, year, request.form.get("note"), cal=get_calendar())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(f"已确认{year}年节假日安排完整，工作日将按录入的安排计算", "success")
+    done = f"已确认{year}年节假日安排完整，工作日将按录入的安排计算"
+    run_step(confirm_year, current_user, year, request.form.get("note"), cal=get_calendar(), success=done)
     return redirect(url_for("admin.calendar", year=year))
 
 
@@ -132,14 +117,8 @@ def calendar_confirm():
 @roles_required("calendar.manage")
 def calendar_unconfirm():
     year = _year(request.form.get("year"))
-    try:
-        unconfirm_year(current_user, year)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(f"已撤销{year}年的确认，系统将重新提示录入该年的节假日安排", "warning")
+    done = (f"已撤销{year}年的确认，系统将重新提示录入该年的节假日安排", "warning")
+    run_step(unconfirm_year, current_user, year, success=done)
     return redirect(url_for("admin.calendar", year=year))
 
 
@@ -153,15 +132,11 @@ def calendar_bulk():
     if form.validate_on_submit():
         entries, errors = parse_notice(form.text.data)
         if not errors and request.form.get("action") == "save":
-            try:
-                counts = set_calendar_days(current_user, entries)
-            except ServiceError as exc:
-                db.session.rollback()
-                errors = [str(exc)]
-            else:
-                db.session.commit()
-                flash(_done(counts), "success")
+            # A refusal is listed with the notice's parse errors, not flashed.
+            step = run_step(set_calendar_days, current_user, entries, success=_done, flash_error=False)
+            if step:
                 return redirect(url_for("admin.calendar", year=entries[0].day.year))
+            errors = [step.error]
         if not errors:
             preview = preview_rows(entries, get_calendar())
     return render_template("admin/calendar_bulk.html", form=form, year=year, errors=errors, preview=preview)

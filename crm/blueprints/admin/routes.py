@@ -1,17 +1,17 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import PasswordResetForm, UserCreateForm, UserEditForm
+from crm.blueprints.boundary import run_step, saved
 from crm.extensions import db
 from crm.models import AuditLog, Department, Park, User
 from crm.models.user import LEADER_LEVELS, ROLES
 from crm.pagination import paginate
 from crm.permissions import roles_required
 from crm.redirects import safe_next
-from crm.services import ServiceError
 from crm.services.users.accounts import (
     active_firm_count,
     create_user,
@@ -89,25 +89,20 @@ def user_create():
     form = _prepare(UserCreateForm())
     if form.validate_on_submit():
         park, dept = _placement(form)
-        try:
-            user = create_user(
-                form.username.data,
-                form.name.data,
-                form.role.data,
-                form.password.data,
-                actor=current_user,
-                park=park,
-                department=dept,
-                phone=form.phone.data,
-                is_dept_head=form.is_dept_head.data,
-                leader_level=form.leader_level.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"已创建用户 {user.username}（{user.role_label}）", "success")
+        if run_step(
+            create_user,
+            form.username.data,
+            form.name.data,
+            form.role.data,
+            form.password.data,
+            actor=current_user,
+            park=park,
+            department=dept,
+            phone=form.phone.data,
+            is_dept_head=form.is_dept_head.data,
+            leader_level=form.leader_level.data,
+            success=lambda user: f"已创建用户 {user.username}（{user.role_label}）",
+        ):
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -120,24 +115,19 @@ def user_edit(user_id: int):
     form = _prepare(UserEditForm(obj=user))
     if form.validate_on_submit():
         park, dept = _placement(form)
-        try:
-            changes = update_user(
-                user,
-                current_user,
-                form.name.data,
-                form.role.data,
-                park,
-                dept,
-                form.phone.data,
-                is_dept_head=form.is_dept_head.data,
-                leader_level=form.leader_level.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("已保存修改" if changes else "没有需要保存的修改", "success" if changes else "info")
+        if run_step(
+            update_user,
+            user,
+            current_user,
+            form.name.data,
+            form.role.data,
+            park,
+            dept,
+            form.phone.data,
+            is_dept_head=form.is_dept_head.data,
+            leader_level=form.leader_level.data,
+            success=saved(),
+        ):
             return redirect(url_for("admin.user_edit", user_id=user.id))
     history = list(
         db.session.scalars(
@@ -165,28 +155,15 @@ def user_password(user_id: int):
     user = _get_user(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
-            reset_password(user, form.password.data, current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"已重置 {user.name} 的密码，请将新密码告知本人并提醒其登录后修改", "success")
+        done = f"已重置 {user.name} 的密码，请将新密码告知本人并提醒其登录后修改"
+        if run_step(reset_password, user, form.password.data, current_user, success=done):
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/password.html", form=form, user=user)
 
 
 def _state_change(user_id: int, action, done: str):
     user = _get_user(user_id)
-    try:
-        action(user)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(done.format(name=user.name), "success")
+    run_step(action, user, success=done.format(name=user.name))
     return _back(user)
 
 

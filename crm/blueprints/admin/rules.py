@@ -1,14 +1,13 @@
 """问题办理规则: time limits, the 137 checkpoints, warning and escalation thresholds (admins)."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import CsrfForm
-from crm.extensions import db
+from crm.blueprints.boundary import run_step, saved
 from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.permissions import roles_required
-from crm.services import ServiceError
 from crm.services.problems.rules import (
     ESCALATE_RANGE,
     LABELS,
@@ -43,16 +42,12 @@ def rules_edit():
     values, errors = form_values(current), []
     if form.validate_on_submit():
         values = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-        try:
-            saved = update_problem_rules(current_user, values)
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = str(exc).split("；")
-        else:
-            db.session.commit()
-            changed = saved != current
-            flash("问题办理规则已保存" if changed else "没有需要保存的修改", "success" if changed else "info")
+        done = saved("问题办理规则已保存", changed=lambda rules: rules != current)
+        # A refusal lists every bad field next to the form, not in a flash.
+        step = run_step(update_problem_rules, current_user, values, success=done, flash_error=False)
+        if step:
             return redirect(url_for("admin.rules"))
+        errors = step.error.split("；")
     return render_template(
         "admin/rules.html",
         form=form,

@@ -1,14 +1,14 @@
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from crm.blueprints.assignments.blueprint import bp
 from crm.blueprints.assignments.forms import HandoverForm
+from crm.blueprints.boundary import run_step
 from crm.extensions import db
 from crm.models import Handover, User
 from crm.pagination import ListPage, paginate
 from crm.permissions import get_cadre_or_404, roles_required, visible_cadres
 from crm.reporting.exports.cadres import export_cadres, export_caseload, export_handover
-from crm.services import ServiceError
 from crm.services.assignments.caseload import (
     cadres_query,
     caseload_counts,
@@ -64,23 +64,19 @@ def handover_new():
     if form.validate_on_submit():
         from_cadre = get_cadre_or_404(form.from_cadre_id.data, "handover.manage")
         to_cadre = get_cadre_or_404(form.to_cadre_id.data, "handover.manage")
-        try:
-            handover = handover_caseload(
-                from_cadre,
-                to_cadre,
-                current_user,
-                today(),
-                form.reason.data,
-                form.note.data or "",
-                form.first_visit_days.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"交接完成：{len(handover_rows(handover))} 家企业已移交给 {to_cadre.name}", "success")
-            return redirect(url_for("assignments.handover_detail", handover_id=handover.id))
+        step = run_step(
+            handover_caseload,
+            from_cadre,
+            to_cadre,
+            current_user,
+            today(),
+            form.reason.data,
+            form.note.data or "",
+            form.first_visit_days.data,
+            success=lambda done: f"交接完成：{len(handover_rows(done))} 家企业已移交给 {to_cadre.name}",
+        )
+        if step:
+            return redirect(url_for("assignments.handover_detail", handover_id=step.value.id))
     return render_template("assignments/handover_form.html", form=form)
 
 

@@ -3,9 +3,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.blueprints.auth.blueprint import bp
 from crm.blueprints.auth.forms import LoginForm, PasswordForm
+from crm.blueprints.boundary import run_step
 from crm.extensions import db
 from crm.redirects import safe_next
-from crm.services import ServiceError
 from crm.services.users.accounts import authenticate, change_password
 from crm.timeutil import utcnow
 
@@ -44,13 +44,7 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            change_password(current_user, form.old_password.data, form.new_password.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("密码已修改", "success")
+        old, new = form.old_password.data, form.new_password.data
+        if run_step(change_password, current_user, old, new, success="密码已修改"):
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

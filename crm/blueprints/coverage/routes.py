@@ -1,7 +1,8 @@
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.coverage.blueprint import bp
 from crm.blueprints.coverage.forms import CadenceForm
 from crm.extensions import db
@@ -9,7 +10,6 @@ from crm.models import IndustryChain, Park
 from crm.pagination import ListPage
 from crm.permissions import can, roles_required, visible_parks
 from crm.reporting.exports.coverage import export_coverage
-from crm.services import ServiceError
 from crm.services.visits.coverage import coverage_report, hydrate
 from crm.services.visits.settings import park_setting, update_cadence_settings
 from crm.timeutil import today
@@ -69,13 +69,6 @@ def cadence_settings():
         abort(403)
     form = CadenceForm(obj=park_setting(park))
     if form.validate_on_submit():
-        try:
-            changes = update_cadence_settings(park, current_user, form.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("设置已保存" if changes else "没有需要保存的修改", "success" if changes else "info")
+        if run_step(update_cadence_settings, park, current_user, form.data, success=saved("设置已保存")):
             return redirect(url_for("coverage.cadence_settings", park=park.id))
     return render_template("coverage/settings.html", form=form, park=park, parks=parks)

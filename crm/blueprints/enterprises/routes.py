@@ -1,8 +1,8 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
+from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.enterprises.blueprint import bp
 from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
 from crm.extensions import db
@@ -11,9 +11,7 @@ from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.pagination import paginate, requested_page
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres, visible_parks
 from crm.reporting.exports.enterprises import export_enterprises
-from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise, unassign_enterprise
-from crm.services.common.locking import is_stale, refusal_message
 from crm.services.enterprises.firm_file import TABS, tab_counts, tab_data
 from crm.services.enterprises.queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
 from crm.services.enterprises.registry import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
@@ -103,15 +101,14 @@ def create():
     if request.method == "GET" and current_user.park_id:
         form.park_id.data = current_user.park_id
     if form.validate_on_submit():
-        try:
-            firm = create_enterprise(form.data_for_service(), current_user)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"已新建企业档案：{firm.name}", "success")
-            return redirect(url_for("enterprises.detail", enterprise_id=firm.id))
+        step = run_step(
+            create_enterprise,
+            form.data_for_service(),
+            current_user,
+            success=lambda firm: f"已新建企业档案：{firm.name}",
+        )
+        if step:
+            return redirect(url_for("enterprises.detail", enterprise_id=step.value.id))
     return render_template("enterprises/form.html", form=form, firm=None)
 
 
@@ -121,17 +118,12 @@ def edit(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "enterprise.edit")
     form = _prepare_form(EnterpriseForm(obj=firm))
     if form.validate_on_submit():
-        try:
-            changes = update_enterprise(firm, form.data_for_service(), current_user)
-            db.session.commit()
-        except (ServiceError, StaleDataError) as exc:
-            db.session.rollback()
-            flash(refusal_message(exc, STALE_FIRM), "danger")
-            if is_stale(exc):  # someone saved first: show the latest values instead of the stale form
-                return redirect(url_for("enterprises.edit", enterprise_id=enterprise_id))
-        else:
-            flash("已保存修改" if changes else "没有需要保存的修改", "success" if changes else "info")
+        data = form.data_for_service()
+        step = run_step(update_enterprise, firm, data, current_user, success=saved(), stale=STALE_FIRM)
+        if step:
             return redirect(url_for("enterprises.detail", enterprise_id=firm.id))
+        if step.stale:  # someone saved first: show the latest values instead of the stale form
+            return redirect(url_for("enterprises.edit", enterprise_id=enterprise_id))
     return render_template("enterprises/form.html", form=form, firm=firm)
 
 
@@ -150,14 +142,8 @@ def assign(enterprise_id: int):
         cadre = db.session.get(User, form.cadre_id.data)
         if cadre is None:
             abort(400)
-        try:
-            assign_enterprise(firm, cadre, current_user, today(), form.reason.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"已将 {firm.name} 分配给 {cadre.name}", "success")
+        done = f"已将 {firm.name} 分配给 {cadre.name}"
+        if run_step(assign_enterprise, firm, cadre, current_user, today(), form.reason.data, success=done):
             return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="liaison"))
     return render_template("enterprises/assign.html", firm=firm, form=form, unassign_form=UnassignForm())
 
@@ -170,12 +156,5 @@ def unassign(enterprise_id: int):
     if not form.validate_on_submit():
         flash("请填写解除联系的原因", "danger")
         return redirect(url_for("enterprises.assign", enterprise_id=firm.id))
-    try:
-        unassign_enterprise(firm, current_user, today(), form.reason.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已解除联系干部", "success")
+    run_step(unassign_enterprise, firm, current_user, today(), form.reason.data, success="已解除联系干部")
     return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="liaison"))

@@ -2,15 +2,12 @@ from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
+from crm.blueprints.boundary import run_step
 from crm.blueprints.imports.blueprint import bp
 from crm.blueprints.imports.forms import ImportForm
-from crm.extensions import db
 from crm.permissions import roles_required
 from crm.reporting.exports.imports import import_error_report, import_template
-from crm.services import ServiceError
-from crm.services.common.locking import refusal_message
 from crm.services.enterprises.registry import FIELD_LABELS
 from crm.services.imports.enterprises import (
     STALE_IMPORT,
@@ -42,12 +39,9 @@ def _upload_or_404(token: str) -> StoredUpload:
 def index():
     form = ImportForm()
     if form.validate_on_submit():
-        try:
-            token = save_import_upload(form.file.data.stream, form.file.data.filename, current_user)
-        except ServiceError as exc:
-            flash(str(exc), "danger")
-        else:
-            return redirect(url_for("imports.preview", token=token))
+        step = run_step(save_import_upload, form.file.data.stream, form.file.data.filename, current_user)
+        if step:
+            return redirect(url_for("imports.preview", token=step.value))
     return render_template("imports/index.html", form=form)
 
 
@@ -64,12 +58,12 @@ def template():
 @roles_required("enterprise.import")
 def preview(token: str):
     upload = _upload_or_404(token)
-    try:
-        result = import_enterprises(upload.path, current_user, today(), dry_run=True)
-    except ServiceError as exc:
-        flash(str(exc), "danger")
+    step = run_step(import_enterprises, upload.path, current_user, today(), dry_run=True, commit=False)
+    if not step:
         return redirect(url_for("imports.index"))
-    return render_template("imports/preview.html", upload=upload, result=result, field_labels=FIELD_LABELS)
+    return render_template(
+        "imports/preview.html", upload=upload, result=step.value, field_labels=FIELD_LABELS
+    )
 
 
 @bp.route("/<token>/commit", methods=["POST"])
@@ -77,20 +71,15 @@ def preview(token: str):
 @roles_required("enterprise.import")
 def commit(token: str):
     upload = _upload_or_404(token)
-    try:
-        result = import_enterprises(upload.path, current_user, today())
-        if result.applied:
-            db.session.commit()
-    except (ServiceError, StaleDataError) as exc:  # all or nothing: a firm edited meanwhile included
-        db.session.rollback()
-        flash(refusal_message(exc, STALE_IMPORT), "danger")
+    # All or nothing: a firm edited by someone else meanwhile refuses the whole file.
+    step = run_step(import_enterprises, upload.path, current_user, today(), stale=STALE_IMPORT)
+    if not step:
         return redirect(url_for("imports.preview", token=token))
-    if not result.applied:
-        db.session.rollback()
+    if not step.value.applied:  # the file has errors: nothing was written
         flash("文件中有错误，未导入任何数据，请下载错误报告修改后重新上传", "danger")
         return redirect(url_for("imports.preview", token=token))
     discard_import_upload(token)
-    flash(f"导入完成：{result.summary()}", "success")
+    flash(f"导入完成：{step.value.summary()}", "success")
     return redirect(url_for("enterprises.index"))
 
 
@@ -99,10 +88,12 @@ def commit(token: str):
 @roles_required("enterprise.import")
 def errors(token: str):
     upload = _upload_or_404(token)
-    try:
-        data = import_error_report(upload.path, current_user)
-    except ServiceError as exc:
-        flash(str(exc), "danger")
+    step = run_step(import_error_report, upload.path, current_user, commit=False)
+    if not step:
         return redirect(url_for("imports.index"))
-    return send_file(data, as_attachment=True, download_name=f"{Path(upload.filename).stem}_错误报告.xlsx",
-                     mimetype=XLSX)
+    return send_file(
+        step.value,
+        as_attachment=True,
+        download_name=f"{Path(upload.filename).stem}_错误报告.xlsx",
+        mimetype=XLSX,
+    )

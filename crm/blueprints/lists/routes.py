@@ -1,7 +1,7 @@
 """The firm's 产品/销售/技术 lists and raising a problem: thin views over the list and problem services."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -35,7 +35,10 @@ from crm.timeutil import today
 FIRM = "/enterprises/<int:enterprise_id>"
 
 
-def _item_or_404(model: type, item_id: int, firm: Enterprise) -> Any:
+Item = TypeVar("Item", ProductItem, SalesItem, TechItem)
+
+
+def _item_or_404(model: type[Item], item_id: int, firm: Enterprise) -> Item:
     """An item of this firm; another firm's item id answers 404 like a missing one."""
     item = db.session.scalar(select(model).where(model.id == item_id, model.enterprise_id == firm.id))
     if item is None:
@@ -73,7 +76,7 @@ def product_new(enterprise_id: int):
     form = ProductForm()
     if form.validate_on_submit():
         data = form.data_for_service()
-        if run_step(add_product, firm, current_user, data, success=lambda item: f"已新增产品：{item.name}"):
+        if run_step(add_product, firm, current_user, data, success=lambda row: f"已新增产品：{row.name}"):
             return _to_tab(enterprise_id, "products")
     return render_template("lists/product_form.html", firm=firm, form=form, item=None)
 
@@ -106,7 +109,7 @@ def sales_new(enterprise_id: int):
     form = SalesForm()
     if form.validate_on_submit():
         data = form.data_for_service()
-        if run_step(add_sales, firm, current_user, data, success=lambda item: f"已新增 {item.period} 销售记录"):
+        if run_step(add_sales, firm, current_user, data, success=lambda row: f"已新增 {row.period} 销售记录"):
             return _to_tab(enterprise_id, "sales")
     return render_template("lists/sales_form.html", firm=firm, form=form, item=None)
 
@@ -138,7 +141,7 @@ def tech_new(enterprise_id: int):
     form = TechForm()
     if form.validate_on_submit():
         data = form.data_for_service()
-        if run_step(add_tech, firm, current_user, data, success=lambda item: f"已新增技术事项：{item.title}"):
+        if run_step(add_tech, firm, current_user, data, success=lambda row: f"已新增技术事项：{row.title}"):
             return _to_tab(enterprise_id, "tech")
     return render_template("lists/tech_form.html", firm=firm, form=form, item=None)
 

@@ -2,6 +2,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from crm.blueprints.boundary import run_step
 from crm.blueprints.notifications.blueprint import bp
 from crm.blueprints.notifications.forms import PreferencesForm
 from crm.extensions import db
@@ -10,7 +11,6 @@ from crm.models.notification import CHANNELS, NOTIFICATION_KINDS
 from crm.pagination import paginate
 from crm.permissions import get_notification_or_404, roles_required
 from crm.redirects import safe_next
-from crm.services import ServiceError
 from crm.services.notifications.channels import enabled_channels
 from crm.services.notifications.inbox import (
     mark_all_read,
@@ -68,12 +68,18 @@ def index():
     )
 
 
-@bp.route("/notifications/<int:notification_id>/open")
+@bp.route("/notifications/<int:notification_id>/open", methods=["GET", "POST"])
 @login_required
 def open(notification_id: int):
+    """Go to what the notification is about; opening it from the list (a POST) also marks it read.
+
+    A GET never writes: it is the link in e-mail and WeCom messages, which mail scanners and link
+    previews follow without the user.
+    """
     note = get_notification_or_404(notification_id)
-    mark_read(current_user, note)
-    db.session.commit()
+    if request.method == "POST":
+        mark_read(current_user, note)
+        db.session.commit()
     return redirect(notification_target(note))
 
 
@@ -103,14 +109,7 @@ def profile():
     pref = notification_pref(current_user)
     form = PreferencesForm(obj=pref)
     if form.validate_on_submit():
-        try:
-            update_preferences(current_user, form.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("通知设置已保存", "success")
+        if run_step(update_preferences, current_user, form.data, success="通知设置已保存"):
             return redirect(url_for("notifications.profile"))
     return render_template(
         "notifications/profile.html", form=form, channels=CHANNELS, enabled=enabled_channels()

@@ -8,6 +8,7 @@ from flask import g
 from crm.blueprints.problems.blueprint import bp
 from crm.models import ProblemEvent
 from crm.models.problem import EVALUATIONS, LEVELS
+from crm.models.problem_workflow import Action
 from crm.services.problems.flow import STEPS
 from crm.services.problems.queries import ProblemClock, problem_clock
 from crm.timeutil import today
@@ -34,58 +35,26 @@ class ActionUI:
     confirm: Optional[str] = None
 
 
-def _ui(action: str, fields: tuple[str, ...] = (), files: bool = False, **kw) -> ActionUI:
-    note = STEPS[action].note
-    base = {"note_label": note, "note_required": True} if note else {}
-    return ActionUI(fields=fields, files=files, **(base | kw))
+def _ui(step: Action) -> ActionUI:
+    """The form of a declared step: a required note is labelled by the step, else by its hint."""
+    form = step.form
+    return ActionUI(
+        fields=form.fields,
+        note_label=step.note or form.note_hint,
+        note_required=bool(step.note),
+        files=form.files,
+        css=form.css,
+        confirm=form.confirm,
+    )
 
 
-ACTION_UI = {
-    "dispatch": _ui("dispatch", ("department", "handler"), note_label="交办意见（选填）"),
-    "accept": _ui("accept"),
-    "feedback": _ui("feedback", files=True),
-    "progress": _ui("progress", files=True),
-    "resolve": _ui("resolve", files=True, css="btn-success"),
-    "request_extension": _ui("request_extension", ("days",), css="btn-outline-primary"),
-    "approve_extension": _ui("approve_extension", css="btn-success"),
-    "refuse_extension": _ui("refuse_extension", css="btn-outline-danger"),
-    "return": _ui("return", files=True, css="btn-outline-danger", confirm="确定退回该问题？"),
-    "solve_on_spot": _ui("solve_on_spot", files=True, css="btn-outline-success"),
-    "evaluate": _ui("evaluate", ("evaluation",), files=True, note_label="回访情况（不满意时必填）"),
-    "force_close": _ui("force_close", css="btn-danger", confirm="强制销号后不可恢复，确定？"),
-    "supervise": _ui("supervise", files=True, css="btn-warning"),
-    "instruct": _ui("instruct", css="btn-primary"),
-    "escalate": _ui("escalate", ("level",), css="btn-outline-warning"),
-}
-# The order of the step forms on the detail page: the workflow's next steps first, force_close last.
-DISPLAY_ORDER = (
-    "dispatch",
-    "accept",
-    "feedback",
-    "progress",
-    "resolve",
-    "evaluate",
-    "solve_on_spot",
-    "approve_extension",
-    "refuse_extension",
-    "request_extension",
-    "instruct",
-    "supervise",
-    "escalate",
-    "return",
-    "force_close",
-)
+# Derived from the one declaration of the workflow (crm.models.problem_workflow).
+ACTION_UI = {code: _ui(step) for code, step in STEPS.items()}
+# The order of the step forms on the detail page: the declaration's order (next steps first, 强制销号 last).
+DISPLAY_ORDER = tuple(STEPS)
 # The step the viewer most likely came for: its form starts open, the others folded.
-PRIMARY_ORDER = (
-    "dispatch",
-    "accept",
-    "evaluate",
-    "approve_extension",
-    "feedback",
-    "resolve",
-    "instruct",
-    "supervise",
-)
+_PRIMARY_RANK = {code: step.form.primary for code, step in STEPS.items() if step.form.primary is not None}
+PRIMARY_ORDER = tuple(sorted(_PRIMARY_RANK, key=_PRIMARY_RANK.__getitem__))
 
 
 @bp.app_template_global()
@@ -148,6 +117,7 @@ def event_details(event: ProblemEvent) -> list[str]:
         out.append(f"第{data['redo']}次重办")
     if data.get("to_level"):
         frm, to = data.get("from_level"), data["to_level"]
-        text = f"协调级别：{LEVELS.get(frm, frm)} → {LEVELS.get(to, to)}"
+        frm_label = LEVELS.get(frm, frm) if frm is not None else frm  # older events may lack from_level
+        text = f"协调级别：{frm_label} → {LEVELS.get(to, to)}"
         out.append(text + ("（系统自动）" if data.get("auto") else ""))
     return out

@@ -4,9 +4,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.blueprints.attachments import send_attachment
+from crm.blueprints.boundary import run_step
 from crm.blueprints.problems.blueprint import bp
 from crm.blueprints.problems.forms import ActionForm
 from crm.blueprints.problems.helpers import DISPLAY_ORDER, problem_clock_now
@@ -17,7 +17,6 @@ from crm.pagination import paginate
 from crm.permissions import can, get_attachment_or_404, get_problem_or_404, roles_required
 from crm.redirects import safe_next
 from crm.reporting.exports.problems import export_problems
-from crm.services import ServiceError
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.problems.deadlines import COLOUR_CSS, COLOUR_LABELS
 from crm.services.problems.flow import STEPS, apply_action, available_actions
@@ -130,6 +129,7 @@ def _success(action: str, problem: Problem) -> str:
             return "回访评价已记录，问题已销号"
         return f"企业不满意，问题已转为{problem.status_label}（第{problem.redo_count}次重办）"
     if action == "dispatch":
+        assert problem.department is not None, "dispatching sets the department"
         return f"已交办给{problem.department.name}"
     return f"{STEPS[action].label}成功"
 
@@ -147,18 +147,18 @@ def act(problem_id: int, action: str):
     if form.uploads() and not can(current_user, "problem.attach", problem):
         flash("没有上传附件的权限，未做任何修改", "danger")
         return _back(form, problem)
-    try:
-        data, files = form.data_for_service(), form.uploads()
-        apply_action(problem, action, current_user, data, today=problem_clock_now().today, files=files)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    except StaleDataError:
-        db.session.rollback()
-        flash(STALE, "danger")
-    else:
-        flash(_success(action, problem), "success")
+    data, files = form.data_for_service(), form.uploads()
+    run_step(
+        apply_action,
+        problem,
+        action,
+        current_user,
+        data,
+        today=problem_clock_now().today,
+        files=files,
+        success=lambda _: _success(action, problem),
+        stale=STALE,
+    )
     return _back(form, problem)
 
 

@@ -35,7 +35,9 @@ class ReportForm(BaseForm):
 
     def chosen_park(self, parks: list[Park]) -> tuple[bool, Park | None]:
         """(valid, park): park None means all parks; invalid when the choice is not in scope."""
-        if self.park.data == ALL_PARKS and self.park.choices[0][0] == ALL_PARKS:
+        choices = self.park.choices
+        assert isinstance(choices, list), "setup() sets the choices as a list"
+        if self.park.data == ALL_PARKS and choices[0][0] == ALL_PARKS:
             return True, None
         park = next((p for p in parks if str(p.id) == self.park.data), None)
         return park is not None, park

@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from crm.blueprints.boundary import run_step
 from crm.blueprints.reports.blueprint import bp
 from crm.blueprints.reports.forms import ReportForm
 from crm.extensions import db
@@ -15,7 +16,6 @@ from crm.permissions import (
     visible_reports,
 )
 from crm.reporting.monthly.generate import generate_report, report_path
-from crm.services import ServiceError
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,17 +51,19 @@ def generate():
     form, parks = _form()
     if form.validate_on_submit():
         valid, park = form.chosen_park(parks)
-        try:
-            if not valid:
-                raise ServiceError("请选择有权限的园区")
-            report = generate_report(current_user, form.month.data, park, today())
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"报表已生成：{report.filename}", "success")
-            return redirect(url_for("reports.index", new=report.id))
+        if not valid:
+            flash("请选择有权限的园区", "danger")
+            return _page(form)
+        step = run_step(
+            generate_report,
+            current_user,
+            form.month.data,
+            park,
+            today(),
+            success=lambda report: f"报表已生成：{report.filename}",
+        )
+        if step:
+            return redirect(url_for("reports.index", new=step.value.id))
     return _page(form)
 
 

@@ -1,14 +1,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm.blueprints.boundary import run_step
 from crm.blueprints.system.blueprint import bp
 from crm.blueprints.system.forms import ChannelsForm, ChannelTestForm
-from crm.extensions import db
 from crm.jobs import JOBS, counts_text
 from crm.models.notification import CHANNELS, DELIVERY_STATUSES
 from crm.pagination import paginate
 from crm.permissions import roles_required
-from crm.services import ServiceError
 from crm.services.notifications.channels import channel_form_data, channel_settings, update_channel_settings
 from crm.services.notifications.delivery import send_test_message
 from crm.services.notifications.delivery_log import delivery_log_query, delivery_summary, job_runs_query
@@ -39,14 +38,7 @@ def channels():
     current = channel_form_data(settings)
     form = ChannelsForm(data=current) if request.method == "GET" else ChannelsForm()
     if form.validate_on_submit():
-        try:
-            update_channel_settings(current_user, form.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("通知渠道设置已保存", "success")
+        if run_step(update_channel_settings, current_user, form.data, success="通知渠道设置已保存"):
             return redirect(url_for("system.channels"))
     return render_template(
         "system/channels.html", form=form, current=current, test_form=ChannelTestForm(), channels=CHANNELS

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm.blueprints.attachments import send_attachment
+from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.visits.blueprint import bp
 from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
 from crm.extensions import db
@@ -20,7 +21,6 @@ from crm.permissions import (
     visible_cadres,
 )
 from crm.reporting.exports.visits import export_visits
-from crm.services import ServiceError
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.visits.queries import VisitFilters, visit_list_query
 from crm.services.visits.records import MAX_BACKDATE_DAYS, log_visit, update_visit
@@ -43,12 +43,6 @@ def _files_dropped(form: VisitEditForm) -> None:
         flash("附件未保存，请重新选择", "warning")
 
 
-def _refused(exc: ServiceError, form: VisitEditForm) -> None:
-    db.session.rollback()
-    flash(str(exc), "danger")
-    _files_dropped(form)
-
-
 @bp.route("/enterprises/<int:enterprise_id>/visits/new", methods=["GET", "POST"])
 @login_required
 def create(enterprise_id: int):
@@ -57,15 +51,12 @@ def create(enterprise_id: int):
     if request.method == "GET":
         form.visited_on.data = today().isoformat()
     if form.validate_on_submit():
-        try:
-            log_visit(firm, current_user, form.visit_data(), today(), files=form.uploads(), **form.sections())
-        except ServiceError as exc:
-            _refused(exc, form)
-        else:
-            db.session.commit()
-            flash("走访记录已保存", "success")
+        data, files, sections = form.visit_data(), form.uploads(), form.sections()
+        done = "走访记录已保存"
+        step = run_step(log_visit, firm, current_user, data, today(), files=files, **sections, success=done)
+        if step:
             return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="visits"))
-    elif form.is_submitted():
+    if form.is_submitted():  # refused by the form or by the service
         _files_dropped(form)
     return render_template(
         "visits/form.html", form=form, firm=firm, visit=None, sections=SECTIONS, **_form_context()
@@ -80,15 +71,12 @@ def edit(visit_id: int):
     if request.method == "GET":
         form.visited_on.data = visit.visited_on.isoformat()
     if form.validate_on_submit():
-        try:
-            changes = update_visit(visit, current_user, form.visit_data(), today(), files=form.uploads())
-        except ServiceError as exc:
-            _refused(exc, form)
-        else:
-            db.session.commit()
-            flash("走访记录已修改" if changes else "没有需要保存的修改", "success" if changes else "info")
+        data, files = form.visit_data(), form.uploads()
+        done = saved("走访记录已修改")
+        step = run_step(update_visit, visit, current_user, data, today(), files=files, success=done)
+        if step:
             return redirect(url_for("visits.detail", visit_id=visit.id))
-    elif form.is_submitted():
+    if form.is_submitted():  # refused by the form or by the service
         _files_dropped(form)
     return render_template(
         "visits/form.html", form=form, firm=visit.enterprise, visit=visit, sections={}, **_form_context()

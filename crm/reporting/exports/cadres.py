@@ -3,6 +3,7 @@ cadence, and a handover's 交接清单."""
 
 from collections.abc import Iterable, Sequence
 from io import BytesIO
+from typing import Any
 
 from crm.models import Assignment, Handover, Problem, User
 from crm.reporting.exports.xlsx import write_sheets, write_table
@@ -43,19 +44,20 @@ def export_caseload(rows: Sequence[FirmCadence]) -> BytesIO:
     def status(due):
         return (due.label, due.due_on, due.last_on) if due is not None else ("不跟踪", None, None)
 
-    out = (
-        [
-            r.firm.name,
-            r.firm.credit_code,
-            r.firm.chain.name if r.firm.chain else "",
-            "是" if r.firm.is_key else "",
-            r.firm.status_label,
+    def line(r: FirmCadence) -> list[Any]:
+        firm = r.loaded_firm
+        return [
+            firm.name,
+            firm.credit_code,
+            firm.chain.name if firm.chain else "",
+            "是" if firm.is_key else "",
+            firm.status_label,
             *status(r.contact),
             *status(r.onsite),
             r.open_problems,
         ]
-        for r in rows
-    )
+
+    out = (line(r) for r in rows)
     return write_table("联系企业", CASELOAD_HEADERS, out, CASELOAD_WIDTHS)
 
 
@@ -80,7 +82,7 @@ def export_handover(
         for n, a in enumerate(rows, start=1)
     )
     created = to_local(handover.created_at)
-    facts = [
+    facts: list[list[Any]] = [
         ["移交人", handover.from_cadre.name],
         ["接收人", handover.to_cadre.name],
         ["交接日期", handover.handed_on],

@@ -1,9 +1,10 @@
 """Export of the coverage view: per-cadre coverage and the overdue firms, as on screen."""
 
 from io import BytesIO
+from typing import Any
 
 from crm.reporting.exports.xlsx import write_sheets
-from crm.services.visits.coverage import CoverageReport
+from crm.services.visits.coverage import CoverageReport, FirmCadence
 
 CADRE_HEADERS = [
     "联系干部",
@@ -43,20 +44,23 @@ def export_coverage(report: CoverageReport) -> BytesIO:
         ]
         for c in report.cadres
     )
-    overdue_rows = (
-        [
-            r.firm.name,
+
+    def overdue_line(r: FirmCadence) -> list[Any]:
+        firm, contact, onsite = r.loaded_firm, r.contact, r.onsite
+        assert contact is not None and onsite is not None, "overdue rows are 在营 firms, which have a cadence"
+        return [
+            firm.name,
             r.assignment.cadre.name if r.assignment else "",
-            "是" if r.firm.is_key else "",
-            r.contact.last_on,
-            r.contact.label,
-            r.contact.due_on,
-            r.onsite.last_on,
-            r.onsite.label,
-            r.onsite.due_on,
+            "是" if firm.is_key else "",
+            contact.last_on,
+            contact.label,
+            contact.due_on,
+            onsite.last_on,
+            onsite.label,
+            onsite.due_on,
         ]
-        for r in report.overdue
-    )
+
+    overdue_rows = (overdue_line(r) for r in report.overdue)
     return write_sheets(
         [
             ("干部覆盖", CADRE_HEADERS, cadre_rows, [12, 11, 11, 15, 11, 15, 10, 10]),

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
@@ -120,6 +121,7 @@ def write_import_template(parks: Sequence[Park], chains: Sequence[IndustryChain]
     """The enterprise import template: Chinese headers, an example row, a 填写说明 sheet."""
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet), "a new workbook starts with one worksheet"
     ws.title = TEMPLATE_SHEET
     example = _example_row(parks, chains)
     for col, key in enumerate(TEMPLATE_KEYS, start=1):
@@ -155,11 +157,11 @@ def write_import_template(parks: Sequence[Park], chains: Sequence[IndustryChain]
         cell.fill = HEADER_FILL
     allowed = {"park": "、".join(p.name for p in parks), "chain": "、".join(c.name for c in chains)}
     for key in TEMPLATE_KEYS:
-        text, values = HELP[key]
+        text, options = HELP[key]
         required = "必填" if key in REQUIRED else "选填"
         if key == "park":
             required = "必填（园区管理员可不填）"
-        help_ws.append([COLUMNS[key], required, text, allowed.get(key) or values])
+        help_ws.append([COLUMNS[key], required, text, allowed.get(key) or options])
     help_ws.append([])
     for note in GENERAL_NOTES:
         help_ws.append([note])
@@ -174,7 +176,7 @@ def write_import_template(parks: Sequence[Park], chains: Sequence[IndustryChain]
     return out
 
 
-def _cell(ws, value: Any, fill: PatternFill | None = None, font: Font | None = None) -> WriteOnlyCell:
+def _cell(ws, value: Any, fill: PatternFill | None = None, font: Font | None = None) -> Cell:
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         # Written back verbatim (so the file can be fixed and re-uploaded) but never run as a formula.

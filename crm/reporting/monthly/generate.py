@@ -155,6 +155,9 @@ def generate_monthly_reports(today: date, now: Optional[datetime] = None) -> dic
             report = generate_report(None, period.month, park, today, now, auto_key=key)
             created += 1
         else:
-            report = db.session.scalar(select(GeneratedReport).where(GeneratedReport.auto_key == key))
+            # auto_key is unique and this one was read above.
+            report = db.session.execute(
+                select(GeneratedReport).where(GeneratedReport.auto_key == key)
+            ).scalar_one()
         users += _announce(report, park, now)
     return {"reports": created, "users": users}

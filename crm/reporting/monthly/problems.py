@@ -7,7 +7,7 @@ month end) and from the events dated in the period; a constant number of queries
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Optional
+from typing import Optional, TypeGuard
 
 from sqlalchemy import select
 
@@ -83,7 +83,7 @@ class DeptRow:
         return rate(self.satisfied, self.evaluations)
 
 
-def _in(day: Optional[date], period: Period) -> bool:
+def _in(day: Optional[date], period: Period) -> TypeGuard[date]:
     return day is not None and period.start <= day <= period.end
 
 
@@ -171,9 +171,11 @@ def _dispatches(scope: ReportScope, period: Period) -> list[tuple]:
             ).order_by(ProblemEvent.id)
         )
         for event_id, problem_id, dept_id, day in accepted:
+            assert dept_id is not None, "in_scope keeps the events of a department"
             signatures[(problem_id, dept_id)].append((event_id, day))
     out = []
     for event_id, problem_id, dept_id, day in dispatched:
+        assert dept_id is not None, "in_scope keeps the events of a department"
         later = (d for i, d in signatures.get((problem_id, dept_id), ()) if i > event_id)
         out.append((problem_id, dept_id, day, next(later, None)))
     return out

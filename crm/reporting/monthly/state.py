@@ -6,15 +6,17 @@ its events dated on or before month end. Two queries whatever the number of prob
 open at some point in the period, and the events of the few that need a replay.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.models import Enterprise, Problem, ProblemEvent
+from crm.models.problem_workflow import STEP_OF_EVENT, WORKFLOW
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.services.problems.deadlines import checkpoints_for, problem_colour, soon_limit, workdays_used
 from crm.services.problems.rules import ProblemRules
@@ -99,58 +101,98 @@ def _date(value: Any) -> Optional[date]:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+class ReplayedEvent(NamedTuple):
+    """One event as the replay reads it (data is {} when the event has none)."""
+
+    action: str
+    to_status: Optional[str]
+    department_id: Optional[int]
+    data: dict[str, Any]
+    day: date
+
+
+# A change read from an event's data, beyond the date stamps its step declares.
+Effect = Callable[[ProblemState, ReplayedEvent, ProblemRules, WorkCalendar], None]
+
+
+def _dispatch(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    """A (re)dispatch starts a new round: the department, fresh 137 checkpoints, the final limit."""
+    cp = checkpoints_for(e.day, s.category, s.urgency, rules, cal)
+    s.department_id = e.department_id
+    for name in _RESET_ON_DISPATCH:
+        setattr(s, name, None)
+    s.sign_due_on, s.feedback_due_on, s.progress_due_on = cp.sign, cp.feedback, cp.progress
+    s.due_on = _date(e.data.get("due_on")) or cp.due
+
+
+def _return(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    """Returned by the department: no department, no round, no deadlines."""
+    s.department_id = s.dispatched_on = None
+    for name in (*_RESET_ON_DISPATCH, *_DEADLINES):
+        setattr(s, name, None)
+
+
+def _extend(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    s.due_on = _date(e.data.get("new_due_on")) or s.due_on
+
+
+def _on_spot(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    s.on_spot = True
+
+
+def _evaluate(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    """Satisfied: closed. Unsatisfied (重办): back to the department with its new limit, or to the office."""
+    s.evaluation = e.data.get("evaluation")
+    if s.evaluation != "unsatisfied":
+        s.closed_on = e.day
+        return
+    s.resolved_on = None
+    if s.department_id is None:
+        s.on_spot = False
+    else:
+        s.due_on = _date(e.data.get("due_on")) or s.due_on
+
+
+def _escalate(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    s.level = int(e.data.get("to_level") or s.level + 1)
+
+
+# The effects the workflow's declaration names (Replay.effect); the simple date stamps need none.
+EFFECTS: dict[str, Effect] = {
+    "dispatch": _dispatch,
+    "return": _return,
+    "extend": _extend,
+    "on_spot": _on_spot,
+    "evaluate": _evaluate,
+    "escalate": _escalate,
+}
+_DECLARED_EFFECTS = {step.replay.effect for step in WORKFLOW.values() if step.replay.effect}
+if _DECLARED_EFFECTS != set(EFFECTS):  # a declared step whose events the replay would silently skip
+    raise RuntimeError(f"replay effects and the declared workflow differ: {_DECLARED_EFFECTS ^ set(EFFECTS)}")
+
+
 def replay(state: ProblemState, events: list[tuple], rules: ProblemRules, cal: WorkCalendar) -> None:
     """Rebuild status, department, dates, deadlines, level and evaluation from the events (in order).
 
     events: (action, to_status, department_id, data, happened_on) of the problem, dated <= period end.
-    Mirrors crm.services.problems.flow's handlers; the 137 checkpoints come from today's rules.
+    Each event is replayed as its step declares (crm.models.problem_workflow: Replay), mirroring what
+    the step's function in crm.services.problems.steps did; the 137 checkpoints come from today's rules.
     """
     s = state
     s.status, s.department_id, s.level, s.evaluation, s.on_spot = "new", None, 1, None, False
     for name in ("dispatched_on", "evaluated_on", "closed_on", *_RESET_ON_DISPATCH, *_DEADLINES):
         setattr(s, name, None)
     for action, to_status, department_id, data, day in events:
-        data = data or {}
-        if action in ("dispatch", "redispatch"):
-            cp = checkpoints_for(day, s.category, s.urgency, rules, cal)
-            s.department_id, s.dispatched_on = department_id, day
-            for name in _RESET_ON_DISPATCH:
-                setattr(s, name, None)
-            s.sign_due_on, s.feedback_due_on, s.progress_due_on = cp.sign, cp.feedback, cp.progress
-            s.due_on = _date(data.get("due_on")) or cp.due
-        elif action == "accept":
-            s.accepted_on = day
-        elif action == "return":
-            s.department_id = s.dispatched_on = None
-            for name in (*_RESET_ON_DISPATCH, *_DEADLINES):
-                setattr(s, name, None)
-        elif action == "feedback":
-            s.first_feedback_on = day
-        elif action == "progress":
-            s.progress_on = day
-            s.first_feedback_on = s.first_feedback_on or day
-        elif action == "approve_extension":
-            s.due_on = _date(data.get("new_due_on")) or s.due_on
-        elif action == "resolve":  # the resolution also counts as feedback and progress
-            s.resolved_on = day
-            s.first_feedback_on = s.first_feedback_on or day
-            s.progress_on = s.progress_on or day
-        elif action == "solve_on_spot":
-            s.resolved_on, s.on_spot = day, True
-        elif action == "evaluate":
-            s.evaluation, s.evaluated_on = data.get("evaluation"), day
-            if data.get("evaluation") == "unsatisfied":
-                s.resolved_on = None
-                if s.department_id is None:
-                    s.on_spot = False
-                else:
-                    s.due_on = _date(data.get("due_on")) or s.due_on
-            else:
-                s.closed_on = day
-        elif action == "force_close":
-            s.closed_on = day
-        elif action == "escalate":
-            s.level = int(data.get("to_level") or s.level + 1)
+        step = STEP_OF_EVENT.get(action)  # None: an event that changes no field (raising the problem)
+        if step is not None:
+            change = step.replay
+            for name in change.stamp:
+                setattr(s, name, day)
+            for name in change.fill:
+                setattr(s, name, getattr(s, name) or day)
+            if change.effect:
+                event = ReplayedEvent(action, to_status, department_id, data or {}, day)
+                EFFECTS[change.effect](s, event, rules, cal)
         s.status = to_status or s.status
 
 
@@ -166,7 +208,8 @@ def problem_states(
         .where(*where)
         .order_by(Problem.raised_on, Problem.id)
     )
-    states = [ProblemState(*row) for row in db.session.execute(stmt)]
+    # tuple(row): past ten columns a Row is typed as a variadic tuple, which mypy cannot spread into fields.
+    states = [ProblemState(*tuple(row)) for row in db.session.execute(stmt)]
     after = aliased(ProblemEvent)
     later = (
         select(after.problem_id)

@@ -6,6 +6,7 @@ objects), so a whole city's month costs the same handful of queries as one park'
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Optional
 
@@ -30,8 +31,8 @@ class ServedFirm:
     chain_id: Optional[int]
     is_key: bool
     cadre_id: int
-    last_contact: Optional[object]
-    last_onsite: Optional[object]
+    last_contact: Optional[date]
+    last_onsite: Optional[date]
     contacted: bool = False  # a contact of any kind in the period
     visited: bool = False  # an on-site visit in the period
     overdue: bool = False  # contact or on-site cadence overdue when the month closes
@@ -39,14 +40,16 @@ class ServedFirm:
 
 def served_firms(scope: ReportScope, period: Period) -> list[ServedFirm]:
     """Firms served at the period's end with their cadre and last visits (2 queries)."""
-    last = select(
+    last_visits = select(
         Visit.enterprise_id.label("enterprise_id"),
         func.max(Visit.visited_on).label("last_contact"),
         func.max(Visit.visited_on).filter(Visit.kind == "onsite").label("last_onsite"),
     ).where(Visit.visited_on <= period.end)
     if scope.park is not None:  # the whole city needs no join: every visit counts
-        last = last.join(Enterprise, Enterprise.id == Visit.enterprise_id).where(scope.firm_clause())
-    last = last.group_by(Visit.enterprise_id).subquery()
+        last_visits = last_visits.join(Enterprise, Enterprise.id == Visit.enterprise_id).where(
+            scope.firm_clause()
+        )
+    last = last_visits.group_by(Visit.enterprise_id).subquery()
     stmt = (
         select(
             Enterprise.id,

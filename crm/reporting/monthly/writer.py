@@ -6,7 +6,7 @@ row, filters, widths, number formats (%, 万元), 三色 fills and native charts
 
 from datetime import datetime
 from io import BytesIO
-from typing import Optional
+from typing import Any, Optional
 
 from openpyxl import Workbook
 
@@ -120,9 +120,9 @@ ACTION_LABELS = {"escalate": "提级协调", "supervise": "督办"}
 
 def _cadres(wb, report: MonthlyReport) -> None:
     sheet = TableSheet(wb, "干部走访", CADRE_COLUMNS)
-    total = [0] * 12
+    total: list[Any] = [0] * 12  # sums, then the labels and rates of the total row
     for r in report.cadres:
-        values = [r.name, r.park, r.firms, r.contacts, r.onsite_visits, r.contacted, r.visited]
+        values: list[Any] = [r.name, r.park, r.firms, r.contacts, r.onsite_visits, r.contacted, r.visited]
         values += [r.contact_rate, r.onsite_rate, r.overdue, r.raised, r.closed]
         sheet.append(values)
         for idx in (2, 3, 4, 5, 6, 9, 10, 11):
@@ -154,7 +154,7 @@ def _unvisited(wb, report: MonthlyReport) -> None:
             [
                 f.name,
                 report.parks.get(f.park_id, ""),
-                report.chain_names.get(f.chain_id, ""),
+                report.chain_names.get(f.chain_id, "") if f.chain_id is not None else "",
                 "是" if f.is_key else "",
                 report.cadre_names.get(f.cadre_id, ""),
                 f.last_onsite,
@@ -195,9 +195,9 @@ def _problems(wb, report: MonthlyReport) -> None:
 
 def _departments(wb, report: MonthlyReport) -> None:
     sheet = TableSheet(wb, "部门办理", DEPARTMENT_COLUMNS)
-    sums = [0] * 14
+    sums: list[Any] = [0] * 14  # sums, then the labels and rates of the total row
     for d in report.departments:
-        values = [
+        values: list[Any] = [
             d.name,
             d.received,
             d.signed,
@@ -268,8 +268,8 @@ def _supervision(wb, report: MonthlyReport) -> None:
                 r.problem_id,
                 r.title,
                 r.department or "",
-                LEVELS.get(r.from_level, "") if escalation else "",
-                LEVELS.get(r.to_level, "") if escalation else "",
+                LEVELS.get(r.from_level, "") if escalation and r.from_level is not None else "",
+                LEVELS.get(r.to_level, "") if escalation and r.to_level is not None else "",
                 r.actor or "系统自动",
                 r.note or "",
             ]

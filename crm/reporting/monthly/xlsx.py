@@ -78,9 +78,10 @@ def styled(ws, value: Any, fmt: Optional[str] = None, font=None, fill=None, alig
             cell.alignment = align
         if border is not None:
             cell.border = border
-        cache[key] = copy(cell._style)
+        # _style (the cell's StyleArray) is a slot the openpyxl stubs do not declare.
+        cache[key] = copy(cell._style)  # type: ignore[attr-defined]
     else:
-        cell._style = copy(style)
+        cell._style = copy(style)  # type: ignore[attr-defined]
     return cell
 
 
@@ -162,7 +163,7 @@ def bar_chart(
     horizontal: bool = False,
     percent: bool = False,
     colours: Optional[Sequence[str]] = None,
-    size: tuple[float, float] = (16, 8),
+    size: tuple[int, float] = (16, 8),
 ) -> BarChart:
     """A native bar chart of ws; categories/series are (column, first row, last row), series with their
     header row first (titles_from_data)."""
@@ -196,7 +197,7 @@ def bar_chart(
 
 def pie_chart(ws, title: str, labels: tuple[int, int, int], values: tuple[int, int, int], colours):
     """A native pie chart with one colour per slice (e.g. 红/黄/绿)."""
-    from openpyxl.chart.series import DataPoint
+    from openpyxl.chart.marker import DataPoint
 
     chart = PieChart()
     chart.title = title

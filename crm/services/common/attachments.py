@@ -3,6 +3,7 @@
 Files land on disk before the transaction commits. Paths written in a transaction are remembered on
 the session and removed again if that transaction ends without a commit (a ServiceError rolled back
 by the view, a failed commit, a request torn down), so a refused form never leaves a file behind.
+What a file's content must look like for its extension is checked in filetypes.
 """
 
 import logging
@@ -22,11 +23,11 @@ from sqlalchemy.orm import Session
 from crm.extensions import db
 from crm.models import Attachment, User
 from crm.services import ServiceError
+from crm.services.common.filetypes import ContentRefused, check_content
 from crm.timeutil import today
 
 MAX_FILES = 9
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
 CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "jpeg": "image/jpeg",
@@ -40,7 +41,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ACCEPT = "image/*,.pdf,.doc,.docx,.xls,.xlsx"  # the file input's accept attribute
-SNIFF_BYTES = 1024
 FILENAME_MAX = 200
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 _PENDING_KEY = "crm_pending_files"
@@ -88,25 +88,11 @@ def _extension(filename: str) -> str:
     return filename.rsplit(".", 1)[1].lower() if "." in filename else ""
 
 
-def _sniff_image(head: bytes) -> Optional[str]:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def _size_and_head(stream: BinaryIO) -> tuple[int, bytes]:
+def _size(stream: BinaryIO) -> int:
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
-    head = stream.read(SNIFF_BYTES)
-    stream.seek(0)
-    return size, head
+    return size
 
 
 def _is_blank_part(file: Any) -> bool:
@@ -123,27 +109,26 @@ def validate_uploads(files: Iterable[Any]) -> list[Upload]:
     uploads: list[Upload] = []
     errors: list[str] = []
     for file in chosen:
+        if isinstance(file, Upload):  # checked already: services validate first, then pass these on
+            uploads.append(file)
+            continue
         name = clean_filename(file.filename) or "未命名文件"
         ext = _extension(name)
         if ext not in CONTENT_TYPES:
             errors.append(f"文件 {name} 类型不支持（仅限图片、PDF、Word、Excel）")
             continue
-        size, head = _size_and_head(file.stream)
-        content_type = CONTENT_TYPES[ext]
+        size = _size(file.stream)
         if size == 0:
             errors.append(f"文件 {name} 是空文件")
             continue
         if size > limit:
             errors.append(f"文件 {name} 超过{human_size(limit)}")
             continue
-        if ext in IMAGE_EXTENSIONS:
-            # The sniffed type wins: a PNG saved as .jpg is still served as what it really is.
-            content_type = _sniff_image(head) or ""
-            if not content_type:
-                errors.append(f"文件 {name} 不是有效的图片")
-                continue
-        elif ext == "pdf" and b"%PDF-" not in head:
-            errors.append(f"文件 {name} 不是有效的PDF文件")
+        try:
+            # The sniffed image type wins: a PNG saved as .jpg is still served as what it really is.
+            content_type = check_content(ext, file.stream, size) or CONTENT_TYPES[ext]
+        except ContentRefused as refused:
+            errors.append(f"文件「{name}」{refused}，未保存")
             continue
         uploads.append(Upload(file.stream, name, ext, content_type, size))
     if errors:

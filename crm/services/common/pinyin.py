@@ -4,5 +4,8 @@ from pypinyin import Style, lazy_pinyin
 
 def initials(name: str) -> str:
     """Lower-case first letters of each character's pinyin; other characters kept as they are."""
-    letters = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    # pypinyin accepts an errors callback returning a list (one item per character); its stubs only allow str.
+    letters = lazy_pinyin(
+        name or "", style=Style.FIRST_LETTER, errors=lambda chars: list(chars)  # type: ignore[arg-type,return-value]
+    )
     return "".join(letters).lower().replace(" ", "")

@@ -167,8 +167,9 @@ def monthly_trend(user: User, today: date, park_id: Optional[int] = None) -> lis
             .where(scope, column.between(first, months[-1].end))
             .group_by(column)
         )
-        for day, n in rows:
-            month = index.get((day.year, day.month))
+        for on, n in rows:
+            assert on is not None, "between() never matches NULL"
+            month = index.get((on.year, on.month))
             if month is not None:
                 setattr(month, attr, getattr(month, attr) + n)
     return months

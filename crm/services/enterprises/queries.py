@@ -1,16 +1,16 @@
 """Read side of the registry: the filtered, sorted, scoped firm query shared by the list and export."""
 
 from dataclasses import dataclass, fields
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.models import Assignment, Enterprise, User
 from crm.permissions import visible_enterprises
 from crm.services.common.creditcode import normalize_text
 
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Enterprise.name_initials.asc(), Enterprise.id.asc()),
     "-created": (Enterprise.created_at.desc(), Enterprise.id.desc()),
     "-output": (Enterprise.output_last_year.desc().nulls_last(), Enterprise.id.asc()),

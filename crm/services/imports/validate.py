@@ -317,8 +317,10 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         cadre, why = reg.find_cadre(plan.cadre_text, plan.park)
         if why:
             add("cadre", why)
-        elif plan.park is not None and (firm is None or reg.current_cadre.get(firm.id) != cadre.id):
-            plan.cadre = cadre
+        else:
+            assert cadre is not None, "find_cadre() gives a cadre or the reason why not"
+            if plan.park is not None and (firm is None or reg.current_cadre.get(firm.id) != cadre.id):
+                plan.cadre = cadre
     plan.errors.sort(key=lambda e: columns.get(e.column, len(columns)))
     return plan
 

@@ -1,4 +1,4 @@
-"""Notifications: the in-app inbox (inbox), many at once for the reminder jobs (batch), the reminders
-themselves (reminders), external channels and their delivery log (channels, delivery, delivery_log)
-and the daily digest (digest).
+"""Notifications: the in-app inbox (inbox), many at once for the reminder jobs (batch), external
+channels and their delivery log (channels, delivery, delivery_log) and the daily digest (digest).
+What to remind people of is crm.services.reminders.
 """

@@ -5,10 +5,11 @@ Same guarantees as notify() — a (user, dedupe_key) pair is created at most onc
 are read once per chunk, so a job that reminds 30,000 people does not run 90,000 statements.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -91,7 +92,7 @@ class NotificationBatch:
         self._queue_deliveries(created)
         return self.created
 
-    def _queue_deliveries(self, created: list[tuple[int, int]]) -> None:
+    def _queue_deliveries(self, created: Sequence[Row[int, int]]) -> None:
         """External deliveries of the new notifications (users on a daily digest get theirs there)."""
         user_ids = {user_id for _, user_id in created}
         if not user_ids:

@@ -76,7 +76,7 @@ def send_email(cfg: dict[str, Any], to: str, subject: str, text: str) -> Optiona
     msg.set_content(text)
     try:
         if cfg.get("security") == "ssl":
-            server = smtplib.SMTP_SSL(cfg["host"], int(cfg["port"]), timeout=TIMEOUT_SECONDS)
+            server: smtplib.SMTP = smtplib.SMTP_SSL(cfg["host"], int(cfg["port"]), timeout=TIMEOUT_SECONDS)
         else:
             server = smtplib.SMTP(cfg["host"], int(cfg["port"]), timeout=TIMEOUT_SECONDS)
         with server:
@@ -205,7 +205,8 @@ def claim_due_deliveries(now: Optional[datetime] = None, limit: int = BATCH) -> 
             )
             .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=now + LEASE)
         )
-        if claimed.rowcount != 1:
+        # An UPDATE returns a CursorResult, which Session.execute's stubs type as a plain Result.
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue  # another runner took it
         if channel not in enabled:
             _log(delivery.id, channel, attempt, "cancelled", "渠道已被管理员关闭", now)
@@ -220,7 +221,9 @@ def claim_due_deliveries(now: Optional[datetime] = None, limit: int = BATCH) -> 
 
 def send_claimed(messages: list[Message], settings: Optional[dict[str, Any]] = None) -> list[tuple]:
     """Send the claimed messages (network only): [(message, error or None)]."""
-    if messages and settings is None:
+    if not messages:
+        return []
+    if settings is None:
         raise ValueError("settings are read before the transaction ends")
     return [(msg, send_message(settings, msg)) for msg in messages]
 

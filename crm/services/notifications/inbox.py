@@ -126,11 +126,11 @@ def queue_deliveries(user: User, notification_id: int, now: datetime, digest: bo
 
 def unread_count(user: User) -> int:
     """Unread notifications of the user (the bell): one COUNT on an index."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
         )
-    )
+    ).scalar_one()
 
 
 def notification_list_query(user: User, unread_only: bool = False, kind: Optional[str] = None):
@@ -161,7 +161,8 @@ def mark_all_read(user: User, now: Optional[datetime] = None) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now or utcnow())
     )
-    return result.rowcount or 0
+    # An UPDATE returns a CursorResult, which Session.execute's stubs type as a plain Result.
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def notification_pref(user: User) -> NotificationPref:

@@ -11,7 +11,7 @@ checks they agree.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Optional, Protocol
 
 from sqlalchemy import and_, case, literal
 
@@ -23,6 +23,20 @@ from crm.services.workdays.calendar import WorkCalendar
 COLOUR_CSS = {"red": "danger", "yellow": "warning", "green": "success", "grey": "secondary"}
 COLOUR_LABELS = {"red": "红色预警", "yellow": "黄色预警", "green": "正常", "grey": "已销号"}
 CHECKPOINT_LABELS = {"sign": "签收", "feedback": "首次反馈", "progress": "阶段进展", "due": "办结"}
+
+
+class ProblemDates(Protocol):
+    """What problem_colour() and workdays_used() read: a Problem, or a report's month-end ProblemState.
+
+    (next_deadline() reads the checkpoint fields of either as well.)
+    """
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def dispatched_on(self) -> Optional[date]: ...
+    @property
+    def resolved_on(self) -> Optional[date]: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ def soon_limit(today: date, rules: ProblemRules, cal: WorkCalendar) -> date:
     return cal.add_workdays(today, rules.warn_days)
 
 
-def problem_colour(p: Problem, today: date, soon: date) -> str:
+def problem_colour(p: ProblemDates, today: date, soon: date) -> str:
     """red / yellow / green / grey for one problem; soon = soon_limit(today, …)."""
     if p.status == "closed":
         return "grey"
@@ -74,7 +88,7 @@ def overdue_workdays(p: Problem, today: date, cal: WorkCalendar) -> int:
     return max(cal.workdays_between(nearest[1], today), 0)
 
 
-def workdays_used(p: Problem, today: date, cal: WorkCalendar) -> Optional[int]:
+def workdays_used(p: ProblemDates, today: date, cal: WorkCalendar) -> Optional[int]:
     """Working days from dispatch to resolution (or to today while open); None if never dispatched."""
     if p.dispatched_on is None:
         return None

@@ -6,7 +6,7 @@ Each desk runs a constant number of queries: one row of counts (SUM(CASE …)) a
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
@@ -32,14 +32,14 @@ class Board:
     sections: dict[str, list[Problem]] = field(default_factory=dict)
 
 
-def _counts(base: Select, conditions: dict[str, object]) -> dict[str, int]:
+def _counts(base: Select, conditions: dict[str, ColumnElement[bool]]) -> dict[str, int]:
     """{name: number of rows of base matching the condition}, in one query."""
     columns = [func.coalesce(func.sum(case((cond, 1), else_=0)), 0) for cond in conditions.values()]
     row = db.session.execute(base.with_only_columns(*columns)).one()
     return {name: int(value or 0) for name, value in zip(conditions, row, strict=True)}
 
 
-def _inbox_conditions(user: User, today: date, soon: date) -> dict[str, tuple[str, object]]:
+def _inbox_conditions(user: User, today: date, soon: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
     conditions = {
         "sign": ("待签收", Problem.status == "dispatched"),
         "doing": ("办理中", Problem.status == "in_progress"),

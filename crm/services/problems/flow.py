@@ -8,13 +8,13 @@ step, and writes exactly one ProblemEvent. A refused step raises ServiceError an
                                   returned ─dispatch (改派)─▶ dispatched
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Optional
 
 from crm.extensions import db
 from crm.models import Problem, ProblemEvent, User
-from crm.models.problem import LEVELS, OPEN_STATUSES, PROBLEM_STATUSES
+from crm.models.problem import LEVELS, PROBLEM_STATUSES
+from crm.models.problem_workflow import WORKFLOW, Action
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.attachments import save_attachments, validate_uploads
@@ -23,7 +23,14 @@ from crm.services.common.locking import check_version
 from crm.services.common.validators import clean_multiline
 from crm.services.problems.notices import notify_problem_event
 from crm.services.problems.rules import ProblemRules, problem_rules
-from crm.services.problems.steps import HANDLERS, Context, extension_deadline, fail, return_deadline
+from crm.services.problems.steps import (
+    HANDLERS,
+    Context,
+    Outcome,
+    extension_deadline,
+    fail,
+    return_deadline,
+)
 from crm.services.workdays.calendar import WorkCalendar, get_calendar
 from crm.timeutil import today as local_today
 from crm.timeutil import utcnow
@@ -31,32 +38,9 @@ from crm.timeutil import utcnow
 NOTE_MAX = 2000
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str  # the Chinese verb shown on buttons and in messages
-    from_states: tuple[str, ...]
-    to_state: Optional[str]  # None: the status does not change (or is decided by the step)
-    note: Optional[str] = None  # label of a required note, if the step needs one
-
-
-STEPS: dict[str, Step] = {
-    "dispatch": Step("交办", ("new", "returned"), "dispatched"),
-    "accept": Step("签收", ("dispatched",), "in_progress"),
-    "return": Step("退回", ("dispatched", "in_progress"), "returned", "退回理由"),
-    "feedback": Step("首次反馈", ("in_progress",), None, "反馈内容"),
-    "progress": Step("阶段进展", ("in_progress",), None, "进展情况"),
-    "request_extension": Step("申请延期", ("in_progress",), None, "延期理由"),
-    "approve_extension": Step("同意延期", ("in_progress",), None),
-    "refuse_extension": Step("不同意延期", ("in_progress",), None, "不同意的理由"),
-    "resolve": Step("办结", ("in_progress",), "resolved", "办理结果"),
-    "solve_on_spot": Step("现场解决", ("new",), "resolved", "解决情况"),
-    "evaluate": Step("回访评价", ("resolved",), None),
-    "force_close": Step("强制销号", OPEN_STATUSES, "closed", "强制销号理由"),
-    "supervise": Step("督办", ("dispatched", "in_progress"), None, "督办意见"),
-    "instruct": Step("批示", OPEN_STATUSES, None, "批示内容"),
-    "escalate": Step("提级协调", ("dispatched", "in_progress"), None, "提级理由"),
-}
-SYSTEM_ACTIONS = {"escalate"}  # steps the scheduler may take without a human actor
+# code -> step: who, from which states, to which, the note it needs (crm.models.problem_workflow).
+STEPS: dict[str, Action] = WORKFLOW
+SYSTEM_ACTIONS = {code for code, step in STEPS.items() if step.system}  # the scheduler may take these
 
 
 def _precheck(ctx: Context, action: str) -> Optional[str]:
@@ -73,11 +57,11 @@ def _precheck(ctx: Context, action: str) -> Optional[str]:
     if action == "request_extension":
         if p.has_pending_extension:
             return "已有待审批的延期申请"
-        last = extension_deadline(p, rules, cal)
-        if last is not None and today > last:
+        latest = extension_deadline(p, rules, cal)
+        if latest is not None and today > latest:
             return (
                 f"延期须在办结期限（{p.due_on:%Y-%m-%d}）前至少{rules.extension_notice_days}个工作日申请，"
-                f"最晚 {last:%Y-%m-%d}"
+                f"最晚 {latest:%Y-%m-%d}"
             )
     if action in ("approve_extension", "refuse_extension") and not p.has_pending_extension:
         return "没有待审批的延期申请"
@@ -86,7 +70,7 @@ def _precheck(ctx: Context, action: str) -> Optional[str]:
     return None
 
 
-def _check(ctx: Context, action: str) -> Step:
+def _check(ctx: Context, action: str) -> Action:
     step = STEPS.get(action)
     if step is None:
         fail("未知的操作")
@@ -96,12 +80,21 @@ def _check(ctx: Context, action: str) -> Step:
     if ctx.actor is None:
         if action not in SYSTEM_ACTIONS:
             fail(f"{step.label}必须由具体人员操作")
-    elif not can(ctx.actor, f"problem.{action}", p):
+    elif not can(ctx.actor, step.right, p):
         fail(f"没有权限对该问题执行“{step.label}”")
     reason = _precheck(ctx, action)
     if reason:
         fail(reason)
     return step
+
+
+def _keep_to_declaration(step: Action, from_status: str, outcome: Outcome) -> None:
+    """Refuse a step whose behaviour left its declaration (a programming error, not a user's)."""
+    if outcome.to_state not in step.outcomes(from_status) or outcome.event_action not in step.events:
+        raise RuntimeError(
+            f"step {step.code} is declared to lead from {from_status} to {step.outcomes(from_status)} "
+            f"writing {tuple(step.events)}, but led to {outcome.to_state} writing {outcome.event_action}"
+        )
 
 
 def apply_action(
@@ -131,6 +124,7 @@ def apply_action(
     uploads = validate_uploads(files)  # refuse bad files before anything changes
     from_status = problem.status
     outcome = HANDLERS[action](ctx)
+    _keep_to_declaration(step, from_status, outcome)
     problem.status = outcome.to_state
     # Every step bumps the version (even a 批示 that changes no column), so a form opened before
     # any step is stale and its user sees the latest timeline before acting.
@@ -150,8 +144,9 @@ def apply_action(
     db.session.add(event)
     db.session.flush()
     if uploads:
+        assert actor is not None, "files come with a person's step, never with the scheduler's"
         save_attachments(uploads, "problem_event", event.id, problem.enterprise_id, actor)
-    summary = f"问题「{problem.title}」{STEPS[action].label}"
+    summary = f"问题「{problem.title}」{step.label}"
     if from_status != outcome.to_state:
         summary += f"：{PROBLEM_STATUSES[from_status]} → {PROBLEM_STATUSES[outcome.to_state]}"
     record_audit(

@@ -23,10 +23,10 @@ def _active(stmt):
     return stmt.where(User.is_active_user.is_(True)).order_by(User.id)
 
 
-def handlers_by_department(department_ids: Iterable[int]) -> dict[int, list[User]]:
-    """{department id: its active handlers} in one query."""
+def handlers_by_department(department_ids: Iterable[Optional[int]]) -> dict[Optional[int], list[User]]:
+    """{department id: its active handlers} in one query; a problem without a department (None) has none."""
     ids = {i for i in department_ids if i}
-    out: dict[int, list[User]] = defaultdict(list)
+    out: dict[Optional[int], list[User]] = defaultdict(list)
     if ids:
         for user in db.session.scalars(
             _active(select(User).where(User.role == "handler", User.department_id.in_(ids)))

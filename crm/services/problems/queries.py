@@ -236,14 +236,14 @@ def filter_problems(
         )
     if flt.q:
         stmt = stmt.where(_text_clause(flt.q))
-    for column, low, high in (
+    for day_column, low, high in (
         (Problem.raised_on, flt.raised_from, flt.raised_to),
         (Problem.closed_on, flt.closed_from, flt.closed_to),
     ):
         if low:
-            stmt = stmt.where(column >= low)
+            stmt = stmt.where(day_column >= low)
         if high:
-            stmt = stmt.where(column <= high)
+            stmt = stmt.where(day_column <= high)
     if flt.open:
         stmt = stmt.where(Problem.status.in_(OPEN_STATUSES))
     if flt.extension:
@@ -302,6 +302,7 @@ def department_handlers(departments: list[Department]) -> dict[int, list[User]]:
         .order_by(User.is_dept_head.desc(), User.name, User.id)
     )
     for user in rows:
+        assert user.department_id is not None, "selected by department"
         out[user.department_id].append(user)
     return out
 

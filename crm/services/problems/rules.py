@@ -110,9 +110,12 @@ def update_problem_rules(actor: User, data: dict[str, Any]) -> ProblemRules:
     values: dict[str, Any] = {}
     for key, label in LABELS.items():
         values[key] = _int(data.get(key), label, *LIMITS[key], errors)
-    limits = {}
+    # _int() returns None only after recording an error, so without errors every key below is present.
+    limits: dict[str, int] = {}
     for urgency, label in PROBLEM_URGENCIES.items():
-        limits[urgency] = _int(data.get(f"limit_{urgency}"), f"{label}问题办结时限", *LIMIT_RANGE, errors)
+        limit = _int(data.get(f"limit_{urgency}"), f"{label}问题办结时限", *LIMIT_RANGE, errors)
+        if limit is not None:
+            limits[urgency] = limit
     category_limits: dict[str, dict[str, int]] = {}
     for category, cat_label in PROBLEM_CATEGORIES.items():
         for urgency, label in PROBLEM_URGENCIES.items():
@@ -122,11 +125,11 @@ def update_problem_rules(actor: User, data: dict[str, Any]) -> ProblemRules:
             number = _int(raw, f"{cat_label}类{label}问题时限", *LIMIT_RANGE, errors)
             if number is not None:
                 category_limits.setdefault(category, {})[urgency] = number
-    escalate = {}
+    escalate: dict[int, int] = {}
     for level, label in ((2, "升级至平台部门"), (3, "升级至区分管领导"), (4, "升级至区主要领导")):
-        escalate[level] = _int(
-            data.get(f"escalate_{level}"), f"逾期{label}（工作日）", *ESCALATE_RANGE, errors
-        )
+        days = _int(data.get(f"escalate_{level}"), f"逾期{label}（工作日）", *ESCALATE_RANGE, errors)
+        if days is not None:
+            escalate[level] = days
     if not errors:
         if not escalate[2] <= escalate[3] <= escalate[4]:
             errors.append("逐级升级的逾期天数应依次不减少（平台部门 ≤ 分管领导 ≤ 主要领导）")

@@ -1,17 +1,20 @@
 """The steps of the problem workflow: each validates its data, changes the problem and returns the
 Outcome that apply_action() (crm.services.problems.flow) writes as the one ProblemEvent of the step.
 
-Only problem_flow calls these: it has already checked the transition, the right and the windows.
+Who may take a step, from and to which states, and the events it writes are declared once in
+crm.models.problem_workflow; HANDLERS holds what each declared step does, under the same codes.
+Only apply_action calls these: it has already checked the transition, the right and the windows.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from crm.extensions import db
 from crm.models import Department, Problem, User
 from crm.models.problem import EVALUATIONS, LEVELS
+from crm.models.problem_workflow import WORKFLOW
 from crm.services import ServiceError
 from crm.services.common.validators import clean_multiline
 from crm.services.problems.deadlines import checkpoints_for
@@ -40,14 +43,15 @@ class Outcome:
     data: Optional[dict[str, Any]] = None
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise ServiceError(message)
 
 
-# --- deadlines of the time windows (also used by the pre-checks in problem_flow) ---
+# --- deadlines of the time windows (also used by the pre-checks in crm.services.problems.flow) ---
 
 
 def return_deadline(p: Problem, rules: ProblemRules, cal: WorkCalendar) -> date:
+    assert p.dispatched_on is not None, "the return window runs from the dispatch"
     return cal.add_workdays(p.dispatched_on, rules.return_days)
 
 
@@ -102,6 +106,7 @@ def _accept(ctx: Context) -> Outcome:
     p = ctx.problem
     p.accepted_on = ctx.today
     if p.handler_id is None:
+        assert ctx.actor is not None, "only a person accepts a problem (not a system step)"
         p.handler_id = ctx.actor.id
     return Outcome("in_progress", "accept", p.department_id)
 
@@ -135,6 +140,7 @@ def _request_extension(ctx: Context) -> Outcome:
     days = _as_int(ctx.data.get("days"))
     if days is None or not 1 <= days <= rules.max_extension_days:
         fail(f"延期天数应为1到{rules.max_extension_days}个工作日")
+    assert ctx.note is not None, "the step is declared with a required note"
     p.extension_days, p.extension_reason, p.extension_requested_on = days, ctx.note[:500], ctx.today
     return Outcome(p.status, "request_extension", p.department_id, {"days": days})
 
@@ -142,6 +148,8 @@ def _request_extension(ctx: Context) -> Outcome:
 def _approve_extension(ctx: Context) -> Outcome:
     p = ctx.problem
     old, days = p.due_on, p.extension_days
+    # _precheck() let only a pending extension through, and it was requested against the due date.
+    assert old is not None and days is not None, "approving needs a due date and a pending extension"
     p.due_on = ctx.cal.add_workdays(old, days)
     p.extension_count += 1
     _clear_extension(p)
@@ -181,7 +189,7 @@ def _evaluate(ctx: Context) -> Outcome:
     note = clean_multiline(ctx.data.get("note"), "回访情况", 500, required=evaluation == "unsatisfied")
     p.evaluation, p.evaluation_note, p.evaluated_on = evaluation, note, ctx.today
     ctx.note = note
-    data = {"evaluation": evaluation}
+    data: dict[str, Any] = {"evaluation": evaluation}
     if evaluation != "unsatisfied":
         p.closed_on = ctx.today
         return Outcome("closed", "evaluate", p.department_id, data)
@@ -200,6 +208,7 @@ def _evaluate(ctx: Context) -> Outcome:
 
 def _force_close(ctx: Context) -> Outcome:
     p = ctx.problem
+    assert ctx.note is not None, "the step is declared with a required note"
     if len(ctx.note) < FORCE_CLOSE_MIN:
         fail(f"强制销号理由至少{FORCE_CLOSE_MIN}个字")
     p.forced_close_reason, p.closed_on = ctx.note[:500], ctx.today
@@ -242,6 +251,10 @@ HANDLERS: dict[str, Callable[[Context], Outcome]] = {
     "instruct": _instruct,
     "escalate": _escalate,
 }
+# A declared step without behaviour, or behaviour for an undeclared step, is a programming error:
+# fail at import rather than on the first user who takes it.
+if set(HANDLERS) != set(WORKFLOW):
+    raise RuntimeError(f"HANDLERS and the declared workflow differ: {set(HANDLERS) ^ set(WORKFLOW)}")
 
 
 def _clear_extension(p: Problem) -> None:

@@ -5,7 +5,7 @@ parallel, after a crash) creates nothing new, while the next period reminds agai
   visit:<contact|onsite>:<soon|overdue>:<firm>:<due date|never>   (a new contact moves the due date)
   visit:weekly:<park>:<ISO year>-W<week>
   problem:<id>:deadline:<date>:<yellow|red>                      (an extension moves the date)
-  problem:<id>:level:<level>                                     (escalations, see problem_notices)
+  problem:<id>:level:<level>                                     (escalations, see problems.notices)
   calendar:<year>
 """
 
@@ -78,18 +78,20 @@ def visit_reminders(today: date, now: Optional[datetime] = None) -> dict[str, in
     refresh_visit_summaries()
     firms = _assigned_firms(today)
     cadres = _users(r.cadre_id for r in firms)
-    hydrate([r for r in firms if r.contact is not None and {r.contact.status, r.onsite.status} != {"ok"}])
+    # Rows with a reminder to send: a status other than ok (only 在营 firms have statuses, both of them).
+    hydrate([r for r in firms if any(s is not None and s.status != "ok" for s in (r.contact, r.onsite))])
     batch = NotificationBatch(now)
     for row in firms:
-        cadre = cadres.get(row.cadre_id)
-        if cadre is None or row.contact is None:
+        cadre = cadres.get(row.cadre_id) if row.cadre_id is not None else None
+        if cadre is None or row.contact is None or row.onsite is None:
             continue
         for which, status in (("contact", row.contact), ("onsite", row.onsite)):
             if status.status == "ok":
                 continue
-            title, body = _visit_text(which, status, row.firm, today)
-            key = f"visit:{which}:{status.status}:{row.firm.id}:{status.due_on or 'never'}"
-            batch.add(cadre, "visit_due", title, body, dedupe_key=key, enterprise_id=row.firm.id)
+            firm = row.loaded_firm
+            title, body = _visit_text(which, status, firm, today)
+            key = f"visit:{which}:{status.status}:{firm.id}:{status.due_on or 'never'}"
+            batch.add(cadre, "visit_due", title, body, dedupe_key=key, enterprise_id=firm.id)
     return {"firms": len(firms), "created": batch.flush()}
 
 
@@ -97,7 +99,7 @@ def weekly_overdue_list(today: date, now: Optional[datetime] = None) -> dict[str
     """Each park's officers get this ISO week's list of overdue firms, grouped by cadre."""
     by_park: dict[int, dict[int, list[FirmCadence]]] = defaultdict(lambda: defaultdict(list))
     for row in _assigned_firms(today):
-        if row.is_overdue:
+        if row.is_overdue and row.cadre_id is not None:  # always set: the firms have an active cadre
             by_park[row.park_id][row.cadre_id].append(row)
     cadres = _users(cid for park in by_park.values() for cid in park)
     hydrate([r for park in by_park.values() for rows in park.values() for r in rows[:WEEKLY_NAMES]])
@@ -115,7 +117,7 @@ def weekly_overdue_list(today: date, now: Optional[datetime] = None) -> dict[str
         total = sum(len(rows) for rows in per_cadre.values())
         lines = []
         for cadre_id, rows in sorted(per_cadre.items(), key=lambda item: -len(item[1])):
-            names = "、".join(r.firm.name for r in rows[:WEEKLY_NAMES])
+            names = "、".join(r.loaded_firm.name for r in rows[:WEEKLY_NAMES])
             names += "等" if len(rows) > WEEKLY_NAMES else ""
             name = cadres[cadre_id].name if cadre_id in cadres else "（未知）"
             lines.append(f"{name}：{len(rows)}家（{names}）")

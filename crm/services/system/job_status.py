@@ -8,7 +8,7 @@ is one warning of its own: no scheduler was ever started. Two queries whatever t
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import func, select
 
@@ -16,12 +16,15 @@ from crm.extensions import db
 from crm.models import JobRun
 from crm.timeutil import SHANGHAI, to_local
 
+if TYPE_CHECKING:
+    from crm.jobs import Job
+
 STUCK_AFTER = timedelta(hours=1)  # a run still "running" after this probably died with its process
 
 
 @dataclass
 class JobState:
-    job: object  # crm.jobs.Job
+    job: "Job"
     last: Optional[JobRun]
     last_ok_at: Optional[datetime]
     expected_at: Optional[datetime]  # when it should have run next after the last success (naive UTC)
@@ -59,7 +62,10 @@ def _expected_after(job, moment: datetime) -> datetime:
     if job.every is not None:
         return moment + job.every
     first = _next_after(job, moment)
-    return moment + (_next_after(job, first) - first)
+    then = _next_after(job, first) if first is not None else None
+    # Only interval triggers and cron triggers without an end date are registered: both always fire again.
+    assert first is not None and then is not None, f"job {job.name} has no next fire time"
+    return moment + (then - first)
 
 
 def job_states(jobs, now: datetime) -> tuple[list[JobState], bool]:
@@ -125,9 +131,9 @@ def job_warnings(jobs, now: datetime) -> list[str]:
                 f"定时任务“{label}”未按时运行：{since}，应于 {_when(s.expected_at)} 再次运行。"
                 "请检查调度进程是否在运行。"
             )
-        elif s.failed:
+        elif s.failed and s.last is not None:
             error = (s.last.error or "").splitlines()[-1:] or [""]
             out.append(f"定时任务“{label}”最近一次运行失败（{_when(s.last.started_at)}）：{error[0][:120]}")
-        elif s.stuck:
+        elif s.stuck and s.last is not None:
             out.append(f"定时任务“{label}”自 {_when(s.last.started_at)} 起一直未结束，调度进程可能已中断。")
     return out

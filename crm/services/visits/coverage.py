@@ -44,9 +44,16 @@ class FirmCadence:
     assignment: Optional[Assignment] = None
 
     @property
+    def loaded_firm(self) -> Enterprise:
+        """The firm of a row that hydrate() (or firm_cadence()) has loaded."""
+        if self.firm is None:
+            raise RuntimeError(f"firm {self.firm_id} is not loaded: hydrate() the row first")
+        return self.firm
+
+    @property
     def urgency(self) -> tuple:
         """Overdue first, then due soon; inside a group the earliest due date first."""
-        if self.contact is None:
+        if self.contact is None or self.onsite is None:
             return (3, date.max, self.name_initials)
         worst = min(self.contact.rank, self.onsite.rank)
         dues = [d for d in (self.contact.due_on, self.onsite.due_on) if d is not None]
@@ -55,13 +62,16 @@ class FirmCadence:
     @property
     def first_visit_pending(self) -> bool:
         """After a handover: the successor has not been on site yet, so the handover's deadline applies."""
-        if self.first_visit_due_on is None or self.onsite is None:
+        # A first-visit deadline comes with the active assignment, so start_on is set whenever it is.
+        if self.first_visit_due_on is None or self.onsite is None or self.start_on is None:
             return False
         return self.onsite.last_on is None or self.onsite.last_on < self.start_on
 
     @property
     def is_overdue(self) -> bool:
-        return self.contact is not None and "overdue" in (self.contact.status, self.onsite.status)
+        if self.contact is None or self.onsite is None:
+            return False
+        return "overdue" in (self.contact.status, self.onsite.status)
 
 
 HYDRATE_CHUNK = 1000
@@ -231,6 +241,7 @@ def _coverage_firms(user: User, today: date, park_id: Optional[int], chain_id: O
 
 
 def _tally(cov: CadreCoverage, row: FirmCadence, week_start: date, month_start: date) -> None:
+    assert row.contact is not None and row.onsite is not None, "coverage counts 在营 firms only"
     cov.firms += 1
     cov.contacted_week += bool(row.contact.last_on and row.contact.last_on >= week_start)
     cov.onsite_month += bool(row.onsite.last_on and row.onsite.last_on >= month_start)

@@ -81,9 +81,10 @@ def _parse_line(text: str, n: int) -> tuple[list[CalendarEntry], Optional[str]]:
     end = start
     if g["d2"]:
         y2, m2 = g["y2"] or g["y"], g["m2"] or g["m"]
-        end = _make_date(y2, m2, g["d2"])
-        if end is None:
+        range_end = _make_date(y2, m2, g["d2"])
+        if range_end is None:
             return [], f"第{n}行：结束日期无效（{y2}-{m2}-{g['d2']}）"
+        end = range_end
         if end < start:
             return [], f"第{n}行：结束日期 {end} 早于开始日期 {start}"
         if (end - start).days >= MAX_RANGE_DAYS:

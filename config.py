@@ -32,6 +32,11 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("CRM_UPLOAD_FOLDER") or str(BASE_DIR / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per visit/problem attachment
     REPORTS_FOLDER = os.environ.get("CRM_REPORTS_FOLDER") or str(BASE_DIR / "reports")
+    # Secrets of the external channels: from the environment only, never stored in the database.
+    CRM_SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD", "")
+    CRM_WECOM_WEBHOOK = os.environ.get("CRM_WECOM_WEBHOOK", "")
+    CRM_DINGTALK_WEBHOOK = os.environ.get("CRM_DINGTALK_WEBHOOK", "")
+    CRM_DINGTALK_SECRET = os.environ.get("CRM_DINGTALK_SECRET", "")
     TIMEZONE = "Asia/Shanghai"
     # A fixed "today" (YYYY-MM-DD) for demos, tests and benchmarks; None means the real date.
     CRM_TODAY = os.environ.get("CRM_TODAY")
@@ -46,7 +51,20 @@ class Config:
     # ignored; a client could forge it). Set CRM_TRUSTED_PROXIES=1 behind one nginx.
     TRUSTED_PROXY_COUNT = int(os.environ.get("CRM_TRUSTED_PROXIES") or 0)
     PASSWORD_MIN_LENGTH = 8
-    IMPORT_MAX_ROWS = 200_000
+    IMPORT_MAX_ROWS = 200_000  # data rows per file from `flask crm import-enterprises`
+    # The import page must answer within seconds; saving a new firm takes about 2 ms, so 2,000 rows
+    # commit in about 4 s. Bigger files are refused there with a pointer to the command.
+    IMPORT_WEB_MAX_ROWS = 2_000
+    IMPORT_MAX_COLUMNS = 100
+    IMPORT_MAX_CELL_CHARS = 2_000
+    # Every spreadsheet import, checked before any reader runs (crm.services.common.spreadsheets):
+    # the file, and what its zip directory declares.
+    SPREADSHEET_MAX_FILE_BYTES = 50 * 1024 * 1024
+    SPREADSHEET_MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+    SPREADSHEET_MAX_MEMBER_BYTES = 64 * 1024 * 1024
+    SPREADSHEET_MAX_MEMBERS = 1_000
+    SPREADSHEET_MAX_RATIO = 100  # unpacked : packed, for parts over 1 MB
+    SPREADSHEET_MAX_CELLS = 3_000_000  # a sheet's rectangle up to its farthest cell
 
 
 class ProductionConfig(Config):

@@ -64,15 +64,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    from crm.blueprints.auth.loader import load_user, unauthorized
+
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
 
 
 def register_blueprints(app: Flask) -> None:
     from crm.blueprints.admin import bp as admin_bp
     from crm.blueprints.assignments import bp as assignments_bp
     from crm.blueprints.auth import bp as auth_bp
+    from crm.blueprints.converters import IdConverter
     from crm.blueprints.coverage import bp as coverage_bp
     from crm.blueprints.enterprises import bp as enterprises_bp
     from crm.blueprints.imports import bp as imports_bp
@@ -84,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.system import bp as system_bp
     from crm.blueprints.visits import bp as visits_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added: path ids fit the database
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(enterprises_bp, url_prefix="/enterprises")
@@ -123,8 +126,12 @@ def register_template_helpers(app: Flask) -> None:
         """URL of the current page with its query arguments, some replaced (pagination, sorting)."""
         from flask import request, url_for
 
-        args = request.args.to_dict() | {k: v for k, v in updates.items() if v is not None}
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        view_args = request.view_args or {}
+        # Query keys are the visitor's: one named like url_for's own options (_scheme, _method …) or
+        # like a path argument would fail the build, so only the page's plain arguments are kept.
+        kept = {k: v for k, v in request.args.items() if not k.startswith("_") and k not in view_args}
+        args = kept | {k: v for k, v in updates.items() if v is not None}
+        return url_for(request.endpoint, **view_args, **args)
 
     @app.template_filter("localtime")
     def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):

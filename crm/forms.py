@@ -2,10 +2,19 @@
 
 Flask-WTF only translates them through Flask-Babel, which this app does not use, so without this a
 phone user typing "abc" into a number field would read "Not a valid integer value.".
+VersionField is the hidden version every edit form of a versioned row carries.
 """
 
+import re
+from collections.abc import Iterable, Iterator
+
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.i18n import get_translations
+from wtforms.utils import unset_value
+
+from crm.services.common.validators import control_char_error
 
 # Messages the bundled Chinese catalogue lacks, or says in a way a park office would not.
 OVERRIDES = {
@@ -39,9 +48,53 @@ class ChineseTranslations:
 _TRANSLATIONS = ChineseTranslations()
 
 
+def _typed_fields(fields: Iterable[Field]) -> Iterator[Field]:
+    """The text inputs of a form and of its sub-forms; hidden and password fields are not shown text."""
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _typed_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _typed_fields(field.entries)
+        elif isinstance(field, StringField) and not isinstance(field, (HiddenField, PasswordField)):
+            yield field
+
+
+def _label(field: Field) -> str:
+    # "销售金额（万元）" reads better in a sentence as "销售金额".
+    return re.sub(r"\s*[（(][^（()）]*[)）]$", "", field.label.text) or field.label.text
+
+
 class BaseForm(FlaskForm):
-    """FlaskForm whose built-in validation messages are Chinese."""
+    """FlaskForm whose built-in validation messages are Chinese, and whose text inputs refuse control
+    characters (one-line inputs line breaks and tabs too), naming the field."""
 
     class Meta:
         def get_translations(self, form):
             return _TRANSLATIONS
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _typed_fields(self):
+            multiline = isinstance(field, TextAreaField)
+            message = control_char_error(field.data, _label(field), multiline=multiline)
+            if message is not None:
+                # The one thing to fix in this field: other complaints about it would follow from it.
+                field.errors = [message]
+                valid = False
+        return valid
+
+
+class VersionField(HiddenField):
+    """The version of the row an edit form was opened on (optimistic locking, crm.services.common.locking).
+
+    Filled from the row when the page is shown; on a submission only what the browser sent counts. A
+    form built with obj=row would otherwise fall back to the row's current version when the POST lacks
+    the field, and a page that lost its version would pass for an up-to-date one: here it reaches the
+    service blank, which refuses it.
+    """
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if has_request_context() and request.method != "GET":
+            sent = formdata.getlist(self.name) if formdata is not None else []
+            self.data = sent[0] if sent else ""

@@ -4,7 +4,8 @@ heartbeat, and the scheduler.
 One process runs the scheduler: `flask --app wsgi crm scheduler` in production (web workers never
 start one), or cron calls `flask --app wsgi crm run-jobs`; `make run` starts it inside the dev server
 (CRM_SCHEDULER=inprocess) exactly once, guarded by a lock file. Every job is idempotent, so a run
-repeated by cron, by hand or after a crash creates nothing twice.
+repeated by cron, by hand or after a crash creates nothing twice; and two runs of one job never overlap
+(the running heartbeat row is the job's lock): the second waits for the first, then finds the work done.
 
 Adding a job (the reporting issue adds its monthly report this way):
     1. write the service in crm/services/ or crm/reporting/:
@@ -20,6 +21,7 @@ up from the registry; nothing else needs to change.
 import fcntl
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,11 +33,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from crm.extensions import db
 from crm.models import JobRun
 from crm.reporting.monthly.generate import generate_monthly_reports
-from crm.services.notifications.delivery import claim_due_deliveries, record_delivery_results, send_claimed
+from crm.services.notifications.delivery import (
+    claim_due_deliveries,
+    delivery_idle_reason,
+    record_delivery_results,
+    send_claimed,
+)
 from crm.services.notifications.digest import daily_digest
 from crm.services.reminders.scheduled import (
     holiday_calendar_reminder,
@@ -44,11 +52,18 @@ from crm.services.reminders.scheduled import (
     visit_reminders,
     weekly_overdue_list,
 )
+from crm.services.system.job_runs import begin_run, end_dead_run, finish_run
 from crm.timeutil import SHANGHAI, utcnow
 from crm.timeutil import today as local_today
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600  # a run delayed (busy, suspended) by up to an hour still happens
+# A run finding another run of its job under way waits for it this long, polling every LOCK_POLL_SECONDS,
+# then gives up without running (status "skipped", never stored). An interval job does not wait: its
+# next tick comes soon, and waiting would hold the scheduler's one worker.
+LOCK_WAIT = timedelta(minutes=15)
+LOCK_POLL_SECONDS = 1.0
+BUSY = "同一任务的另一次运行仍未结束，本次未运行（那一次会完成同样的工作）"
 COUNT_LABELS = {
     "created": "新建提醒",
     "firms": "企业",
@@ -72,6 +87,9 @@ class Job:
     cron: Optional[dict] = None  # CronTrigger fields (Asia/Shanghai)
     every: Optional[timedelta] = None  # or an interval
     grace: timedelta = field(default=timedelta(hours=2))  # later than this = a missed run (warning)
+    # idle(now) -> a Chinese reason while the job has nothing it could do (no channel switched on …):
+    # such a run is not started and leaves no heartbeat row, and the job is not expected to run.
+    idle: Optional[Callable[[datetime], Optional[str]]] = None
 
     def trigger(self):
         """The APScheduler trigger of the production schedule."""
@@ -130,6 +148,7 @@ JOBS: dict[str, Job] = {
             _deliver,
             every=timedelta(minutes=1),
             grace=timedelta(minutes=15),
+            idle=delivery_idle_reason,
         ),
         Job("monthly_report", "月度报表", generate_monthly_reports, cron={"day": 1, "hour": 8, "minute": 0}),
     )
@@ -137,20 +156,82 @@ JOBS: dict[str, Job] = {
 
 
 def _finish_run(run_id: int, status: str, counts: Optional[dict], error: Optional[str]) -> None:
-    run = db.session.get_one(JobRun, run_id)
-    run.status, run.counts, run.error, run.finished_at = status, counts, error, utcnow()
-    db.session.commit()
+    """Record the end of the run; tried twice, because a run left 'running' locks its job for an hour."""
+    for attempt in (1, 2):
+        try:
+            finish_run(run_id, status, counts, error, utcnow())
+            db.session.commit()
+            return
+        except Exception:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            log.exception("job run %s: could not record its end, trying again", run_id)
+            time.sleep(LOCK_POLL_SECONDS)
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": another process's write outlasted the busy timeout; try again."""
+    return "locked" in str(exc.orig).lower()
+
+
+def _begin(job: Job, day: date) -> Optional[int]:
+    """Start the run once no other run of the job is under way (waiting up to LOCK_WAIT; an interval
+    job does not wait); the running row is committed at once, so it locks the job for everyone else.
+    None when the other run outlasted the wait."""
+    wait = LOCK_WAIT if job.every is None else timedelta(0)
+    deadline = time.monotonic() + wait.total_seconds()
+    while True:
+        try:
+            run_id = begin_run(job.name, day, utcnow())
+            if run_id is None and end_dead_run(job.name, utcnow()):
+                run_id = begin_run(job.name, day, utcnow())
+            db.session.commit()
+        except OperationalError as exc:
+            db.session.rollback()
+            if not _busy(exc):
+                raise
+            run_id = None
+        if run_id is not None or time.monotonic() >= deadline:
+            return run_id
+        time.sleep(LOCK_POLL_SECONDS)
+
+
+def _not_run(job: Job, day: date, reason: str) -> JobRun:
+    """What run_job answers for a run it did not start (never stored): status "skipped", the reason
+    in error."""
+    now = utcnow()
+    return JobRun(job=job.name, run_for=day, started_at=now, finished_at=now, status="skipped", error=reason)
+
+
+def _idle_reason(job: Job, now: datetime) -> Optional[str]:
+    if job.idle is None:
+        return None
+    try:
+        return job.idle(now)
+    except Exception:  # cannot tell (e.g. tables not migrated): run, and let the run record the error
+        log.exception("job %s: idle check failed", job.name)
+        db.session.rollback()
+        return None
 
 
 def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[datetime] = None) -> JobRun:
     """Run one job in its own app context with a heartbeat row; a failure is recorded and rolled back,
-    never raised (the scheduler keeps running). Returns the finished JobRun (detached)."""
+    never raised (the scheduler keeps running). Returns the finished JobRun (detached).
+
+    One run of a job at a time: a second run waits for the first, then runs and finds the work done.
+    A run that is not started (the job is idle, or the other run outlasted the wait) writes no row and
+    answers status "skipped" with the reason in error.
+    """
     with app.app_context():
         day = today or local_today()
-        run = JobRun(job=job.name, run_for=day, started_at=utcnow(), status="running")
-        db.session.add(run)
-        db.session.commit()
-        run_id = run.id
+        reason = _idle_reason(job, now or utcnow())
+        if reason is not None:
+            return _not_run(job, day, reason)
+        run_id = _begin(job, day)
+        if run_id is None:
+            log.warning("job %s: another run is still going, this one is skipped", job.name)
+            return _not_run(job, day, BUSY)
         try:
             counts = job.func(today=day, now=now) or {}
             db.session.commit()

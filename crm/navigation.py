@@ -29,6 +29,9 @@ class NavItem:
 DESKTOP_ONLY = {"problems.board", "problems.escalations"}
 
 
+# The admin's 基础数据 pages (parks, chains, departments); the other admin pages sit under 用户管理.
+REFERENCE_PAGES = ("admin.reference", "admin.park_", "admin.chain_", "admin.department_")
+
 # (label, endpoint, url kwargs factory, visible-if, active prefixes)
 MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ...]]] = [
     ("首页", "main.index", dict, lambda: True, ()),
@@ -62,7 +65,14 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         ("assignments.handover",),
     ),
     ("导入", "imports.index", dict, lambda: can(current_user, "enterprise.import"), ("imports.",)),
-    ("用户管理", "admin.users", dict, lambda: can(current_user, "user.manage"), ("admin.",)),
+    (
+        "用户管理",
+        "admin.users",
+        dict,
+        lambda: can(current_user, "user.manage"),
+        ("admin.user", "admin.calendar", "admin.rules"),
+    ),
+    ("基础数据", "admin.reference", dict, lambda: can(current_user, "reference.manage"), REFERENCE_PAGES),
 ]
 
 

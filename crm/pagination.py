@@ -8,15 +8,13 @@ from flask import request
 from sqlalchemy import Select
 
 from crm.services.common import paging
+from crm.services.common.args import arg_page
 from crm.services.common.paging import Page
 
 
 def requested_page() -> int:
     """The `?page=` of the request; junk reads as page 1 (and paging clamps past-the-end pages)."""
-    try:
-        return int(request.args.get("page", 1))
-    except ValueError:
-        return 1
+    return arg_page(request.args)
 
 
 def paginate(stmt: Select, per_page: int = 20) -> Page:

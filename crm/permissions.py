@@ -47,6 +47,8 @@ ACTION_ROLES: dict[str, set[str]] = {
     "handover.view": {"admin", "officer", "leader"},
     "dashboard.officer": {"admin", "officer", "leader"},
     "user.manage": {"admin"},
+    # Parks, departments (and their heads) and industry chains.
+    "reference.manage": {"admin"},
     # Visits and the four lists. Handlers read a firm's lists but never its visit log.
     "visit.view": {"admin", "officer", "leader", "cadre"},
     "visit.log": {"admin", "officer", "cadre"},

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from config import TestConfig
 from crm import create_app
 from crm.extensions import db as _db
+from crm.services.notifications.channels import SECRETS as CHANNEL_SECRETS
 from tests.support.dates import TODAY
 
 
@@ -66,7 +67,9 @@ def db(app):
     """An app context with empty tables; everything is wiped after the test."""
     ctx = app.app_context()
     ctx.push()
+    secrets = {s.env: app.config.get(s.env) for s in CHANNEL_SECRETS}  # set_channels() may set them
     yield _db
+    app.config.update(secrets)
     _db.session.rollback()
     _db.session.remove()
     with _db.engine.begin() as conn:
@@ -96,7 +99,7 @@ def login_as(client, db):
     def _login(user):
         db.session.commit()
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()  # "<id>:<generation>", as login_user stores it
             sess["_fresh"] = True
         return client
 

@@ -2,8 +2,9 @@
 
 Services flush and never commit; the view commits once, here. A refusal is a ServiceError, whose
 Chinese message is shown as is, or a StaleDataError raised at flush when another user's write won the
-race, shown as the view's `stale` message (see crm.services.common.locking). Anything else is a bug
-and propagates to the 500 page, which rolls back.
+race, shown as the view's `stale` message (see crm.services.common.locking). A RecordedRefusal is
+shown the same way but committed: what it counted (a wrong password) must stay counted. Anything else
+is a bug and propagates to the 500 page, which rolls back.
 """
 
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from flask import flash
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.services import ServiceError
+from crm.services import RecordedRefusal, ServiceError
 from crm.services.common.locking import STALE_MESSAGE, is_stale, refusal_message
 
 NOTHING_CHANGED = "没有需要保存的修改"
@@ -56,7 +57,10 @@ def run_step(
         if commit:
             db.session.commit()
     except (ServiceError, StaleDataError) as exc:
-        db.session.rollback()
+        if isinstance(exc, RecordedRefusal) and commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
         message = refusal_message(exc, stale)
         if flash_error:
             flash(message, "danger")

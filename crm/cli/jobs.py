@@ -28,20 +28,23 @@ def _select(names: tuple[str, ...]) -> list[Job]:
     """The named jobs (all when none named); exits 2 with the list of job names on an unknown one."""
     unknown = [n for n in names if n not in JOBS]
     if unknown:
-        click.echo(f"未知任务：{'、'.join(unknown)}。可用任务：{'、'.join(JOBS)}", err=True)
+        known = "、".join(f"{job.name}（{job.label}）" for job in JOBS.values())
+        click.echo(f"未知任务：{'、'.join(unknown)}。可用任务：{known}", err=True)
         sys.exit(EXIT_UNKNOWN)
     return [JOBS[n] for n in names] if names else list(JOBS.values())
 
 
 @click.command(
     "run-jobs",
-    help="立即运行一次定时任务（供 cron 和测试使用）：全部成功退出码 0，有任务失败 1，任务名或日期错误 2",
+    help="立即运行一次定时任务（供 cron 和测试使用）：全部成功退出码 0，有任务失败 1，任务名或日期错误 2。"
+    "同一任务正在别处运行时先等它结束；无事可做或等待超时的任务不运行，不算失败",
 )
 @click.option("--job", "names", multiple=True, help="只运行这些任务（可重复）；默认运行全部")
 @click.option("--today", "today_text", default=None, help="按这一天（YYYY-MM-DD）计算，默认今天")
 @with_appcontext
 def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
-    """Run jobs once now: exit 0 when all succeed, 1 when one failed, 2 on an unknown job or bad date."""
+    """Run jobs once now: exit 0 when all succeed (or were not needed), 1 when one failed, 2 on an unknown
+    job or bad date."""
     jobs = _select(names)
     stop_inprocess_scheduler()
     today = None
@@ -57,10 +60,12 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
     for job in jobs:
         run = run_job(app, job, today=today)
         if run.status == "ok":
-            click.echo(f"✓ {job.name}（{job.label}）：{counts_text(run.counts)}")
+            click.echo(f"✓ {job.label}（{job.name}）：{counts_text(run.counts)}")
+        elif run.status == "skipped":  # nothing to do, or another run of it is doing the work
+            click.echo(f"- {job.label}（{job.name}）未运行：{run.error}")
         else:
             failed += 1
-            click.echo(f"✗ {job.name}（{job.label}）运行失败：{run.error}", err=True)
+            click.echo(f"✗ {job.label}（{job.name}）运行失败：{run.error}", err=True)
     if failed:
         click.echo(f"{failed} 个任务运行失败，详情见“任务状态”页面", err=True)
         sys.exit(1)
@@ -100,7 +105,7 @@ def scheduler_command(names: tuple[str, ...], interval: int | None) -> None:
     signal.signal(signal.SIGINT, stop)
     for job in jobs:
         plan = f"每 {interval} 秒" if interval else job.schedule_label
-        click.echo(f"  {job.name}（{job.label}）：{plan}")
+        click.echo(f"  {job.label}（{job.name}）：{plan}")
     click.echo(f"调度器已启动（Asia/Shanghai），共 {len(jobs)} 个任务；按 Ctrl-C 或发送 SIGTERM 停止")
     sys.stdout.flush()
     scheduler.start()  # blocks until shutdown() from the signal handler

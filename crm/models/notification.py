@@ -10,7 +10,7 @@ notification; a failed delivery never touches the notification itself.
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import Model
@@ -150,10 +150,23 @@ class DeliveryAttempt(Model):
 
 
 class JobRun(Model):
-    """Heartbeat: one row per run of a scheduled job, written when it starts and when it ends."""
+    """Heartbeat: one row per run of a scheduled job, written when it starts and when it ends.
+
+    A running row is also the job's lock: the database allows one per job, so two runs of the same job
+    (cron's `run-jobs` beside the scheduler, two by hand) never overlap; the second waits its turn.
+    """
 
     __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+    __table_args__ = (
+        Index("ix_job_runs_job_started", "job", "started_at"),
+        Index(
+            "uq_job_runs_running_job",
+            "job",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(64))

@@ -41,6 +41,9 @@ class User(UserMixin, Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[Optional[datetime]]
     last_login_at: Mapped[Optional[datetime]]
+    # Every session and remember cookie names the generation it was signed in under (get_id); raising it
+    # ends them all at once: logout, password change or reset, deactivation, 退出其他设备.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     park: Mapped[Optional[Park]] = relationship()
@@ -52,6 +55,11 @@ class User(UserMixin, Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_active_user
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: "<id>:<generation>", so an id
+        from before the account's sessions were last ended no longer matches."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def role_label(self) -> str:

@@ -29,6 +29,10 @@ class Visit(Model):
     findings: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic locking (crm.services.common.locking): a stale correction is refused, not overwritten.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise: Mapped[Enterprise] = relationship()
     cadre: Mapped[User] = relationship()

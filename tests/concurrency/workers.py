@@ -25,9 +25,13 @@ VERSION = re.compile(r'<input[^>]*name="version"[^>]*value="(\d+)"')
 
 def login(app, user_id: int):
     """A test client signed in as the user (the session cookie, as after a real login)."""
+    from crm.models import User
+
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()
     client = app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = session_id
         sess["_fresh"] = True
     return client
 

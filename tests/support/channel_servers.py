@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import current_app
 
 from crm.extensions import db
 from crm.models import Setting
-from crm.services.notifications.channels import DEFAULT_CHANNELS
+from crm.services.notifications.channels import DEFAULT_CHANNELS, SECRETS
 
 
 def free_port() -> int:
@@ -95,11 +96,21 @@ def webhook():
 
 
 def set_channels(**channels) -> None:
-    """Store channel settings: set_channels(email={...}, wecom={...}); unnamed channels stay off."""
+    """Store channel settings: set_channels(email={...}, wecom={...}); unnamed channels stay off.
+
+    Secrets (email password, webhook, DingTalk secret) go where production keeps them: the environment's
+    config keys (CRM_WECOM_WEBHOOK …), which the db fixture restores after the test; unnamed ones unset.
+    """
     value = json.loads(json.dumps(DEFAULT_CHANNELS))
     value["base_url"] = channels.pop("base_url", "")
+    secrets = dict.fromkeys((s.env for s in SECRETS), "")
     for name, cfg in channels.items():
+        cfg = dict(cfg)
+        for secret in SECRETS:
+            if secret.channel == name and secret.key in cfg:
+                secrets[secret.env] = cfg.pop(secret.key)
         value[name].update(cfg)
+    current_app.config.update(secrets)
     row = db.session.get(Setting, "channels")
     if row is None:
         db.session.add(Setting(key="channels", value=value))

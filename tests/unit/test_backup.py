@@ -37,7 +37,7 @@ def live(app, tmp_path):
         firm = make_enterprise(park, "湘潭电机有限公司", cadre=make_user("cadre", park), assigned_by=admin)
         add_product(firm, admin, {"name": "永磁电机"})
         db.session.commit()
-        live.ids = {"firm": firm.id, "admin": admin.id}
+        live.ids = {"firm": firm.id, "admin_session": admin.get_id()}
     live.path = path
     yield live
     with live.app_context():
@@ -87,7 +87,7 @@ def test_backup_then_restore_brings_the_original_data_back(live, tmp_path):
     assert _state(fresh) == original
     client = fresh.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"], sess["_fresh"] = str(live.ids["admin"]), True
+        sess["_user_id"], sess["_fresh"] = live.ids["admin_session"], True
     page = client.get(f"/enterprises/{live.ids['firm']}")
     assert page.status_code == 200 and "湘潭电机有限公司" in page.get_data(as_text=True)
 

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from crm.models import User
-from crm.services.users.accounts import authenticate
+from crm.services.users.authentication import authenticate
 from crm.timeutil import utcnow
 from tests.support.factories import make_department, make_park
 

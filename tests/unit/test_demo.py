@@ -5,7 +5,7 @@ from crm.models import Assignment, Enterprise, Handover, Park, Problem, ProblemE
 from crm.services.common.creditcode import is_valid_credit_code
 from crm.services.problems.deadlines import problem_colour, soon_limit
 from crm.services.problems.rules import problem_rules
-from crm.services.users.accounts import authenticate
+from crm.services.users.authentication import authenticate
 from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import today, utcnow
 from tests.support.factories import make_user

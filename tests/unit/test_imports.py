@@ -279,11 +279,11 @@ def test_row_level_value_errors_name_row_and_column(db, tmp_path, park, officer)
     assert "第4行【成立日期】不能晚于今天" in errors
 
 
-def test_row_cap_is_a_clear_file_error(app, db, tmp_path, park, officer, monkeypatch):
+def test_row_cap_is_a_clear_refusal(app, db, tmp_path, park, officer, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 2)
     rows = [HEADER] + [[f"企业{i}", valid_credit_code(), "甲园区", ""] for i in range(3)]
-    result = import_enterprises(write_xlsx(tmp_path / "big.xlsx", rows), officer, TODAY)
-    assert not result.ok and "上限 2 行" in result.file_errors[0]
+    with pytest.raises(ImportFileError, match="超过单次导入上限 2 行，请拆分成多个文件"):
+        import_enterprises(write_xlsx(tmp_path / "big.xlsx", rows), officer, TODAY)
     assert counts(db)[0] == 0
 
 

@@ -7,7 +7,6 @@ from crm.models import AuditLog, User
 from crm.services import ServiceError
 from crm.services.assignments.operations import handover_caseload
 from crm.services.users.accounts import (
-    authenticate,
     create_user,
     is_locked,
     reset_password,
@@ -15,6 +14,7 @@ from crm.services.users.accounts import (
     unlock_user,
     update_user,
 )
+from crm.services.users.authentication import authenticate
 from tests.support.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
 
 NOW = datetime(2026, 11, 2, 8, 0)

@@ -8,7 +8,14 @@ from flask import url_for
 
 from crm.models import User
 from crm.timeutil import utcnow
-from tests.support.factories import PASSWORD, make_department, make_enterprise, make_park, make_user
+from tests.support.factories import (
+    PASSWORD,
+    make_chain,
+    make_department,
+    make_enterprise,
+    make_park,
+    make_user,
+)
 
 OTHER_ROLES = ["officer", "leader", "cadre", "handler"]
 
@@ -32,14 +39,19 @@ def staff(db):
     return s
 
 
-def admin_urls(app, user_id: int) -> list[tuple[str, str]]:
-    """(method, url) for every route of the admin blueprint, built from the URL map."""
+def admin_urls(app, user_id: int, items: dict[str, int] | None = None) -> list[tuple[str, str]]:
+    """(method, url) for every route of the admin blueprint, built from the URL map; items gives the
+    row id of an endpoint's item_id (default: user_id)."""
     out = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("admin."):
                 continue
             args = {"user_id": user_id} if "user_id" in rule.arguments else {}
+            if "item_id" in rule.arguments:
+                args["item_id"] = (items or {}).get(rule.endpoint, user_id)
+            if "kind" in rule.arguments:
+                args["kind"] = "park"
             url = url_for(rule.endpoint, **args)
             out += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return out
@@ -59,7 +71,17 @@ def test_admin_blueprint_covers_every_action(app):
         "admin.user_activate",
         "admin.user_deactivate",
         "admin.user_unlock",
+        # 基础数据 (tests/web/test_admin_reference_views.py)
         "admin.reference",
+        "admin.park_create",
+        "admin.park_edit",
+        "admin.chain_create",
+        "admin.chain_edit",
+        "admin.department_create",
+        "admin.department_edit",
+        "admin.reference_retire",
+        "admin.reference_restore",
+        "admin.reference_delete",
         # 节假日 and 问题办理规则 (tests/web/test_admin_calendar_views.py, test_admin_rules_views.py)
         "admin.calendar",
         "admin.calendar_day",
@@ -86,9 +108,15 @@ def test_anonymous_is_sent_to_login(app, client, staff):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], (method, url)
 
 
-def test_admin_sees_every_admin_page(app, client, login_as, staff):
+def test_admin_sees_every_admin_page(app, client, login_as, staff, db):
     login_as(staff.admin)
-    for method, url in admin_urls(app, staff.cadre.id):
+    items = {
+        "admin.park_edit": staff.park.id,
+        "admin.chain_edit": make_chain("装备制造").id,
+        "admin.department_edit": staff.dept.id,
+    }
+    db.session.commit()
+    for method, url in admin_urls(app, staff.cadre.id, items):
         if method == "GET":
             assert client.get(url).status_code == 200, url
     menu = client.get("/").get_data(as_text=True)

@@ -51,6 +51,7 @@ CASES = [
     ("auth.logout", "POST", "/logout", expect(302)),
     ("auth.password", "GET", "/password", expect("ok")),
     ("auth.password", "POST", "/password", expect("ok")),
+    ("auth.logout_others", "POST", "/logout-others", expect("ok")),  # 退出其他设备: back to /password
     ("enterprises.index", "GET", "/enterprises/", expect("ok")),
     ("enterprises.export", "GET", "/enterprises/export.xlsx", expect("ok", handler=403)),
     ("enterprises.create", "GET", "/enterprises/new", expect(403, admin="ok", officer="ok", officer_b="ok")),
@@ -259,7 +260,27 @@ CASES = [
     ("admin.user_activate", "POST", "/admin/users/{cadre}/activate", ADMIN_ONLY),
     ("admin.user_deactivate", "POST", "/admin/users/{cadre}/deactivate", ADMIN_ONLY),
     ("admin.user_unlock", "POST", "/admin/users/{cadre}/unlock", ADMIN_ONLY),
+    # 基础数据: {park} is park A, {chain} the chain of {own}, {dept} the handler's department (all in use:
+    # deleting them is refused). What each action does: tests/web/test_admin_reference_views.py.
     ("admin.reference", "GET", "/admin/reference", ADMIN_ONLY),
+    ("admin.park_create", "GET", "/admin/reference/parks/new", ADMIN_ONLY),
+    ("admin.park_create", "POST", "/admin/reference/parks/new", ADMIN_ONLY),
+    ("admin.park_edit", "GET", "/admin/reference/parks/{park}/edit", ADMIN_ONLY),
+    ("admin.park_edit", "POST", "/admin/reference/parks/{park}/edit", ADMIN_ONLY),
+    ("admin.park_edit", "GET", "/admin/reference/parks/999999/edit", expect(403, admin=404)),
+    ("admin.chain_create", "GET", "/admin/reference/chains/new", ADMIN_ONLY),
+    ("admin.chain_create", "POST", "/admin/reference/chains/new", ADMIN_ONLY),
+    ("admin.chain_edit", "GET", "/admin/reference/chains/{chain}/edit", ADMIN_ONLY),
+    ("admin.chain_edit", "POST", "/admin/reference/chains/{chain}/edit", ADMIN_ONLY),
+    ("admin.department_create", "GET", "/admin/reference/departments/new", ADMIN_ONLY),
+    ("admin.department_create", "POST", "/admin/reference/departments/new", ADMIN_ONLY),
+    ("admin.department_edit", "GET", "/admin/reference/departments/{dept}/edit", ADMIN_ONLY),
+    ("admin.department_edit", "POST", "/admin/reference/departments/{dept}/edit", ADMIN_ONLY),
+    ("admin.reference_retire", "POST", "/admin/reference/park/{park}/retire", ADMIN_ONLY),
+    ("admin.reference_retire", "POST", "/admin/reference/chain/999999/retire", expect(403, admin=404)),
+    ("admin.reference_restore", "POST", "/admin/reference/department/{dept}/restore", ADMIN_ONLY),
+    ("admin.reference_delete", "POST", "/admin/reference/chain/{chain}/delete", ADMIN_ONLY),
+    ("admin.reference_delete", "POST", "/admin/reference/department/999999/delete", expect(403, admin=404)),
     ("admin.calendar", "GET", "/admin/calendar/", ADMIN_ONLY),
     ("admin.calendar_day", "POST", "/admin/calendar/day", ADMIN_ONLY),
     ("admin.calendar_day_delete", "POST", "/admin/calendar/day/delete", ADMIN_ONLY),
@@ -285,6 +306,9 @@ def _url(template, w):
         visit=w.visit.id,
         foreign_visit=w.foreign_visit.id,
         attachment=w.attachment.id,
+        park=w.park_a.id,
+        chain=w.chain.id,
+        dept=w.dept.id,
     )
 
 
@@ -321,7 +345,7 @@ def test_every_row_covers_every_role_and_hits_its_endpoint(app):
 
 
 _PLACEHOLDERS = ("own", "other", "foreign", "cadre", "cadre_b", "product", "sales", "tech", "visit",
-                 "foreign_visit", "attachment")  # fmt: skip
+                 "foreign_visit", "attachment", "park", "chain", "dept")  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ROLES)

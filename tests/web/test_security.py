@@ -35,7 +35,7 @@ def test_every_state_changing_route_refuses_a_request_without_csrf_token(csrf_ap
     db.session.commit()
     client = csrf_app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(admin.id)
+        sess["_user_id"] = admin.get_id()
         sess["_fresh"] = True
     checked = []
     for rule in csrf_app.url_map.iter_rules():

@@ -1,6 +1,6 @@
-"""系统管理 pages: user accounts, the working-day calendar and the problem rules."""
+"""系统管理 pages: user accounts, reference data, the working-day calendar and the problem rules."""
 
-from crm.blueprints.admin import calendar, routes, rules  # noqa: F401 -- registers the routes
+from crm.blueprints.admin import calendar, reference, routes, rules  # noqa: F401 -- registers the routes
 from crm.blueprints.admin.blueprint import bp
 
 __all__ = ["bp"]

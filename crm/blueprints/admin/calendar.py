@@ -9,6 +9,7 @@ from crm.blueprints.admin.blueprint import bp
 from crm.blueprints.admin.forms import CalendarDayForm, NoticeForm
 from crm.blueprints.boundary import run_step
 from crm.permissions import roles_required
+from crm.services.common.args import arg_date
 from crm.services.workdays.admin import (
     YEARS,
     CalendarEntry,
@@ -63,10 +64,7 @@ def calendar():
     year = _year(request.args.get("year"))
     form = CalendarDayForm(formdata=None, year=year)
     # ?day=YYYY-MM-DD fills the form to change that day's override.
-    try:
-        day = date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        day = None
+    day = arg_date(request.args, "day")
     if day is not None and YEARS[0] <= day.year <= YEARS[1]:
         cal = get_calendar()
         form.day.data = day
@@ -126,7 +124,7 @@ def calendar_unconfirm():
 @login_required
 @roles_required("calendar.manage")
 def calendar_bulk():
-    form = NoticeForm(year=request.args.get("year"))
+    form = NoticeForm(year=_year(request.args.get("year")))
     year = _year(form.year.data)
     entries, errors, preview = [], [], None
     if form.validate_on_submit():

@@ -4,6 +4,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -131,3 +132,48 @@ class NoticeForm(BaseForm):
 
 class CsrfForm(BaseForm):
     """A form with only the CSRF token, for pages whose fields a service validates (问题办理规则)."""
+
+
+class ParkForm(BaseForm):
+    code = StringField(
+        "园区代码",
+        validators=[DataRequired("请填写园区代码"), Length(max=32, message="园区代码不能超过32位")],
+    )
+    name = StringField(
+        "园区名称",
+        validators=[DataRequired("请填写园区名称"), Length(max=100, message="园区名称不能超过100字")],
+    )
+
+
+class ChainForm(BaseForm):
+    name = StringField(
+        "产业链名称",
+        validators=[DataRequired("请填写产业链名称"), Length(max=50, message="产业链名称不能超过50字")],
+    )
+    # Checked by the service (0–9999), whose message is Chinese; an IntegerField would answer in English.
+    sort_order = StringField("排序", default="0")
+
+
+class HeadsField(SelectMultipleField):
+    """Check boxes of ids; a refusal is in Chinese."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError("请从列表中选择") from None
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("选项无效") from None
+
+
+class DepartmentForm(BaseForm):
+    name = StringField(
+        "部门名称",
+        validators=[DataRequired("请填写部门名称"), Length(max=100, message="部门名称不能超过100字")],
+    )
+    park_id = ChoiceField("层级", coerce=optional_int)
+    heads = HeadsField("部门负责人", coerce=int)

@@ -27,7 +27,6 @@ from crm.services.users.queries import (
     active_firm_counts,
     departments,
     parks,
-    reference_overview,
     user_list_query,
 )
 from crm.timeutil import utcnow
@@ -40,11 +39,19 @@ def _get_user(user_id: int) -> User:
     return db.get_or_404(User, user_id)
 
 
-def _prepare(form: UserEditForm) -> UserEditForm:
-    form.park_id.choices = [("", "无（全部园区）")] + [(p.id, p.name) for p in parks()]
+def _retired(row: Park | Department) -> str:
+    return "" if row.is_active else "（已停用）"
+
+
+def _prepare(form: UserEditForm, user: User | None = None) -> UserEditForm:
+    # Retired parks and departments are offered only to the users who already have them.
+    held_park, held_dept = (user.park_id, user.department_id) if user else (None, None)
+    form.park_id.choices = [("", "无（全部园区）")] + [
+        (p.id, p.name + _retired(p)) for p in parks([held_park])
+    ]
     form.department_id.choices = [("", "无")] + [
-        (d.id, f"{d.name}（{d.park.name if d.park else '市级'}）{'' if d.is_active else '（已停用）'}")
-        for d in departments()
+        (d.id, f"{d.name}（{d.park.name if d.park else '市级'}）{_retired(d)}")
+        for d in departments([held_dept])
     ]
     return form
 
@@ -73,8 +80,8 @@ def users():
         page=page,
         flt=flt,
         roles=ROLES,
-        parks=parks(),
-        departments=departments(),
+        parks=parks([flt.park]),
+        departments=departments([flt.department]),
         active_choices=ACTIVE_CHOICES,
         firm_counts=active_firm_counts(page.items),
         leader_levels=LEADER_LEVELS,
@@ -112,7 +119,7 @@ def user_create():
 @roles_required("user.manage")
 def user_edit(user_id: int):
     user = _get_user(user_id)
-    form = _prepare(UserEditForm(obj=user))
+    form = _prepare(UserEditForm(obj=user), user)
     if form.validate_on_submit():
         park, dept = _placement(form)
         if run_step(
@@ -188,10 +195,3 @@ def user_unlock(user_id: int):
     return _state_change(
         user_id, lambda u: unlock_user(u, current_user, utcnow()), "已解除 {name} 的登录锁定"
     )
-
-
-@bp.route("/reference")
-@login_required
-@roles_required("user.manage")
-def reference():
-    return render_template("admin/reference.html", data=reference_overview())

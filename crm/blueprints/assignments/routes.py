@@ -17,6 +17,7 @@ from crm.services.assignments.caseload import (
     handovers_query,
 )
 from crm.services.assignments.operations import HANDOVER_REASONS, handover_caseload
+from crm.services.common.args import arg_id
 from crm.services.visits.coverage import hydrate, my_firms
 from crm.timeutil import today
 
@@ -59,8 +60,9 @@ def handover_new():
     cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
     form.from_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres]
     form.to_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres if c.is_active_user]
-    if request.method == "GET" and request.args.get("from", "").isdigit():
-        form.from_cadre_id.data = int(request.args["from"])
+    from_cadre_id = arg_id(request.args, "from")
+    if request.method == "GET" and from_cadre_id:
+        form.from_cadre_id.data = from_cadre_id
     if form.validate_on_submit():
         from_cadre = get_cadre_or_404(form.from_cadre_id.data, "handover.manage")
         to_cadre = get_cadre_or_404(form.to_cadre_id.data, "handover.manage")

@@ -7,9 +7,11 @@ from crm.blueprints.coverage.blueprint import bp
 from crm.blueprints.coverage.forms import CadenceForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park
+from crm.models.org import offered
 from crm.pagination import ListPage
 from crm.permissions import can, roles_required, visible_parks
 from crm.reporting.exports.coverage import export_coverage
+from crm.services.common.args import arg_id
 from crm.services.visits.coverage import coverage_report, hydrate
 from crm.services.visits.settings import park_setting, update_cadence_settings
 from crm.timeutil import today
@@ -22,9 +24,7 @@ def _scoped_parks() -> list[Park]:
 
 
 def _filters() -> tuple[int | None, int | None]:
-    park = request.args.get("park", type=int)
-    chain = request.args.get("chain", type=int)
-    return park, chain
+    return arg_id(request.args, "park"), arg_id(request.args, "chain")
 
 
 @bp.route("/coverage/")
@@ -33,13 +33,18 @@ def _filters() -> tuple[int | None, int | None]:
 def index():
     park, chain = _filters()
     report = coverage_report(current_user, today(), park, chain)
-    chains = db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
+    # Retired parks and chains leave the filters unless chosen already.
+    chains = db.session.scalars(
+        select(IndustryChain)
+        .where(offered(IndustryChain, [chain]))
+        .order_by(IndustryChain.sort_order, IndustryChain.id)
+    )
     return render_template(
         "coverage/index.html",
         report=report,
         cadres=ListPage(report.cadres, per_page=50),
         overdue=hydrate(report.overdue[:50]),
-        parks=_scoped_parks(),
+        parks=[p for p in _scoped_parks() if p.is_active or p.id == park],
         chains=list(chains),
         park=park,
         chain=chain,
@@ -64,7 +69,7 @@ def cadence_settings():
     parks = _scoped_parks()
     if not parks:
         abort(404)
-    park = next((p for p in parks if p.id == request.args.get("park", type=int)), parks[0])
+    park = next((p for p in parks if p.id == arg_id(request.args, "park")), parks[0])
     if not can(current_user, "settings.cadence", park):
         abort(403)
     form = CadenceForm(obj=park_setting(park))

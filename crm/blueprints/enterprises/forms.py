@@ -4,7 +4,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
-from crm.forms import BaseForm
+from crm.forms import BaseForm, VersionField
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 
 
@@ -59,7 +58,7 @@ class EnterpriseForm(BaseForm):
     )
     tags = StringField("标签", validators=[Optional(), Length(max=300)])
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
-    version = HiddenField()  # the firm's version when the form was opened (stale edits are refused)
+    version = VersionField()  # the firm's version when the form was opened (stale edits are refused)
 
     def data_for_service(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

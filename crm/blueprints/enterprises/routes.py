@@ -6,12 +6,14 @@ from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.enterprises.blueprint import bp
 from crm.blueprints.enterprises.forms import AssignForm, EnterpriseForm, UnassignForm
 from crm.extensions import db
-from crm.models import IndustryChain, Park, User
+from crm.models import Enterprise, IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.models.org import offered
 from crm.pagination import paginate, requested_page
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres, visible_parks
 from crm.reporting.exports.enterprises import export_enterprises
 from crm.services.assignments.operations import assign_enterprise, unassign_enterprise
+from crm.services.common.args import arg_choice
 from crm.services.enterprises.firm_file import TABS, tab_counts, tab_data
 from crm.services.enterprises.queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
 from crm.services.enterprises.registry import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
@@ -19,19 +21,26 @@ from crm.services.visits.coverage import firm_cadence
 from crm.timeutil import today
 
 
-def _parks() -> list[Park]:
-    return list(db.session.scalars(visible_parks(current_user)))
+# Retired parks and chains are offered only where a firm or the filter already holds them.
+def _parks(keep: int | None = None) -> list[Park]:
+    return list(db.session.scalars(visible_parks(current_user).where(offered(Park, [keep]))))
 
 
-def _chains():
+def _chains(keep: int | None = None) -> list[IndustryChain]:
     return list(
-        db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
+        db.session.scalars(
+            select(IndustryChain)
+            .where(offered(IndustryChain, [keep]))
+            .order_by(IndustryChain.sort_order, IndustryChain.id)
+        )
     )
 
 
-def _prepare_form(form: EnterpriseForm) -> EnterpriseForm:
-    form.park_id.choices = [(p.id, p.name) for p in _parks()]
-    form.chain_id.choices = [("", "请选择")] + [(c.id, c.name) for c in _chains()]
+def _prepare_form(form: EnterpriseForm, firm: Enterprise | None = None) -> EnterpriseForm:
+    form.park_id.choices = [(p.id, p.name) for p in _parks(firm.park_id if firm else None)]
+    form.chain_id.choices = [("", "请选择")] + [
+        (c.id, c.name) for c in _chains(firm.chain_id if firm else None)
+    ]
     return form
 
 
@@ -48,8 +57,8 @@ def index():
         "enterprises/index.html",
         page=page,
         flt=flt,
-        parks=_parks(),
-        chains=_chains(),
+        parks=_parks(flt.park),
+        chains=_chains(flt.chain),
         cadres=cadres,
         sorts=SORT_LABELS,
         scales=SCALE_TYPES,
@@ -78,9 +87,7 @@ def export():
 def detail(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id)
     tabs = [(key, label) for key, label, action in TABS if action is None or can(current_user, action, firm)]
-    tab = request.args.get("tab", "basic")
-    if tab not in dict(tabs):
-        tab = "basic"
+    tab = arg_choice(request.args, "tab", dict(tabs), "basic")
     return render_template(
         "enterprises/detail.html",
         firm=firm,
@@ -116,7 +123,7 @@ def create():
 @login_required
 def edit(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "enterprise.edit")
-    form = _prepare_form(EnterpriseForm(obj=firm))
+    form = _prepare_form(EnterpriseForm(obj=firm), firm)
     if form.validate_on_submit():
         data = form.data_for_service()
         step = run_step(update_enterprise, firm, data, current_user, success=saved(), stale=STALE_FIRM)

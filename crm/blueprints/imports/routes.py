@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from crm.blueprints.boundary import run_step
@@ -58,11 +58,26 @@ def template():
 @roles_required("enterprise.import")
 def preview(token: str):
     upload = _upload_or_404(token)
-    step = run_step(import_enterprises, upload.path, current_user, today(), dry_run=True, commit=False)
+    keep_hidden = request.args.get("hidden") == "1"
+    step = run_step(
+        import_enterprises,
+        upload.path,
+        current_user,
+        today(),
+        dry_run=True,
+        keep_hidden=keep_hidden,
+        web=True,
+        commit=False,
+    )
     if not step:
+        discard_import_upload(token)  # a file that cannot be previewed is of no further use
         return redirect(url_for("imports.index"))
     return render_template(
-        "imports/preview.html", upload=upload, result=step.value, field_labels=FIELD_LABELS
+        "imports/preview.html",
+        upload=upload,
+        result=step.value,
+        field_labels=FIELD_LABELS,
+        keep_hidden=keep_hidden,
     )
 
 
@@ -72,12 +87,22 @@ def preview(token: str):
 def commit(token: str):
     upload = _upload_or_404(token)
     # All or nothing: a firm edited by someone else meanwhile refuses the whole file.
-    step = run_step(import_enterprises, upload.path, current_user, today(), stale=STALE_IMPORT)
+    keep_hidden = request.form.get("keep_hidden") == "1"  # as the confirmed preview showed it
+    back = url_for("imports.preview", token=token, hidden="1" if keep_hidden else None)
+    step = run_step(
+        import_enterprises,
+        upload.path,
+        current_user,
+        today(),
+        keep_hidden=keep_hidden,
+        web=True,
+        stale=STALE_IMPORT,
+    )
     if not step:
-        return redirect(url_for("imports.preview", token=token))
+        return redirect(back)
     if not step.value.applied:  # the file has errors: nothing was written
         flash("文件中有错误，未导入任何数据，请下载错误报告修改后重新上传", "danger")
-        return redirect(url_for("imports.preview", token=token))
+        return redirect(back)
     discard_import_upload(token)
     flash(f"导入完成：{step.value.summary()}", "success")
     return redirect(url_for("enterprises.index"))
@@ -88,8 +113,12 @@ def commit(token: str):
 @roles_required("enterprise.import")
 def errors(token: str):
     upload = _upload_or_404(token)
-    step = run_step(import_error_report, upload.path, current_user, commit=False)
+    keep_hidden = request.args.get("hidden") == "1"
+    step = run_step(
+        import_error_report, upload.path, current_user, keep_hidden=keep_hidden, web=True, commit=False
+    )
     if not step:
+        discard_import_upload(token)
         return redirect(url_for("imports.index"))
     return send_file(
         step.value,

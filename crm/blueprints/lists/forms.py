@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from crm.forms import BaseForm
+from crm.forms import BaseForm, VersionField
 from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_URGENCIES
 from crm.services import ServiceError
@@ -54,7 +54,7 @@ class ListForm(BaseForm):
 class ItemForm(ListForm):
     """A list item's form: carries the item's version when opened, so a stale save is refused."""
 
-    version = HiddenField()
+    version = VersionField()
 
 
 class ProductForm(ItemForm):

@@ -57,9 +57,10 @@ def _edit(firm: Enterprise, item: Any, form: Any, update: Callable, stale: str, 
     return render_template(template, firm=firm, form=form, item=item)
 
 
-def _version() -> Any:
-    """The version of the item the user saw, posted by the delete and tick-off buttons."""
-    return request.form.get("version")
+def _version() -> str:
+    """The version of the item the user saw, posted by the delete and tick-off buttons ("" when a
+    button posted none: the service refuses it rather than taking it for an import's None)."""
+    return request.form.get("version", "")
 
 
 def _to_tab(enterprise_id: int, tab: str):

@@ -10,6 +10,7 @@ from crm.extensions import db
 from crm.models import Park
 from crm.permissions import can, is_city_wide
 from crm.reporting.svg import meter
+from crm.services.common.args import arg_flag, arg_id
 from crm.services.dashboard.cache import cached_figures
 from crm.services.dashboard.figures import firms_by_ids, officer_dashboard
 from crm.services.dashboard.stats import home_stats
@@ -33,14 +34,14 @@ def index():
     if not can(current_user, "dashboard.officer"):
         return render_template("main/home.html")
     parks = _parks()
-    park = next((p for p in parks if p.id == request.args.get("park", type=int)), None)
+    park = next((p for p in parks if p.id == arg_id(request.args, "park")), None)
     park_id, day = park.id if park else None, today()
     # The aggregates are cached a few minutes per scope (figure_cache); ?fresh=1 recomputes them.
     key = ("home", current_user.role, current_user.park_id, park_id, day)
     (data, stats), computed_at = cached_figures(
         key,
         lambda: (officer_dashboard(current_user, day, park_id), home_stats(current_user, day, park_id)),
-        fresh=request.args.get("fresh") == "1",
+        fresh=arg_flag(request.args, "fresh"),
     )
     data = replace(data, unassigned_firms=firms_by_ids(data.unassigned_ids))
     template = "main/leader.html" if current_user.role == "leader" else "main/officer.html"

@@ -11,6 +11,7 @@ from crm.models.notification import CHANNELS, NOTIFICATION_KINDS
 from crm.pagination import paginate
 from crm.permissions import get_notification_or_404, roles_required
 from crm.redirects import safe_next
+from crm.services.common.args import arg_choice
 from crm.services.notifications.channels import enabled_channels
 from crm.services.notifications.inbox import (
     mark_all_read,
@@ -60,8 +61,8 @@ def _back():
 @login_required
 @roles_required("notification.view")
 def index():
-    show = "unread" if request.args.get("show") == "unread" else "all"
-    kind = request.args.get("kind") if request.args.get("kind") in NOTIFICATION_KINDS else ""
+    show = arg_choice(request.args, "show", ("unread", "all"), "all")
+    kind = arg_choice(request.args, "kind", NOTIFICATION_KINDS)
     page = paginate(notification_list_query(current_user, show == "unread", kind or None), per_page=20)
     return render_template(
         "notifications/index.html", page=page, show=show, kind=kind, kinds=NOTIFICATION_KINDS

@@ -8,6 +8,7 @@ from crm.blueprints.problems.helpers import problem_clock_now
 from crm.blueprints.problems.routes import dispatch_context, upload_context
 from crm.pagination import paginate
 from crm.permissions import roles_required
+from crm.services.common.args import arg_choice, arg_flag
 from crm.services.problems.desks import (
     BOARD_LIMIT,
     escalation_level_counts,
@@ -26,9 +27,8 @@ def inbox():
     clock = problem_clock_now()
     tabs = inbox_tabs(current_user, clock.today, clock.soon)
     keys = [t.key for t in tabs]
-    tab = request.args.get("tab")
-    if tab not in keys:  # open the first tab with work in it
-        tab = next((t.key for t in tabs if t.count), keys[0])
+    # Without a known tab, open the first tab with work in it.
+    tab = arg_choice(request.args, "tab", keys) or next((t.key for t in tabs if t.count), keys[0])
     page = paginate(inbox_query(current_user, tab, clock.today, clock.soon), per_page=20)
     return render_template("problems/inbox.html", tabs=tabs, tab=tab, page=page, **upload_context())
 
@@ -53,7 +53,7 @@ def board():
 @roles_required("problem.escalations")
 def escalations():
     clock = problem_clock_now()
-    include_closed = request.args.get("all") == "1"
+    include_closed = arg_flag(request.args, "all")
     page = paginate(escalation_query(current_user, include_closed, clock.today, clock.soon), per_page=20)
     return render_template(
         "problems/escalations.html",

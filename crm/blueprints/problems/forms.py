@@ -2,7 +2,7 @@
 
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 
-from crm.forms import BaseForm
+from crm.forms import BaseForm, VersionField
 
 
 class ActionForm(BaseForm):
@@ -12,14 +12,16 @@ class ActionForm(BaseForm):
     days = StringField("延期天数")
     evaluation = StringField("企业评价")
     level = StringField("协调级别")
-    version = HiddenField()
+    version = VersionField()
     next = HiddenField()
     files = MultipleFileField("附件")
 
     def data_for_service(self) -> dict:
-        """The step's data for apply_action (raw strings; blank fields left out)."""
-        names = ("note", "department_id", "handler_id", "days", "evaluation", "level", "version")
-        return {name: self[name].data for name in names if (self[name].data or "").strip()}
+        """The step's data for apply_action (raw strings; blank fields left out, but never the version:
+        a step posted without one must be refused, not taken as a scheduler's)."""
+        names = ("note", "department_id", "handler_id", "days", "evaluation", "level")
+        data = {name: self[name].data for name in names if (self[name].data or "").strip()}
+        return data | {"version": self.version.data or ""}
 
     def uploads(self) -> list:
         return [f for f in (self.files.data or []) if getattr(f, "filename", None)]

@@ -67,7 +67,7 @@ def index():
         statuses=PROBLEM_STATUSES,
         categories=PROBLEM_CATEGORIES,
         sorts=SORTS,
-        **filter_choices(current_user),
+        **filter_choices(current_user, flt),
         **upload_context(),
     )
 

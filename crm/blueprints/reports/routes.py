@@ -16,6 +16,7 @@ from crm.permissions import (
     visible_reports,
 )
 from crm.reporting.monthly.generate import generate_report, report_path
+from crm.services.common.args import arg_id
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,9 +27,7 @@ def _page(form: ReportForm):
         joinedload(GeneratedReport.park), joinedload(GeneratedReport.created_by)
     )
     page = paginate(stmt, per_page=20)
-    return render_template(
-        "reports/index.html", form=form, page=page, new_id=request.args.get("new", type=int)
-    )
+    return render_template("reports/index.html", form=form, page=page, new_id=arg_id(request.args, "new"))
 
 
 def _form() -> tuple[ReportForm, list]:

@@ -1,4 +1,4 @@
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from crm.forms import BaseForm
@@ -14,14 +14,10 @@ class ChannelsForm(BaseForm):
     )
     email_security = SelectField("加密方式", choices=list(SECURITY.items()), default="none")
     email_username = StringField("登录用户名", validators=[Optional(), Length(max=200)])
-    email_password = PasswordField("登录密码", validators=[Optional(), Length(max=200)])
     email_sender = StringField("发件人地址", validators=[Optional(), Length(max=200)])
+    # The password, webhook addresses and signing secret are environment variables, not form fields.
     wecom_enabled = BooleanField("开启企业微信群机器人")
-    wecom_webhook = StringField("企业微信机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
     dingtalk_enabled = BooleanField("开启钉钉群机器人")
-    dingtalk_webhook = StringField("钉钉机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
-    dingtalk_secret = PasswordField("钉钉加签密钥（SEC 开头）", validators=[Optional(), Length(max=200)])
-    dingtalk_clear_secret = BooleanField("清除已保存的加签密钥")
 
 
 class ChannelTestForm(BaseForm):

@@ -8,7 +8,13 @@ from crm.jobs import JOBS, counts_text
 from crm.models.notification import CHANNELS, DELIVERY_STATUSES
 from crm.pagination import paginate
 from crm.permissions import roles_required
-from crm.services.notifications.channels import channel_form_data, channel_settings, update_channel_settings
+from crm.services.common.args import arg_choice
+from crm.services.notifications.channels import (
+    channel_form_data,
+    channel_settings,
+    secrets_status,
+    update_channel_settings,
+)
 from crm.services.notifications.delivery import send_test_message
 from crm.services.notifications.delivery_log import delivery_log_query, delivery_summary, job_runs_query
 from crm.services.system.job_status import job_states
@@ -25,7 +31,7 @@ def job_counts(counts) -> str:
 @roles_required("jobs.view")
 def jobs():
     states, any_run = job_states(JOBS.values(), utcnow())
-    job = request.args.get("job") if request.args.get("job") in JOBS else ""
+    job = arg_choice(request.args, "job", JOBS)
     runs = paginate(job_runs_query(job or None), per_page=20)
     return render_template("system/jobs.html", states=states, any_run=any_run, runs=runs, job=job, jobs=JOBS)
 
@@ -41,7 +47,12 @@ def channels():
         if run_step(update_channel_settings, current_user, form.data, success="通知渠道设置已保存"):
             return redirect(url_for("system.channels"))
     return render_template(
-        "system/channels.html", form=form, current=current, test_form=ChannelTestForm(), channels=CHANNELS
+        "system/channels.html",
+        form=form,
+        current=current,
+        secrets=secrets_status(),
+        test_form=ChannelTestForm(),
+        channels=CHANNELS,
     )
 
 
@@ -64,8 +75,8 @@ def channel_test(channel: str):
 @login_required
 @roles_required("settings.channels")
 def deliveries():
-    status = request.args.get("status") if request.args.get("status") in DELIVERY_STATUSES else ""
-    channel = request.args.get("channel") if request.args.get("channel") in CHANNELS else ""
+    status = arg_choice(request.args, "status", DELIVERY_STATUSES)
+    channel = arg_choice(request.args, "channel", CHANNELS)
     page = paginate(delivery_log_query(status or None, channel or None), per_page=30)
     return render_template(
         "system/deliveries.html",

@@ -1,7 +1,7 @@
 from wtforms import Form, FormField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.forms import BaseForm
+from crm.forms import BaseForm, VersionField
 from crm.models.lists import TECH_KINDS
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.models.visit import VISIT_KINDS
@@ -77,7 +77,9 @@ SECTIONS = {
 }
 
 
-class VisitEditForm(BaseForm):
+class VisitFields(BaseForm):
+    """What logging a visit and correcting one have in common."""
+
     visited_on = StringField("走访日期", validators=[DataRequired("请填写走访日期")])
     kind = RadioField(
         "走访方式",
@@ -103,7 +105,16 @@ class VisitEditForm(BaseForm):
         return [f for f in (self.files.data or []) if getattr(f, "filename", None)]
 
 
-class VisitForm(VisitEditForm):
+class VisitEditForm(VisitFields):
+    """Correcting a visit: carries the visit's version when opened, so a stale save is refused."""
+
+    version = VersionField()
+
+    def visit_data(self) -> dict:
+        return super().visit_data() | {"version": self.version.data or ""}
+
+
+class VisitForm(VisitFields):
     product = FormField(ProductSection)
     sales = FormField(SalesSection)
     tech = FormField(TechSection)

@@ -7,9 +7,10 @@ from sqlalchemy import select
 from crm.blueprints.attachments import send_attachment
 from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.visits.blueprint import bp
-from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitForm
+from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitFields, VisitForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park, Problem, User
+from crm.models.org import offered
 from crm.models.visit import VISIT_KINDS
 from crm.pagination import paginate
 from crm.permissions import (
@@ -37,7 +38,7 @@ def _form_context() -> dict:
     }
 
 
-def _files_dropped(form: VisitEditForm) -> None:
+def _files_dropped(form: VisitFields) -> None:
     # A browser cannot refill a file input, so say so whenever the form comes back.
     if form.uploads():
         flash("附件未保存，请重新选择", "warning")
@@ -76,6 +77,9 @@ def edit(visit_id: int):
         step = run_step(update_visit, visit, current_user, data, today(), files=files, success=done)
         if step:
             return redirect(url_for("visits.detail", visit_id=visit.id))
+        if step.stale:  # someone saved first: show the latest values instead of the stale form
+            _files_dropped(form)
+            return redirect(url_for("visits.edit", visit_id=visit.id))
     if form.is_submitted():  # refused by the form or by the service
         _files_dropped(form)
     return render_template(
@@ -102,10 +106,15 @@ def index():
     cadres = []
     if current_user.role != "cadre":
         cadres = db.session.scalars(visible_cadres(current_user).order_by(User.name)).all()
+    # Retired chains and parks leave the filters unless chosen already.
     chains = db.session.scalars(
-        select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id)
+        select(IndustryChain)
+        .where(offered(IndustryChain, [flt.chain]))
+        .order_by(IndustryChain.sort_order, IndustryChain.id)
     ).all()
-    parks = db.session.scalars(select(Park).order_by(Park.id)).all() if is_city_wide(current_user) else []
+    parks: list[Park] = []
+    if is_city_wide(current_user):
+        parks = list(db.session.scalars(select(Park).where(offered(Park, [flt.park])).order_by(Park.id)))
     return render_template(
         "visits/index.html", page=page, flt=flt, cadres=cadres, chains=chains, kinds=VISIT_KINDS, parks=parks
     )

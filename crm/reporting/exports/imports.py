@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
-from crm.reporting.exports.xlsx import HEADER_FILL
+from crm.reporting.exports.xlsx import HEADER_FILL, xml_safe
 from crm.services.common.creditcode import check_digit
 from crm.services.imports.enterprises import import_errors, template_choices
 from crm.services.imports.parse import COLUMNS, ERROR_COLUMN, EXAMPLE_PREFIX, ParsedFile
@@ -177,6 +177,10 @@ def write_import_template(parks: Sequence[Park], chains: Sequence[IndustryChain]
 
 
 def _cell(ws, value: Any, fill: PatternFill | None = None, font: Font | None = None) -> Cell:
+    if isinstance(value, str):
+        # A control character the row is refused for cannot be written into an .xlsx either: it goes,
+        # and the row's message says it was there.
+        value = xml_safe(value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         # Written back verbatim (so the file can be fixed and re-uploaded) but never run as a formula.
@@ -201,7 +205,7 @@ def write_error_workbook(
     width = max((len(row) for row in parsed.rows), default=0)
     err_col = parsed.error_column if parsed.error_column is not None else width
     ws.column_dimensions[get_column_letter(err_col + 1)].width = 60
-    ws.freeze_panes = f"A{parsed.header_index + 2}"
+    ws.freeze_panes = f"A{parsed.data_start + 1}"
     for idx, row in enumerate(parsed.rows):
         number = idx + 1
         values = list(row) + [None] * (max(width, err_col + 1) - len(row))
@@ -227,9 +231,11 @@ def write_error_workbook(
     return out
 
 
-def import_error_report(path: str | Path, actor: User) -> BytesIO:
+def import_error_report(
+    path: str | Path, actor: User, keep_hidden: bool = False, web: bool = False
+) -> BytesIO:
     """The uploaded sheet back as .xlsx, every row kept, with an 错误信息 column beside each bad row."""
-    found = import_errors(path, actor)
+    found = import_errors(path, actor, keep_hidden=keep_hidden, web=web)
     return write_error_workbook(found.parsed, found.messages, found.bad_cells, found.errors)
 
 

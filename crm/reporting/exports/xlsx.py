@@ -1,5 +1,6 @@
 """Streaming .xlsx writer for list exports: Chinese headers, frozen header row, filters, widths."""
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -8,17 +9,29 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# What an .xlsx (XML 1.0) cannot hold: the C0 controls but tab, LF and CR (openpyxl refuses them), and
+# the noncharacters U+FFFE/U+FFFF and lone surrogates (lxml refuses them while saving).
+ILLEGAL_XML_RE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """text without the characters an .xlsx cannot hold. Input refuses them, but rows stored before that
+    (or written round the services) may still carry some, and one would make the whole workbook fail."""
+    return ILLEGAL_XML_RE.sub("", text)
 
 
 def escape_cell(value: Any) -> Any:
-    """User text that Excel could read as a formula gets a leading apostrophe (OWASP CSV-injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """User text loses what an .xlsx cannot hold; text Excel could read as a formula gets a leading
+    apostrophe (OWASP CSV-injection advice)."""
+    if isinstance(value, str):
+        value = xml_safe(value)
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if isinstance(value, Decimal):
         return float(value)
     return value

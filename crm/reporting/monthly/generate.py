@@ -1,8 +1,9 @@
 """报表: generating the monthly workbook on demand (报表 page, CLI) and on the 1st (the scheduler).
 
 Files are written under REPORTS_FOLDER (month/name.xlsx, via a temporary file and an atomic rename) and
-recorded as GeneratedReport rows. The scheduled run is idempotent: its row carries a unique auto_key,
-so a second run (or a second scheduler) creates no second file, row or notification.
+recorded as GeneratedReport rows. The scheduled run is idempotent: its row carries a unique auto_key and
+is inserted with INSERT … ON CONFLICT DO NOTHING, so a second run (or a second scheduler) running at the
+same moment creates no second file, row or notification, and fails on nothing: it finds the first's.
 """
 
 import os
@@ -15,6 +16,9 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.models import GeneratedReport, Park, User
@@ -79,6 +83,67 @@ def _write_file(data: BytesIO, stored_name: str) -> int:
     return path.stat().st_size
 
 
+def _insert_once(values: dict) -> Optional[int]:
+    """Insert a scheduled report's row unless its auto_key (or stored name) exists: the new id, or None.
+
+    ON CONFLICT DO NOTHING waits for a concurrent insert of the same key and then yields to it, so two
+    runs at once never fail on the unique key: the later one finds the earlier one's row.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        stmt = insert(GeneratedReport).values(**values).on_conflict_do_nothing().returning(GeneratedReport.id)
+        return db.session.execute(stmt).scalar()
+    row = GeneratedReport(**values)  # any other database: a savepoint, the IntegrityError means "exists"
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return None
+    return row.id
+
+
+def _scheduled(auto_key: str) -> Optional[GeneratedReport]:
+    return db.session.execute(
+        select(GeneratedReport).where(GeneratedReport.auto_key == auto_key)
+    ).scalar_one_or_none()
+
+
+def _make_report(
+    req: ReportRequest, actor: Optional[User], now: datetime, auto_key: Optional[str]
+) -> tuple[GeneratedReport, bool]:
+    """Build, store and record the workbook: (the report, True) — or, for a scheduled report another
+    run stored first, (that report, False), with no file written."""
+    data = monthly_workbook(req.scope, req.period, now)
+    suffix = "auto" if auto_key else f"{to_local(now):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}"
+    stored = f"{req.period.month}/monthly_{req.period.month}_{req.scope.slug}_{suffix}.xlsx"
+    values = {
+        "month": req.period.month,
+        "park_id": req.scope.park_id,
+        "filename": download_name(req.period, req.scope),
+        "stored_name": stored,
+        "auto_key": auto_key,
+        "created_by_id": actor.id if actor else None,
+        "created_at": now,
+    }
+    if auto_key is not None:
+        # The unique auto_key refuses a second scheduled row before any file is written.
+        report_id = _insert_once(values)
+        if report_id is None:
+            existing = _scheduled(auto_key)
+            assert existing is not None, f"report {auto_key} conflicts but cannot be read"
+            return existing, False
+        report = db.session.get_one(GeneratedReport, report_id)
+    else:
+        report = GeneratedReport(**values)
+        db.session.add(report)
+        db.session.flush()
+    report.size = _write_file(data, stored)
+    if actor is not None:
+        record_audit(actor, "report", report.id, "create", f"生成报表：{report.filename}")
+    return report, True
+
+
 def generate_report(
     actor: Optional[User],
     month: Optional[str],
@@ -87,27 +152,10 @@ def generate_report(
     now: Optional[datetime] = None,
     auto_key: Optional[str] = None,
 ) -> GeneratedReport:
-    """Build the month's workbook for the park (None: all parks), store it and record it."""
+    """Build the month's workbook for the park (None: all parks), store it and record it; a scheduled
+    report (auto_key) is made once: if another run made it first, that one is returned."""
     req = parse_request(actor, month, park, today)
-    now = now or utcnow()
-    data = monthly_workbook(req.scope, req.period, now)
-    suffix = "auto" if auto_key else f"{to_local(now):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}"
-    stored = f"{req.period.month}/monthly_{req.period.month}_{req.scope.slug}_{suffix}.xlsx"
-    report = GeneratedReport(
-        month=req.period.month,
-        park_id=req.scope.park_id,
-        filename=download_name(req.period, req.scope),
-        stored_name=stored,
-        auto_key=auto_key,
-        created_by_id=actor.id if actor else None,
-        created_at=now,
-    )
-    db.session.add(report)
-    db.session.flush()  # the unique auto_key refuses a second scheduled row before any file is written
-    report.size = _write_file(data, stored)
-    if actor is not None:
-        record_audit(actor, "report", report.id, "create", f"生成报表：{report.filename}")
-    return report
+    return _make_report(req, actor, now or utcnow(), auto_key)[0]
 
 
 def build_report_file(month: Optional[str], park: Optional[Park], today: date) -> tuple[BytesIO, str]:
@@ -150,14 +198,9 @@ def generate_monthly_reports(today: date, now: Optional[datetime] = None) -> dic
     created = users = 0
     for park in parks:
         key = f"monthly:{period.month}:{park.code if park else 'all'}"
-        report = None
-        if key not in done:
-            report = generate_report(None, period.month, park, today, now, auto_key=key)
-            created += 1
-        else:
-            # auto_key is unique and this one was read above.
-            report = db.session.execute(
-                select(GeneratedReport).where(GeneratedReport.auto_key == key)
-            ).scalar_one()
+        report = _scheduled(key) if key in done else None
+        if report is None:  # not there when read above; another run may still store it first
+            report, made = _make_report(parse_request(None, period.month, park, today), None, now, key)
+            created += made
         users += _announce(report, park, now)
     return {"reports": created, "users": users}

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from openpyxl import Workbook
 
 from crm.models.problem import EVALUATIONS, LEVELS, PROBLEM_CATEGORIES, PROBLEM_STATUSES, PROBLEM_URGENCIES
+from crm.reporting.exports.xlsx import xml_safe
 from crm.reporting.monthly.build import MonthlyReport, build_monthly_report
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.reporting.monthly.problems import rate
@@ -280,7 +281,7 @@ def _supervision(wb, report: MonthlyReport) -> None:
 def write_monthly_workbook(report: MonthlyReport) -> BytesIO:
     """The seven sheets of the report, as an .xlsx in a BytesIO."""
     wb = Workbook(write_only=True)
-    wb.properties.title = report.title
+    wb.properties.title = xml_safe(report.title)  # cells are cleaned by escape_cell; this is no cell
     wb.properties.creator = "联企通"
     write_summary(wb, report)
     _cadres(wb, report)

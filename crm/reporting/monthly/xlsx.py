@@ -2,7 +2,8 @@
 formats, 三色 fills, totals, print setup, and native Excel charts.
 
 Only cells that need a style become WriteOnlyCells; plain values stream as they are (user text goes
-through crm.reporting.exports.xlsx.escape_cell so it never becomes a formula).
+through crm.reporting.exports.xlsx.escape_cell so it never becomes a formula and never carries a
+character an .xlsx cannot hold).
 """
 
 from collections.abc import Sequence

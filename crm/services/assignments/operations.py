@@ -11,6 +11,7 @@ from crm.models import Assignment, Enterprise, Handover, User
 from crm.permissions import can, manages_park
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
+from crm.services.common.validators import refuse_control_chars
 
 HANDOVER_REASONS = {
     "post_change": "岗位调整",
@@ -39,6 +40,7 @@ def assign_enterprise(
     if not can(actor, "enterprise.assign", firm):
         raise ServiceError("没有分配联系干部的权限")
     _check_cadre(cadre, firm.park_id)
+    refuse_control_chars(reason, "原因")
     reason = (reason or "").strip()
     current = db.session.scalar(
         select(Assignment).where(Assignment.enterprise_id == firm.id, Assignment.end_on.is_(None))
@@ -82,6 +84,7 @@ def unassign_enterprise(firm: Enterprise, actor: User, today: date, reason: str)
     """End the firm's current liaison without a successor (e.g. the firm closed)."""
     if not can(actor, "enterprise.assign", firm):
         raise ServiceError("没有调整联系干部的权限")
+    refuse_control_chars(reason, "解除原因")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("请填写解除联系的原因")
@@ -132,6 +135,7 @@ def handover_caseload(
         raise ServiceError("没有办理交接的权限")
     if reason not in HANDOVER_REASONS:
         raise ServiceError("请选择交接原因（岗位调整/离岗/退休/退职/其他）")
+    refuse_control_chars(note, "交接说明", multiline=True)
     if reason == "other" and not (note or "").strip():
         raise ServiceError("交接原因为“其他”时请填写说明")
     if from_cadre.id == to_cadre.id:

@@ -42,7 +42,8 @@ CONTENT_TYPES = {
 }
 ACCEPT = "image/*,.pdf,.doc,.docx,.xls,.xlsx"  # the file input's accept attribute
 FILENAME_MAX = 200
-_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+# Reserved on Windows, or invisible: controls, line separators, bidi overrides ("txt.exe" shown as "exe.txt").
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff<>:"|?*]')
 _PENDING_KEY = "crm_pending_files"
 log = logging.getLogger(__name__)
 

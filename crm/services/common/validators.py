@@ -1,6 +1,7 @@
 """Small field parsers shared by services: each returns a clean value or raises a Chinese ServiceError."""
 
 import re
+from collections.abc import Container
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
@@ -14,14 +15,60 @@ CENT = Decimal("0.01")
 FIRST_PERIOD = "2000-01"
 PERIOD_AHEAD_MONTHS = 12
 _PERIOD_RE = re.compile(r"(\d{4})-(\d{2})")
+# Characters no typed text may hold: the C0 controls (tab, line feed and carriage return only in
+# multi-line text), DEL, the C1 controls, the bidirectional embeddings, overrides and isolates (they
+# make stored text read differently from what it is) and the noncharacters U+FFFE/U+FFFF. Nobody means
+# to type them; they arrive pasted from other systems, and most cannot even be written into an .xlsx
+# (PostgreSQL refuses NUL outright).
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+_CONTROL_RE = re.compile(f"[{_CONTROLS}]")
+# One-line fields (names, titles, phones) take no line or paragraph break and no tab either.
+_ONE_LINE_CONTROL_RE = re.compile(f"[{_CONTROLS}\t\n\r\u2028\u2029]")
+CONTROL_CHARS = "含有不可见的控制字符，请删除后重新输入"
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not normalize_text(value))
 
 
+def has_control_chars(value: Any, multiline: bool = False) -> bool:
+    """Whether typed text holds a character refused above; whitespace at either end does not count
+    (it is trimmed anyway)."""
+    pattern = _CONTROL_RE if multiline else _ONE_LINE_CONTROL_RE
+    return isinstance(value, str) and pattern.search(value.strip()) is not None
+
+
+def strip_control_chars(value: str, multiline: bool = False) -> str:
+    """value without the characters refused above: for a log of what someone typed, not for data."""
+    return (_CONTROL_RE if multiline else _ONE_LINE_CONTROL_RE).sub("", value)
+
+
+def control_char_error(value: Any, label: str, multiline: bool = False) -> Optional[str]:
+    """The Chinese refusal naming the field when value holds control characters, else None."""
+    return f"{label}{CONTROL_CHARS}" if has_control_chars(value, multiline) else None
+
+
+def refuse_control_chars(value: Any, label: str, multiline: bool = False) -> None:
+    """Raise the Chinese ServiceError naming the field when value holds control characters."""
+    if (message := control_char_error(value, label, multiline)) is not None:
+        raise ServiceError(message)
+
+
+def refuse_control_chars_in(typed: dict[str, Any], multiline: Container[str] = ()) -> None:
+    """Raise one ServiceError naming every field of typed (label -> value) holding control characters;
+    multiline: the labels of multi-line fields."""
+    errors = [
+        message
+        for label, value in typed.items()
+        if (message := control_char_error(value, label, multiline=label in multiline)) is not None
+    ]
+    if errors:
+        raise ServiceError("；".join(errors))
+
+
 def clean_text(value: Any, label: str, max_len: int, required: bool = False) -> Optional[str]:
     """One line of text: half-width, whitespace collapsed, trimmed; None when empty."""
+    refuse_control_chars(value, label)
     text = normalize_text(value)
     if not text:
         if required:
@@ -34,6 +81,7 @@ def clean_text(value: Any, label: str, max_len: int, required: bool = False) -> 
 
 def clean_multiline(value: Any, label: str, max_len: int, required: bool = False) -> Optional[str]:
     """Free text (notes, descriptions): lines trimmed, line breaks kept, Chinese punctuation untouched."""
+    refuse_control_chars(value, label, multiline=True)
     # No NFKC here: it would turn the prose's ，：（） into ASCII punctuation.
     lines = [line.strip() for line in str(value if value is not None else "").splitlines()]
     text = "\n".join(lines).strip()

@@ -7,8 +7,9 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.models import Assignment, Enterprise, User
+from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.permissions import visible_enterprises
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.args import arg_choice, arg_flag, arg_id, arg_text
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Enterprise.name_initials.asc(), Enterprise.id.asc()),
@@ -52,25 +53,17 @@ class EnterpriseFilters:
     @classmethod
     def from_args(cls, args) -> "EnterpriseFilters":
         """Parse query-string arguments; junk values are ignored rather than failing the page."""
-
-        def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
-
-        sort = args.get("sort", "name")
         return cls(
-            q=normalize_text(args.get("q", ""))[:100],
-            park=as_int("park"),
-            chain=as_int("chain"),
-            scale=args.get("scale", "")[:10],
-            size=args.get("size", "")[:10],
-            status=args.get("status", "")[:16],
-            key=args.get("key") in ("1", "on", "true"),
-            cadre=as_int("cadre"),
-            unassigned=args.get("unassigned") in ("1", "on", "true"),
-            sort=sort if sort in SORTS else "name",
+            q=arg_text(args, "q"),
+            park=arg_id(args, "park"),
+            chain=arg_id(args, "chain"),
+            scale=arg_choice(args, "scale", SCALE_TYPES),
+            size=arg_choice(args, "size", SIZES),
+            status=arg_choice(args, "status", STATUSES),
+            key=arg_flag(args, "key"),
+            cadre=arg_id(args, "cadre"),
+            unassigned=arg_flag(args, "unassigned"),
+            sort=arg_choice(args, "sort", SORTS, "name"),
         )
 
     def as_args(self) -> dict:

@@ -15,6 +15,7 @@ from crm.services.common.audit import record_audit
 from crm.services.common.creditcode import credit_code_error, normalize_credit_code, normalize_text
 from crm.services.common.locking import check_version
 from crm.services.common.pinyin import initials
+from crm.services.common.validators import control_char_error
 from crm.timeutil import today
 
 STALE_FIRM = "该企业档案已被其他人修改，您的修改未保存，请查看最新内容后重试"
@@ -47,6 +48,7 @@ NUMBER_LIMITS = {
 }
 TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "tags", "note")
 CHOICE_FIELDS = {"scale_type": SCALE_TYPES, "size": SIZES, "status": STATUSES}
+MULTILINE_FIELDS = ("note",)
 
 
 def clean_enterprise_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +65,16 @@ def clean_enterprise_data(data: dict[str, Any]) -> dict[str, Any]:
             value = None
         cleaned[key] = value
     return cleaned
+
+
+def control_char_errors(data: dict[str, Any]) -> dict[str, str]:
+    """{field: Chinese error} for the text values, as typed, that hold control characters."""
+    errors: dict[str, str] = {}
+    for key in (*TEXT_FIELDS, "credit_code"):
+        message = control_char_error(data.get(key), FIELD_LABELS[key], multiline=key in MULTILINE_FIELDS)
+        if message is not None:
+            errors[key] = message
+    return errors
 
 
 def validate_enterprise_data(
@@ -83,12 +95,20 @@ def validate_enterprise_data(
         other = db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
         if other is not None and other != firm_id:
             errors["credit_code"] = f"统一社会信用代码 {code} 已被其他企业使用"
+    # A retired park or chain stays on the firms that have it but is not given to any other.
+    held = db.session.get(Enterprise, firm_id) if firm_id else None
     if not data.get("park_id"):
         errors["park_id"] = "请选择所属园区"
-    elif db.session.get(Park, data["park_id"]) is None:
+    elif (park := db.session.get(Park, data["park_id"])) is None:
         errors["park_id"] = "所属园区不存在"
-    if data.get("chain_id") and db.session.get(IndustryChain, data["chain_id"]) is None:
-        errors["chain_id"] = "所属产业链不存在"
+    elif not park.is_active and (held is None or held.park_id != park.id):
+        errors["park_id"] = f"所属园区“{park.name}”已停用，请选择其他园区"
+    if data.get("chain_id"):
+        chain = db.session.get(IndustryChain, data["chain_id"])
+        if chain is None:
+            errors["chain_id"] = "所属产业链不存在"
+        elif not chain.is_active and (held is None or held.chain_id != chain.id):
+            errors["chain_id"] = f"所属产业链“{chain.name}”已停用，请选择其他产业链"
     for field, choices in CHOICE_FIELDS.items():
         if data.get(field) and data[field] not in choices:
             errors[field] = f"{FIELD_LABELS[field]}取值无效"
@@ -123,9 +143,10 @@ def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = Tr
     """Create a firm from form or import data; raises ServiceError on invalid data."""
     if not can(actor, "enterprise.create"):
         raise ServiceError("没有新建企业的权限")
+    typed_errors = control_char_errors(data)
     data = clean_enterprise_data(data)
     data.setdefault("status", "active")
-    errors = validate_enterprise_data(data, check_unique=check_unique)
+    errors = validate_enterprise_data(data, check_unique=check_unique) | typed_errors
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, data["park_id"])
@@ -147,9 +168,10 @@ def update_enterprise(
     if not can(actor, "enterprise.edit", firm):
         raise ServiceError("没有编辑该企业的权限")
     check_version(firm, data.get("version"), STALE_FIRM)
+    typed_errors = control_char_errors(data)
     data = clean_enterprise_data(data)
     merged = {f: getattr(firm, f) for f in FIELD_LABELS} | data
-    errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique)
+    errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique) | typed_errors
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, merged["park_id"])

@@ -14,6 +14,7 @@ from crm.models import IndustryChain, Park, User
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise
+from crm.services.common.spreadsheets import SpreadsheetLimits
 from crm.services.enterprises.registry import create_enterprise, update_enterprise
 from crm.services.imports.parse import ParsedFile, read_import_file
 from crm.services.imports.validate import ImportResult, Registry, plan_import
@@ -21,15 +22,34 @@ from crm.services.imports.validate import ImportResult, Registry, plan_import
 IMPORT_REASON = "批量导入"
 # A firm of the file was saved by someone else while the import ran (StaleDataError at the boundary).
 STALE_IMPORT = "导入期间有企业档案被其他人修改，本次导入未做任何修改，请重新导入"
+CLI_HINT = "请拆分成多个文件后分别导入"
+WEB_HINT = (
+    "网页导入需在几秒内完成，请拆分成多个文件；更大的文件请系统管理员在服务器上运行 "
+    "flask crm import-enterprises 文件名 导入"
+)
 
 
-def _max_rows() -> int:
-    return int(current_app.config.get("IMPORT_MAX_ROWS", 200_000))
+def import_limits(web: bool = False) -> SpreadsheetLimits:
+    """The caps on an import file; the page's row cap keeps every request within a few seconds."""
+    config = current_app.config
+    web_rows, cli_rows = config.get("IMPORT_WEB_MAX_ROWS", 2_000), config.get("IMPORT_MAX_ROWS", 200_000)
+    return SpreadsheetLimits(
+        max_rows=int(web_rows if web else cli_rows),
+        max_columns=int(config.get("IMPORT_MAX_COLUMNS", 100)),
+        max_cell_chars=int(config.get("IMPORT_MAX_CELL_CHARS", 2_000)),
+        max_file_bytes=int(config.get("SPREADSHEET_MAX_FILE_BYTES", 50 * 1024 * 1024)),
+        max_unpacked_bytes=int(config.get("SPREADSHEET_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)),
+        max_member_bytes=int(config.get("SPREADSHEET_MAX_MEMBER_BYTES", 64 * 1024 * 1024)),
+        max_members=int(config.get("SPREADSHEET_MAX_MEMBERS", 1_000)),
+        max_ratio=int(config.get("SPREADSHEET_MAX_RATIO", 100)),
+        max_cells=int(config.get("SPREADSHEET_MAX_CELLS", 3_000_000)),
+        rows_hint=WEB_HINT if web else CLI_HINT,
+    )
 
 
 def _apply(result: ImportResult, actor: User, today: date) -> None:
     """Write every planned row through the registry services (they validate, flush and audit)."""
-    for plan in result.rows:
+    for plan in result.planned:
         try:
             firm = plan.firm
             if firm is None:
@@ -42,14 +62,24 @@ def _apply(result: ImportResult, actor: User, today: date) -> None:
             raise ServiceError(f"第{plan.row}行：{exc}，本次导入未做任何修改") from exc
 
 
-def import_enterprises(path: str | Path, actor: User, today: date, dry_run: bool = False) -> ImportResult:
-    """Validate an enterprise file and, unless dry_run or any error, apply every row (caller commits)."""
+def import_enterprises(
+    path: str | Path,
+    actor: User,
+    today: date,
+    dry_run: bool = False,
+    keep_hidden: bool = False,
+    web: bool = False,
+) -> ImportResult:
+    """Validate an enterprise file and, unless dry_run or any error, apply every row (caller commits).
+
+    Rows hidden in the file are left out unless keep_hidden; web applies the import page's row cap.
+    """
     if not can(actor, "enterprise.import"):
         raise ServiceError("没有导入企业的权限")
     # Holding the registry keeps parks and chains in the session's (weak) identity map, so the
     # per-row validation inside create_enterprise finds them without a query.
     reg = Registry(actor)
-    result = plan_import(read_import_file(path, _max_rows()), actor, reg)
+    result = plan_import(read_import_file(path, import_limits(web)), actor, reg, keep_hidden)
     if result.ok and not dry_run:
         _apply(result, actor, today)
         db.session.flush()
@@ -67,12 +97,14 @@ class ImportErrors:
     errors: list[str]
 
 
-def import_errors(path: str | Path, actor: User) -> ImportErrors:
+def import_errors(
+    path: str | Path, actor: User, keep_hidden: bool = False, web: bool = False
+) -> ImportErrors:
     """Check the uploaded sheet again and collect every row's errors (crm.reporting writes the workbook)."""
     if not can(actor, "enterprise.import"):
         raise ServiceError("没有导入企业的权限")
-    parsed = read_import_file(path, _max_rows())
-    result = plan_import(parsed, actor)
+    parsed = read_import_file(path, import_limits(web))
+    result = plan_import(parsed, actor, keep_hidden=keep_hidden)
     messages = defaultdict(list)
     bad_cells = defaultdict(set)
     for error in result.row_errors:
@@ -85,6 +117,7 @@ def import_errors(path: str | Path, actor: User) -> ImportErrors:
 
 
 def template_choices(actor: User) -> tuple[list[Park], list[IndustryChain]]:
-    """The parks and industry chains the actor may import into (the template's drop-downs)."""
+    """The parks and industry chains the actor may import into (the template's drop-downs); retired ones
+    are left out (a row naming one is refused unless its firm already has it)."""
     reg = Registry(actor)
-    return list(reg.allowed), list(reg.chains)
+    return [p for p in reg.allowed if p.is_active], [c for c in reg.chains if c.is_active]

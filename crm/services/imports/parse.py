@@ -1,18 +1,23 @@
-"""Reading an enterprise import file (.xlsx/.csv): decoding, Chinese header aliases, cell conversion."""
-import csv
-import io
+"""Reading an enterprise import file (.xlsx/.csv): Chinese header aliases (one or two header rows),
+hidden rows, cell conversion. The file itself is read within limits by crm.services.common.spreadsheets.
+"""
 import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
-from crm.services import ServiceError
 from crm.services.common.creditcode import normalize_credit_code, normalize_text
+from crm.services.common.spreadsheets import (
+    Sheet,
+    SpreadsheetError,
+    SpreadsheetLimits,
+    read_csv_sheet,
+    read_xlsx_sheets,
+)
 
 SUPPORTED_EXTENSIONS = ("xlsx", "csv")
 ERROR_COLUMN = "错误信息"
@@ -76,13 +81,11 @@ CHOICES: dict[str, dict[str, str]] = {
     | {"规模以上": "above", "规模以下": "below"},
     "status": {v: k for k, v in STATUSES.items()} | {k.upper(): k for k in STATUSES} | {"存续": "active"},
 }
-# Rows we stop after when a sheet carries thousands of formatted but empty rows below the data.
-BLANK_RUN_LIMIT = 5000
 HEADER_SEARCH_ROWS = 5
 
 
-class ImportFileError(ServiceError):
-    """The file cannot be read at all: empty, corrupt, wrong type or encoding."""
+class ImportFileError(SpreadsheetError):
+    """The file cannot be read at all: empty, corrupt, wrong type or encoding, or over a limit."""
 
 
 @dataclass
@@ -91,6 +94,8 @@ class ParsedFile:
 
     rows: list[list[Any]]
     header_index: int = 0
+    header_rows: int = 1  # 2 when a group such as 联系方式 sits above its columns 联系人, 联系电话
+    hidden_rows: set[int] = field(default_factory=set)  # Excel row numbers hidden in the file
     columns: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -103,6 +108,11 @@ class ParsedFile:
     def header(self) -> list[Any]:
         return self.rows[self.header_index] if self.rows else []
 
+    @property
+    def data_start(self) -> int:
+        """Index in rows of the first row below the header."""
+        return self.header_index + self.header_rows
+
 
 def file_extension(filename: str) -> str:
     """Lower-case extension without the dot ('' when there is none)."""
@@ -113,75 +123,20 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _trim(row: list[Any]) -> list[Any]:
-    end = len(row)
-    while end and _is_blank(row[end - 1]):
-        end -= 1
-    return row[:end]
-
-
-def _read_rows_xlsx(path: Path, max_rows: int) -> list[list[Any]]:
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for a broken file
-        raise ImportFileError(
-            "无法读取该文件，请确认是有效的 .xlsx 文件（旧版 .xls 请在 Excel 中另存为 .xlsx）"
-        ) from exc
-    try:
-        sheets = wb.worksheets
-        if not sheets:
-            raise ImportFileError("文件中没有工作表")
-        best: list[list[Any]] = []
-        for ws in sheets:
-            rows = _collect(([*r] for r in ws.iter_rows(values_only=True)), max_rows)
-            if _find_header(rows) is not None:
-                return rows
-            best = best or rows
-        return best
-    except ImportFileError:
-        raise
-    except Exception as exc:  # a damaged sheet part surfaces only while iterating
-        raise ImportFileError("文件内容已损坏，无法读取，请在 Excel 中打开后重新保存") from exc
-    finally:
-        wb.close()
-
-
-def _decode_csv(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
-
-
-def _read_rows_csv(path: Path, max_rows: int) -> list[list[Any]]:
-    text = _decode_csv(path.read_bytes())
-    try:
-        return _collect((list(r) for r in csv.reader(io.StringIO(text, newline=""))), max_rows)
-    except csv.Error as exc:
-        raise ImportFileError("CSV 文件格式有误，无法读取，请用 Excel 重新保存为 CSV") from exc
-
-
-def _collect(rows, max_rows: int) -> list[list[Any]]:
-    """Keep rows as read (blank rows too, so numbering matches Excel); stop a little past max_rows."""
-    out: list[list[Any]] = []
-    blank_run = data_rows = 0
-    for row in rows:
-        row = _trim(row)
-        if not row:
-            blank_run += 1
-            if blank_run > BLANK_RUN_LIMIT:
-                break
-        else:
-            blank_run = 0
-            data_rows += 1
-        out.append(row)
-        if data_rows > max_rows + HEADER_SEARCH_ROWS:
-            break
-    while out and not out[-1]:
-        out.pop()
-    return out
+def _read_sheet(path: Path, ext: str, limits: SpreadsheetLimits) -> Sheet:
+    """The sheet to import: a CSV's only one, else the first sheet with a header (else the first one)."""
+    if ext == "csv":
+        return read_csv_sheet(path, limits)
+    first: Sheet | None = None
+    with closing(read_xlsx_sheets(path, limits)) as sheets:  # later sheets are then never read
+        for sheet in sheets:
+            if _find_header(sheet.rows) is not None:
+                return sheet
+            if first is None or (not first.rows and sheet.rows):
+                first = sheet
+    if first is None:
+        raise ImportFileError("文件中没有工作表")
+    return first
 
 
 def _column_key(text: Any) -> str | None:
@@ -201,7 +156,71 @@ def _find_header(rows: list[list[Any]]) -> int | None:
     return None
 
 
-def read_import_file(path: str | Path, max_rows: int) -> ParsedFile:
+def _is_group(top: list[Any], owner: int | None) -> bool:
+    """Whether the header cell at owner is a label naming no field (联系方式), so it may group columns."""
+    if owner is None or owner >= len(top) or _is_blank(top[owner]):
+        return False
+    return _column_key(top[owner]) is None and header_key(top[owner]) != ERROR_COLUMN
+
+
+def _owners(top: list[Any], header_index: int, merges: list[tuple[int, int, int, int]], width: int) -> list:
+    """For every column, the header cell above it: its own, the merged cell spanning it, else (merges
+    are lost in a CSV) the nearest label to its left."""
+    merged = {
+        col: c1
+        for r1, c1, r2, c2 in merges
+        if r1 <= header_index <= r2 and c2 > c1
+        for col in range(c1, min(c2 + 1, width))
+    }
+    owners: list[int | None] = []
+    last = None
+    for idx in range(width):
+        if idx in merged:
+            owners.append(merged[idx])
+            last = None  # a merge says where its group ends
+        elif idx < len(top) and not _is_blank(top[idx]):
+            owners.append(idx)
+            last = idx
+        else:
+            owners.append(last)
+    return owners
+
+
+def _header_cells(parsed: ParsedFile, merges: list[tuple[int, int, int, int]]) -> list[tuple[int, Any, str]]:
+    """(column, header cell, its name in messages) of every labelled column.
+
+    A second header row is used when every cell of the row below the header sits under a group label
+    and one of them names a field: 联系方式 over 联系人 | 联系电话 reads as those two columns.
+    """
+    top, at = parsed.header, parsed.header_index
+    plain = [(idx, cell, normalize_text(cell)) for idx, cell in enumerate(top) if not _is_blank(cell)]
+    sub = parsed.rows[at + 1] if at + 1 < len(parsed.rows) else []
+    owners = _owners(top, at, merges, max(len(top), len(sub)))
+    below = {idx: cell for idx, cell in enumerate(sub) if not _is_blank(cell)}
+    if not any(_column_key(cell) for cell in below.values()):
+        return plain
+    if not all(_is_group(top, owners[idx]) for idx in below):
+        return plain  # a value under a field's own column: the row below is data
+    parsed.header_rows = 2
+    cells: list[tuple[int, Any, str]] = []
+    found: dict[str, list[str]] = {}
+    for idx, owner in enumerate(owners):
+        if not _is_group(top, owner):
+            if idx < len(top) and not _is_blank(top[idx]):
+                cells.append((idx, top[idx], normalize_text(top[idx])))
+        elif idx in below:
+            group, label = normalize_text(top[owner]), normalize_text(below[idx])
+            cells.append((idx, below[idx], f"{group}/{label}"))
+            if _column_key(below[idx]) is not None:
+                found.setdefault(group, []).append(label)
+        elif owner == idx:  # a label with nothing below it keeps its own name (序号)
+            cells.append((idx, top[idx], normalize_text(top[idx])))
+    groups = "；".join(f"【{group}】下的 {'、'.join(labels)}" for group, labels in found.items())
+    parsed.notices.append(f"表头占两行（第{at + 1}、{at + 2}行），已识别{groups}")
+    return cells
+
+
+def read_import_file(path: str | Path, limits: SpreadsheetLimits) -> ParsedFile:
     """Read an .xlsx/.csv import file into rows and records; ImportFileError if it cannot be read."""
     path = Path(path)
     ext = file_extension(path.name)
@@ -209,23 +228,30 @@ def read_import_file(path: str | Path, max_rows: int) -> ParsedFile:
         raise ImportFileError("只支持 .xlsx 或 .csv 文件")
     if not path.exists() or path.stat().st_size == 0:
         raise ImportFileError("上传的文件是空的")
-    rows = _read_rows_xlsx(path, max_rows) if ext == "xlsx" else _read_rows_csv(path, max_rows)
+    try:
+        sheet = _read_sheet(path, ext, limits)
+    except ImportFileError:
+        raise
+    except SpreadsheetError as exc:
+        raise ImportFileError(str(exc)) from exc
+    rows = sheet.rows
+    while rows and not rows[-1]:
+        rows.pop()
     if not any(rows):
         raise ImportFileError("文件中没有任何内容")
     header_index = _find_header(rows)
-    parsed = ParsedFile(rows=rows, header_index=header_index or 0)
-    for idx, cell in enumerate(parsed.header):
-        if _is_blank(cell):
-            continue
+    parsed = ParsedFile(rows=rows, header_index=header_index or 0, hidden_rows=sheet.hidden_rows)
+    header = _header_cells(parsed, sheet.merges)
+    names = {idx: name for idx, _, name in header}
+    for idx, cell, name in header:
         key = _column_key(cell)
         if key is None:
             if header_key(cell) == ERROR_COLUMN:  # our own error report, fixed and uploaded again
                 parsed.error_column = idx
             else:
-                parsed.ignored.append(normalize_text(cell))
+                parsed.ignored.append(name)
         elif key in parsed.columns:
-            first = normalize_text(parsed.header[parsed.columns[key]])
-            parsed.file_errors.append(f"表头【{normalize_text(cell)}】与【{first}】是同一列，请删除其中一列")
+            parsed.file_errors.append(f"表头【{name}】与【{names[parsed.columns[key]]}】是同一列，请删除其中一列")
         else:
             parsed.columns[key] = idx
     if "scale_type" in parsed.columns and "is_above" in parsed.columns:
@@ -235,7 +261,7 @@ def read_import_file(path: str | Path, max_rows: int) -> ParsedFile:
             "未找到可识别的表头：第1行应为列名，如 企业名称、统一社会信用代码，请使用导入模板"
         )
         return parsed
-    for offset, row in enumerate(rows[parsed.header_index + 1:], start=parsed.header_index + 2):
+    for offset, row in enumerate(rows[parsed.data_start:], start=parsed.data_start + 1):
         if not row:
             continue
         values = {key: row[idx] if idx < len(row) else None for key, idx in parsed.columns.items()}
@@ -247,9 +273,8 @@ def read_import_file(path: str | Path, max_rows: int) -> ParsedFile:
         parsed.records.append((offset, values))
     if not parsed.records and not parsed.file_errors:
         raise ImportFileError("文件中没有可导入的数据行（第1行应为表头，从第2行起每行填写一家企业）")
-    if len(parsed.records) > max_rows:
-        parsed.file_errors.append(f"文件数据超过单次导入上限 {max_rows} 行，请拆分成多个文件后分别导入")
-        parsed.records = parsed.records[:max_rows]
+    if len(parsed.records) > limits.max_rows:
+        raise ImportFileError(limits.too_many_rows())
     return parsed
 
 

@@ -1,4 +1,8 @@
-"""Stored import uploads: UPLOAD_FOLDER/imports/<token>.<ext>, with <token>.json naming the uploader."""
+"""Stored import uploads: UPLOAD_FOLDER/imports/<token>.<ext>, with <token>.json naming the uploader.
+
+An upload is kept only once it was read in full within the import page's limits; a refused file (or one
+whose check failed in any way) is deleted at once, and unconfirmed uploads are deleted after a day.
+"""
 import json
 import re
 import secrets
@@ -12,6 +16,7 @@ from flask import current_app
 
 from crm.models import User
 from crm.services import ServiceError
+from crm.services.imports.enterprises import import_limits
 from crm.services.imports.parse import SUPPORTED_EXTENSIONS, ImportFileError, file_extension, read_import_file
 
 
@@ -20,7 +25,7 @@ class UploadNotFound(ServiceError):
 
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
-UPLOAD_MAX_AGE = 2 * 24 * 3600  # seconds an unconfirmed upload is kept
+UPLOAD_MAX_AGE = 24 * 3600  # seconds an abandoned (never committed) upload is kept
 
 
 @dataclass
@@ -45,7 +50,7 @@ def _purge_stale(folder: Path) -> None:
 
 
 def save_import_upload(stream: BinaryIO, filename: str, actor: User) -> str:
-    """Store an uploaded import file for actor and check it can be read; returns its token."""
+    """Store an uploaded import file for actor once it reads within the page's limits; returns its token."""
     ext = file_extension(filename)
     if ext not in SUPPORTED_EXTENSIONS:
         raise ImportFileError("只支持 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）")
@@ -54,13 +59,14 @@ def save_import_upload(stream: BinaryIO, filename: str, actor: User) -> str:
     _purge_stale(folder)
     token = secrets.token_hex(16)
     path = folder / f"{token}.{ext}"
-    with path.open("wb") as out:
-        shutil.copyfileobj(stream, out)
-    meta = {"user_id": actor.id, "filename": Path(filename).name, "ext": ext, "uploaded_at": time.time()}
-    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     try:
-        read_import_file(path, max_rows=1)  # reads only the first rows: empty or unreadable files fail here
-    except ImportFileError:
+        with path.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+        meta = {"user_id": actor.id, "filename": Path(filename).name, "ext": ext, "uploaded_at": time.time()}
+        (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        # The whole file is checked and read here, so a bomb is refused before a preview is offered.
+        read_import_file(path, import_limits(web=True))
+    except BaseException:  # refused, or the check itself failed: nothing stays behind
         discard_import_upload(token)
         raise
     return token

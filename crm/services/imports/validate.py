@@ -10,8 +10,10 @@ from crm.extensions import db
 from crm.models import Assignment, Enterprise, IndustryChain, Park, User
 from crm.permissions import may_import_into
 from crm.services.common.creditcode import credit_code_error
+from crm.services.common.validators import CONTROL_CHARS, has_control_chars
 from crm.services.enterprises.registry import (
     FIELD_LABELS,
+    MULTILINE_FIELDS,
     TEXT_FIELDS,
     clean_enterprise_data,
     validate_enterprise_data,
@@ -25,6 +27,7 @@ from crm.services.imports.parse import (
     to_amount,
     to_bool,
     to_choice,
+    to_credit_code,
     to_date,
     to_int,
 )
@@ -32,7 +35,9 @@ from crm.services.imports.parse import (
 PREVIEW_ROWS = 20
 ACTION_LABELS = {
     "create": "新增", "update": "更新", "assign": "分配干部", "unchanged": "无变化", "error": "错误",
+    "skip": "跳过",
 }
+HIDDEN_ROWS_LISTED = 10  # a notice names this many hidden rows, then says 等
 CONVERTERS = {
     "size": lambda v: to_choice("size", v),
     "scale_type": lambda v: to_choice("scale_type", v),
@@ -79,9 +84,13 @@ class RowPlan:
     cadre: User | None = None  # the cadre to assign; None leaves the liaison as it is
     cadre_text: str = ""
     errors: list[RowError] = field(default_factory=list)
+    hidden: bool = False  # the row is hidden in the file (a filter, a collapsed group, 隐藏)
+    skipped: bool = False  # a hidden row left out: not checked, not imported
 
     @property
     def action(self) -> str:
+        if self.skipped:
+            return "skip"
         if self.errors:
             return "error"
         if self.firm is None:
@@ -106,6 +115,19 @@ class ImportResult:
 
     def _count(self, action: str) -> int:
         return sum(1 for plan in self.rows if plan.action == action)
+
+    @property
+    def planned(self) -> list[RowPlan]:
+        """The rows to import: every row but the hidden ones left out."""
+        return [plan for plan in self.rows if not plan.skipped]
+
+    @property
+    def hidden(self) -> int:
+        return sum(1 for plan in self.rows if plan.hidden)
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skip")
 
     @property
     def created(self) -> int:
@@ -141,11 +163,14 @@ class ImportResult:
 
     @property
     def preview_rows(self) -> list[RowPlan]:
-        return self.rows[:PREVIEW_ROWS]
+        """The first rows, then the hidden rows further down (each is shown, marked 隐藏行)."""
+        later_hidden = [plan for plan in self.rows[PREVIEW_ROWS:] if plan.hidden]
+        return self.rows[:PREVIEW_ROWS] + later_hidden[:PREVIEW_ROWS]
 
     def summary(self) -> str:
-        return (f"新增 {self.created} 家，更新 {self.updated} 家，分配干部 {self.assigned} 家，"
+        text = (f"新增 {self.created} 家，更新 {self.updated} 家，分配干部 {self.assigned} 家，"
                 f"无变化 {self.unchanged} 家")
+        return text + (f"，跳过隐藏行 {self.skipped} 行" if self.skipped else "")
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
@@ -180,8 +205,10 @@ class Registry:
         self.seen_codes: dict[str, int] = {}
 
     def prefetch(self, records: list[tuple[int, dict[str, Any]]]) -> None:
+        # A cell with control characters is refused by its row; PostgreSQL could not even look up NUL.
         codes = {code for _, values in records if (code := clean_enterprise_data(
-            {"credit_code": cell_text(values.get("credit_code"))})["credit_code"])}
+            {"credit_code": cell_text(values.get("credit_code"))})["credit_code"])
+            and not has_control_chars(code)}
         for chunk in _chunks(codes):
             for firm in db.session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
                 self.firms[firm.credit_code] = firm
@@ -189,7 +216,8 @@ class Registry:
             rows = db.session.execute(select(Assignment.enterprise_id, Assignment.cadre_id).where(
                 Assignment.enterprise_id.in_(chunk), Assignment.end_on.is_(None)))
             self.current_cadre.update({firm_id: cadre_id for firm_id, cadre_id in rows})
-        names = {text for _, values in records if (text := cell_text(values.get("cadre")))}
+        names = {text for _, values in records
+                 if (text := cell_text(values.get("cadre"))) and not has_control_chars(text)}
         for chunk in _chunks(names):
             lowered = [name.lower() for name in chunk]
             stmt = select(User).where(or_(func.lower(User.username).in_(lowered), User.name.in_(chunk)))
@@ -271,6 +299,9 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         if all(error.column != column for error in plan.errors):  # the first problem of a cell is enough
             plan.errors.append(RowError(row, column, message))
 
+    for key, value in values.items():  # what a cell holds as typed, before any normalising
+        if has_control_chars(value, multiline=key in MULTILINE_FIELDS):
+            add(key, CONTROL_CHARS)
     given = _read_cells(values, add)
     code = plan.credit_code = given.get("credit_code", "")
     if not code:
@@ -325,9 +356,24 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
     return plan
 
 
-def plan_import(parsed: ParsedFile, actor: User, reg: Registry | None = None) -> ImportResult:
-    """Check every row of a parsed file against the registry; changes nothing."""
+def _hidden_notice(rows: list[int], kept: bool) -> str:
+    listed = "、".join(str(row) for row in rows[:HIDDEN_ROWS_LISTED])
+    more = "等" if len(rows) > HIDDEN_ROWS_LISTED else ""
+    what = "按您的选择一并导入" if kept else "默认跳过，不导入"
+    return f"文件中有 {len(rows)} 行在 Excel 中被隐藏（第{listed}行{more}），{what}"
+
+
+def plan_import(
+    parsed: ParsedFile, actor: User, reg: Registry | None = None, keep_hidden: bool = False
+) -> ImportResult:
+    """Check every row of a parsed file against the registry; changes nothing.
+
+    Rows hidden in the file are left out (shown, marked 跳过) unless keep_hidden.
+    """
     result = ImportResult(file_errors=list(parsed.file_errors), notices=list(parsed.notices))
+    hidden = [row for row, _ in parsed.records if row in parsed.hidden_rows]
+    if hidden:
+        result.notices.append(_hidden_notice(hidden, keep_hidden))
     if parsed.ignored:
         result.notices.insert(0, "以下列无法识别，已忽略：" + "、".join(parsed.ignored))
     reg = reg or Registry(actor)
@@ -343,6 +389,15 @@ def plan_import(parsed: ParsedFile, actor: User, reg: Registry | None = None) ->
         result.file_errors.append("缺少必填列：" + "".join(f"【{label}】" for label in missing))
     if result.file_errors:
         return result
-    reg.prefetch(parsed.records)
-    result.rows = [_plan_row(row, values, reg, parsed.columns) for row, values in parsed.records]
+    skip = set() if keep_hidden else parsed.hidden_rows
+    reg.prefetch([(row, values) for row, values in parsed.records if row not in skip])
+    for row, values in parsed.records:
+        if row in skip:
+            plan = RowPlan(row=row, name=cell_text(values.get("name")), skipped=True,
+                           credit_code=to_credit_code(values.get("credit_code")),
+                           cadre_text=cell_text(values.get("cadre")))
+        else:
+            plan = _plan_row(row, values, reg, parsed.columns)
+        plan.hidden = row in parsed.hidden_rows
+        result.rows.append(plan)
     return result

@@ -1,9 +1,18 @@
 """External delivery channels (e-mail via SMTP, WeCom and DingTalk group robots): one JSON setting,
-every channel off until an admin turns it on. In-app notifications never depend on these."""
+every channel off until an admin turns it on. In-app notifications never depend on these.
+
+Secrets never reach the database: the SMTP password and the robots' webhook addresses (their key or
+access token is in the URL) and DingTalk's signing secret come from environment variables (SECRETS,
+read into the app config by config.Config). The settings page says which are set, never what they are;
+anything a former version stored under those names is ignored and dropped on the next save.
+"""
 
 import copy
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from flask import current_app
 
 from crm.extensions import db
 from crm.models import Setting, User
@@ -11,36 +20,70 @@ from crm.models.notification import CHANNELS
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
+from crm.services.common.validators import control_char_error
 
 SETTING_KEY = "channels"
 SECURITY = {"none": "不加密", "starttls": "STARTTLS", "ssl": "SSL/TLS"}
 DEFAULT_CHANNELS: dict[str, Any] = {
     # The address users open the system at; external messages end with a link when it is set.
     "base_url": "",
-    "email": {
-        "enabled": False,
-        "host": "",
-        "port": 25,
-        "security": "none",
-        "username": "",
-        "password": "",
-        "sender": "",
-    },
-    "wecom": {"enabled": False, "webhook": ""},
-    "dingtalk": {"enabled": False, "webhook": "", "secret": ""},
+    "email": {"enabled": False, "host": "", "port": 25, "security": "none", "username": "", "sender": ""},
+    "wecom": {"enabled": False},
+    "dingtalk": {"enabled": False},
 }
+
+
+@dataclass(frozen=True)
+class Secret:
+    channel: str
+    key: str  # where the channel's settings carry it (cfg["password"], cfg["webhook"] …)
+    env: str  # the environment variable (and app config key) it comes from
+    label: str
+
+
+SECRETS = (
+    Secret("email", "password", "CRM_SMTP_PASSWORD", "SMTP 登录密码"),
+    Secret("wecom", "webhook", "CRM_WECOM_WEBHOOK", "企业微信机器人 Webhook 地址"),
+    Secret("dingtalk", "webhook", "CRM_DINGTALK_WEBHOOK", "钉钉机器人 Webhook 地址"),
+    Secret("dingtalk", "secret", "CRM_DINGTALK_SECRET", "钉钉加签密钥"),
+)
+SECRET_KEYS = {(s.channel, s.key) for s in SECRETS}
+WEBHOOKS = {s.channel: s for s in SECRETS if s.key == "webhook"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL_RE = re.compile(r"^https?://[^\s/]+\S*$")
+# The settings typed as text, with the labels of their form fields.
+TEXT_SETTINGS = {
+    "base_url": "系统访问地址",
+    "email_host": "SMTP 服务器",
+    "email_username": "登录用户名",
+    "email_sender": "发件人地址",
+}
+
+
+def secret_value(secret: Secret) -> str:
+    """The secret from the environment ("" when it is not set)."""
+    return str(current_app.config.get(secret.env) or "").strip()
+
+
+def without_secrets(value: dict[str, Any]) -> dict[str, Any]:
+    """The settings as they may be stored: every secret left out."""
+    out = copy.deepcopy(value)
+    for secret in SECRETS:
+        (out.get(secret.channel) or {}).pop(secret.key, None)
+    return out
 
 
 def channel_settings() -> dict[str, Any]:
-    """The channel settings, defaults filled in (a fresh copy the caller may change)."""
+    """The channel settings, defaults filled in, secrets from the environment (a fresh copy the caller
+    may change, but never store: see without_secrets)."""
     row = db.session.get(Setting, SETTING_KEY)
     merged = copy.deepcopy(DEFAULT_CHANNELS)
-    stored = (row.value if row else None) or {}
+    stored = without_secrets((row.value if row else None) or {})
     merged["base_url"] = stored.get("base_url") or ""
     for channel in CHANNELS:
         merged[channel].update(stored.get(channel) or {})
+    for secret in SECRETS:
+        merged[secret.channel][secret.key] = secret_value(secret)
     return merged
 
 
@@ -60,17 +103,20 @@ def _check_url(url: str, label: str, errors: list[str]) -> None:
 
 
 def update_channel_settings(actor: User, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate and store the channel settings (admins); blank secrets keep the stored ones; audited.
+    """Validate and store the channel settings (admins), never a secret; audited.
 
     data: base_url, email_enabled, email_host, email_port, email_security, email_username,
-    email_password, email_sender, wecom_enabled, wecom_webhook, dingtalk_enabled, dingtalk_webhook,
-    dingtalk_secret. Nothing changes on any error.
+    email_sender, wecom_enabled, dingtalk_enabled (secrets are the environment's: a robot can only be
+    switched on once its webhook address is set there). Nothing changes on any error.
+    Returns the settings as stored.
     """
     if not can(actor, "settings.channels"):
         raise ServiceError("没有修改通知渠道的权限")
-    old = channel_settings()
+    old = without_secrets(channel_settings())
     new = copy.deepcopy(old)
-    errors: list[str] = []
+    errors: list[str] = [
+        msg for key, label in TEXT_SETTINGS.items() if (msg := control_char_error(data.get(key), label))
+    ]
     new["base_url"] = _text(data.get("base_url")).rstrip("/")
     _check_url(new["base_url"], "系统访问地址", errors)
     email = new["email"]
@@ -85,22 +131,18 @@ def update_channel_settings(actor: User, data: dict[str, Any]) -> dict[str, Any]
     email["security"] = data.get("email_security") if data.get("email_security") in SECURITY else "none"
     email["username"] = _text(data.get("email_username"), 200)
     email["sender"] = _text(data.get("email_sender"), 200)
-    if data.get("email_password"):
-        email["password"] = str(data["email_password"])[:200]
     if email["sender"] and not EMAIL_RE.match(email["sender"]):
         errors.append("发件人地址格式不正确")
     if email["enabled"] and not (email["host"] and email["sender"]):
         errors.append("开启电子邮件需要填写 SMTP 服务器和发件人地址")
     for name, label in (("wecom", "企业微信"), ("dingtalk", "钉钉")):
         new[name]["enabled"] = bool(data.get(f"{name}_enabled"))
-        new[name]["webhook"] = _text(data.get(f"{name}_webhook"), 500)
-        _check_url(new[name]["webhook"], f"{label}机器人地址", errors)
-        if new[name]["enabled"] and not new[name]["webhook"]:
-            errors.append(f"开启{label}需要填写群机器人 Webhook 地址")
-    if data.get("dingtalk_secret"):
-        new["dingtalk"]["secret"] = _text(data["dingtalk_secret"], 200)
-    if data.get("dingtalk_clear_secret"):
-        new["dingtalk"]["secret"] = ""
+        if new[name]["enabled"]:
+            env, url = WEBHOOKS[name].env, secret_value(WEBHOOKS[name])
+            if not url:
+                errors.append(f"开启{label}需要先在服务器的环境变量 {env} 中设置群机器人 Webhook 地址")
+            elif not URL_RE.match(url):
+                errors.append(f"环境变量 {env} 中的{label}机器人地址应以 http:// 或 https:// 开头")
     if errors:
         raise ServiceError("；".join(errors))
     changes = _diff(old, new)
@@ -116,7 +158,7 @@ def update_channel_settings(actor: User, data: dict[str, Any]) -> dict[str, Any]
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Names of the changed fields (secrets are named, never shown)."""
+    """Names of the changed fields."""
     out = ["base_url"] if old["base_url"] != new["base_url"] else []
     for channel in CHANNELS:
         for key, value in new[channel].items():
@@ -130,8 +172,14 @@ def channel_form_data(settings: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"base_url": settings["base_url"]}
     for channel in CHANNELS:
         for key, value in settings[channel].items():
-            if (channel, key) not in (("email", "password"), ("dingtalk", "secret")):
+            if (channel, key) not in SECRET_KEYS:
                 data[f"{channel}_{key}"] = value
-    data["has_email_password"] = bool(settings["email"].get("password"))
-    data["has_dingtalk_secret"] = bool(settings["dingtalk"].get("secret"))
     return data
+
+
+def secrets_status() -> dict[str, list[tuple[Secret, bool]]]:
+    """{channel: [(secret, whether its environment variable is set)]} for the settings page."""
+    out: dict[str, list[tuple[Secret, bool]]] = {channel: [] for channel in CHANNELS}
+    for secret in SECRETS:
+        out[secret.channel].append((secret, bool(secret_value(secret))))
+    return out

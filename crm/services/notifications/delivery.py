@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from crm.extensions import db
 from crm.models import Delivery, DeliveryAttempt, Notification, NotificationPref, User
 from crm.models.notification import CHANNELS
-from crm.services.notifications.channels import channel_settings, enabled_channels
+from crm.services.notifications.channels import WEBHOOKS, channel_settings, enabled_channels
 from crm.timeutil import utcnow
 
 MAX_ATTEMPTS = 5
@@ -150,6 +150,9 @@ def send_message(settings: dict[str, Any], msg: Message) -> Optional[str]:
         if not msg.email:
             return "用户未设置邮箱"
         return send_email(settings["email"], msg.email, msg.subject, msg.text)
+    if msg.channel in WEBHOOKS and not settings[msg.channel].get("webhook"):
+        # Secrets come from the environment: this process may have been started without it.
+        return f"未设置环境变量 {WEBHOOKS[msg.channel].env}（群机器人 Webhook 地址）"
     if msg.channel == "wecom":
         return send_wecom(settings["wecom"], msg.text, msg.mobiles)
     if msg.channel == "dingtalk":
@@ -217,6 +220,18 @@ def claim_due_deliveries(now: Optional[datetime] = None, limit: int = BATCH) -> 
         messages.append(Message(delivery.id, attempt, channel, subject, text, email, mobiles))
     db.session.flush()
     return messages
+
+
+def delivery_idle_reason(now: Optional[datetime] = None) -> Optional[str]:
+    """Why the delivery loop has nothing to do (no channel switched on and an empty queue), else None.
+
+    The deliver_pending job is then not run at all, so the job log gains no row a minute. Deliveries
+    still queued when a channel was switched off keep it running until it has cancelled them.
+    """
+    if enabled_channels():
+        return None
+    queued = db.session.scalar(select(Delivery.id).where(Delivery.status.in_(DUE_STATUSES)).limit(1))
+    return None if queued is not None else "未开启任何外部渠道，无需投递"
 
 
 def send_claimed(messages: list[Message], settings: Optional[dict[str, Any]] = None) -> list[tuple]:

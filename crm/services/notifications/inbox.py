@@ -19,6 +19,7 @@ from crm.models import Delivery, Notification, NotificationPref, User
 from crm.models.notification import CHANNELS, NOTIFICATION_KINDS
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
+from crm.services.common.validators import control_char_error
 from crm.services.notifications.channels import EMAIL_RE, enabled_channels
 from crm.timeutil import utcnow
 
@@ -182,7 +183,9 @@ def update_preferences(user: User, data: dict[str, Any]) -> NotificationPref:
     channels = [c for c in CHANNELS if c in set(data.get("channels") or [])]
     enabled = enabled_channels()
     errors = []
-    if email and not EMAIL_RE.match(email):
+    if message := control_char_error(data.get("email"), "电子邮箱"):
+        errors.append(message)
+    elif email and not EMAIL_RE.match(email):
         errors.append("邮箱地址格式不正确")
     off = [CHANNELS[c] for c in channels if c not in enabled]
     if off:

@@ -10,7 +10,8 @@ from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.extensions import db
-from crm.models import Assignment, Department, Enterprise, IndustryChain, Problem, User
+from crm.models import Assignment, Department, Enterprise, IndustryChain, Park, Problem, User
+from crm.models.org import offered
 from crm.models.problem import CLOCK_STATUSES, LEVELS, OPEN_STATUSES, PROBLEM_CATEGORIES, PROBLEM_STATUSES
 from crm.permissions import (
     is_park_limited,
@@ -19,7 +20,7 @@ from crm.permissions import (
     visible_parks,
     visible_problems,
 )
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.args import arg_choice, arg_date, arg_flag, arg_id, arg_int, arg_text
 from crm.services.problems.deadlines import (
     CHECKPOINT_LABELS,
     COLOUR_CSS,
@@ -63,39 +64,22 @@ class ProblemFilters:
     @classmethod
     def from_args(cls, args) -> "ProblemFilters":
         """Parse query-string arguments; junk values are ignored rather than failing the page."""
-
-        def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
-
-        def as_date(name):
-            try:
-                return date.fromisoformat(args.get(name, "").strip())
-            except ValueError:
-                return None
-
-        def choice(name, allowed, default=""):
-            value = args.get(name, "")
-            return value if value in allowed else default
-
-        level = as_int("level")
+        level = arg_int(args, "level", min(LEVELS), max(LEVELS))
         return cls(
-            status=choice("status", PROBLEM_STATUSES),
-            colour=choice("colour", COLOURS_ORDER),
-            department=as_int("department"),
-            category=choice("category", PROBLEM_CATEGORIES),
-            park=as_int("park"),
-            chain=as_int("chain"),
+            status=arg_choice(args, "status", PROBLEM_STATUSES),
+            colour=arg_choice(args, "colour", COLOURS_ORDER),
+            department=arg_id(args, "department"),
+            category=arg_choice(args, "category", PROBLEM_CATEGORIES),
+            park=arg_id(args, "park"),
+            chain=arg_id(args, "chain"),
             level=level if level in LEVELS else None,
-            cadre=as_int("cadre"),
-            firm=as_int("firm"),
-            q=normalize_text(args.get("q", ""))[:100],
-            open=args.get("open") in ("1", "on", "true"),
-            extension=args.get("extension") in ("1", "on", "true"),
-            sort=choice("sort", SORTS, "urgent"),
-            **{name: as_date(name) for name in DATE_ARGS},
+            cadre=arg_id(args, "cadre"),
+            firm=arg_id(args, "firm"),
+            q=arg_text(args, "q"),
+            open=arg_flag(args, "open"),
+            extension=arg_flag(args, "extension"),
+            sort=arg_choice(args, "sort", SORTS, "urgent"),
+            **{name: arg_date(args, name) for name in DATE_ARGS},
         )
 
     def as_args(self, **drop: bool) -> dict:
@@ -307,16 +291,26 @@ def department_handlers(departments: list[Department]) -> dict[int, list[User]]:
     return out
 
 
-def filter_choices(user: User) -> dict:
-    """Options of the list's filter selects, limited to what the user's scope can hold."""
-    parks = [] if is_park_limited(user) else list(db.session.scalars(visible_parks(user)))
+def filter_choices(user: User, flt: Optional[ProblemFilters] = None) -> dict:
+    """Options of the list's filter selects, limited to what the user's scope can hold; retired parks,
+    departments and chains only when the filters already name them."""
+    flt = flt or ProblemFilters()
+    parks: list[Park] = []
+    if not is_park_limited(user):
+        parks = list(db.session.scalars(visible_parks(user).where(offered(Park, [flt.park]))))
     departments: list[Department] = []
     if user.role != "handler":
-        departments = list(db.session.scalars(visible_departments(user)))
+        departments = list(
+            db.session.scalars(visible_departments(user).where(offered(Department, [flt.department])))
+        )
     cadres: list[User] = []
     if user.role not in ("cadre", "handler"):
         cadres = list(db.session.scalars(visible_cadres(user).order_by(User.name, User.id)))
     chains = list(
-        db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
+        db.session.scalars(
+            select(IndustryChain)
+            .where(offered(IndustryChain, [flt.chain]))
+            .order_by(IndustryChain.sort_order, IndustryChain.id)
+        )
     )
     return {"parks": parks, "departments": departments, "cadres": cadres, "chains": chains}

@@ -1,3 +1,4 @@
 """The system itself: reference data from seeds (reference), backup and restore (backup), the jobs'
-heartbeat read back (job_status), and the warnings shown to admins (warnings).
+heartbeat written, one run of a job at a time (job_runs), and read back (job_status), and the warnings
+shown to admins (warnings).
 """

@@ -3,12 +3,18 @@
 A job has missed a run when one period (its interval, or the gap between two fire times: a day, a
 week, a month) after its last successful start (or, for a job that never succeeded, after the first
 heartbeat of any job) lies more than its grace period in the past. Nothing ever having run at all
-is one warning of its own: no scheduler was ever started. Two queries whatever the history's size.
+is one warning of its own: no scheduler was ever started. Two queries whatever the history's size
+(plus what a job's idle check asks: a job with nothing to do, such as delivery with every channel
+off, is not run and so is never late).
+
+The jobs come from the caller (crm.jobs.JOBS, which the services may not import), with their Chinese
+labels: every sentence here names a job by its label, never by its id.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional, Protocol
 
 from sqlalchemy import func, select
 
@@ -16,21 +22,35 @@ from crm.extensions import db
 from crm.models import JobRun
 from crm.timeutil import SHANGHAI, to_local
 
-if TYPE_CHECKING:
-    from crm.jobs import Job
-
 STUCK_AFTER = timedelta(hours=1)  # a run still "running" after this probably died with its process
+
+
+class ScheduledJob(Protocol):
+    """What the heartbeat reader needs of a crm.jobs.Job (which services may not import)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def every(self) -> Optional[timedelta]: ...
+    @property
+    def grace(self) -> timedelta: ...
+    @property
+    def idle(self) -> Optional[Callable[[datetime], Optional[str]]]: ...
+    def trigger(self) -> Any: ...
 
 
 @dataclass
 class JobState:
-    job: "Job"
+    job: ScheduledJob
     last: Optional[JobRun]
     last_ok_at: Optional[datetime]
     expected_at: Optional[datetime]  # when it should have run next after the last success (naive UTC)
     next_at: Optional[datetime]  # next scheduled time from now (naive UTC)
     missed: bool
     stuck: bool
+    idle: Optional[str] = None  # why the job has nothing to do now: it is not run, nor expected to
 
     @property
     def failed(self) -> bool:
@@ -86,8 +106,9 @@ def job_states(jobs, now: datetime) -> tuple[list[JobState], bool]:
     states = []
     for job in jobs:
         ok_at = last_ok.get(job.name)
+        idle = job.idle(now) if job.idle is not None else None
         base = ok_at or first_ever
-        expected = _expected_after(job, base) if base else None
+        expected = _expected_after(job, base) if base and idle is None else None
         run = last.get(job.name)
         states.append(
             JobState(
@@ -95,18 +116,19 @@ def job_states(jobs, now: datetime) -> tuple[list[JobState], bool]:
                 last=run,
                 last_ok_at=ok_at,
                 expected_at=expected,
-                next_at=_next_after(job, now),
+                next_at=_next_after(job, now) if idle is None else None,
                 missed=expected is not None and expected + job.grace < now,
                 stuck=run is not None and run.status == "running" and run.started_at < now - STUCK_AFTER,
+                idle=idle,
             )
         )
     return states, first_ever is not None
 
 
 def jobs_to_catch_up(jobs, now: datetime) -> list[str]:
-    """Names of the jobs to run once at scheduler start: a missed run, or never successful."""
+    """Names of the jobs to run once at scheduler start: a missed run, or never successful (not idle)."""
     states, _any = job_states(jobs, now)
-    return [s.job.name for s in states if s.missed or s.last_ok_at is None]
+    return [s.job.name for s in states if s.idle is None and (s.missed or s.last_ok_at is None)]
 
 
 def _when(value: Optional[datetime]) -> str:
@@ -125,6 +147,8 @@ def job_warnings(jobs, now: datetime) -> list[str]:
     out = []
     for s in states:
         label = s.job.label
+        if s.idle is not None:  # switched off on purpose (no channel): nothing to fix
+            continue
         if s.missed:
             since = f"上次成功运行于 {_when(s.last_ok_at)}" if s.last_ok_at else "从未成功运行"
             out.append(

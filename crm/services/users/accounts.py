@@ -1,6 +1,6 @@
-"""User accounts: creation, administration, authentication with lock-out, passwords."""
+"""User accounts: creation, administration, the password policy and resets."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Optional
 
 from flask import current_app
@@ -13,7 +13,8 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
 from crm.services.common.creditcode import normalize_text
-from crm.services.users.login_throttle import login_block, record_login_failure
+from crm.services.common.validators import has_control_chars, refuse_control_chars_in
+from crm.services.users.sessions import end_sessions
 
 
 def password_error(password: str) -> Optional[str]:
@@ -47,6 +48,7 @@ def create_user(
     password_hash: the caller's ready hash of `password`, for bulk loads (demo, import) that give many
     accounts the same initial password: hashing costs ~0.15 s per call and would dominate them.
     """
+    refuse_control_chars_in({"用户名": username, "姓名": name, "电话": phone})
     username = normalize_text(username)
     name = normalize_text(name)
     if not username or not name:
@@ -61,6 +63,7 @@ def create_user(
         raise ServiceError("部门经办必须属于一个部门")
     if (msg := password_error(password)) is not None:
         raise ServiceError(msg)
+    _check_active_placement(park, department)
     if role == "handler" and park is None and department is not None:
         park = department.park
     _check_department_park(park, department)
@@ -85,60 +88,6 @@ def create_user(
     return user
 
 
-def authenticate(
-    username: str, password: str, now: datetime, client_ip: Optional[str] = None
-) -> tuple[Optional[User], Optional[str]]:
-    """Check credentials with the client throttle and the account lock-out; returns (user, None) or
-    (None, Chinese error). Wrong names, wrong passwords and tries on a locked account count against
-    the client; the right password of a disabled account does not."""
-    if (blocked := login_block(client_ip, now)) is not None:
-        return None, blocked  # the password is not even checked: nothing to learn from the answer
-    user, error = _check_credentials(username, password, now)
-    if user is None:
-        record_login_failure(client_ip, username, now)
-    return (user, None) if error is None else (None, error)
-
-
-def _check_credentials(username: str, password: str, now: datetime) -> tuple[Optional[User], Optional[str]]:
-    """(user, None) on success; (None, error) for a bad attempt; (user, error) for a disabled account."""
-    cfg = current_app.config
-    login_name = (username or "").strip().lower()
-    user = db.session.scalar(select(User).where(func.lower(User.username) == login_name))
-    generic = "用户名或密码错误"
-    if user is None:
-        return None, generic
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return None, f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"
-    if not user.check_password(password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            failures, minutes = cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"]
-            return None, f"连续{failures}次密码错误，账号已锁定{minutes}分钟"
-        left = cfg["LOGIN_MAX_FAILURES"] - user.failed_logins
-        return None, f"{generic}，再错{left}次账号将被锁定"
-    if not user.is_active_user:
-        return user, "该账号已停用，请联系管理员"
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    return user, None
-
-
-def change_password(user: User, old: str, new: str) -> None:
-    """Change one's own password after checking the old one and the policy."""
-    if not user.check_password(old or ""):
-        raise ServiceError("原密码不正确")
-    if old == new:
-        raise ServiceError("新密码不能与原密码相同")
-    if (msg := password_error(new)) is not None:
-        raise ServiceError(msg)
-    user.set_password(new)
-    record_audit(user, "user", user.id, "password", "修改密码")
-
-
 # --- administration (admin role: "user.manage") ---------------------------------------------------
 
 
@@ -150,6 +99,17 @@ def _check_department_park(park: Optional[Park], department: Optional[Department
         and department.park_id != park.id
     ):
         raise ServiceError(f"部门 {department.name} 不属于 {park.name}，请重新选择部门或园区")
+
+
+def _check_active_placement(
+    park: Optional[Park], department: Optional[Department], user: Optional[User] = None
+) -> None:
+    """A retired park or department keeps the users it has but takes no one new."""
+    if park is not None and not park.is_active and (user is None or user.park_id != park.id):
+        raise ServiceError(f"园区“{park.name}”已停用，请选择其他园区")
+    held = user.department_id if user else None
+    if department is not None and not department.is_active and held != department.id:
+        raise ServiceError(f"部门“{department.name}”已停用，请选择其他部门")
 
 
 def _escalation_fields(role: str, is_dept_head: bool, leader_level: Any) -> tuple[bool, Optional[int]]:
@@ -236,6 +196,7 @@ def update_user(
     a cadre's firms. is_dept_head / leader_level None: keep the current value where the new role allows it.
     """
     _check_manager(actor)
+    refuse_control_chars_in({"姓名": name, "电话": phone})
     name = normalize_text(name)
     if not name:
         raise ServiceError("姓名不能为空")
@@ -245,6 +206,7 @@ def update_user(
         raise ServiceError(f"{ROLES[role]}必须属于一个园区")
     if role == "handler" and department is None:
         raise ServiceError("部门经办必须属于一个部门")
+    _check_active_placement(park, department, user)
     if role == "handler" and park is None and department is not None:
         park = department.park
     _check_department_park(park, department)
@@ -278,18 +240,20 @@ def update_user(
 
 
 def reset_password(user: User, new_password: str, actor: Optional[User]) -> None:
-    """An administrator sets a new password for someone who forgot theirs (policy-checked)."""
+    """An administrator sets a new password for someone who forgot theirs (policy-checked); every session
+    of the account ends."""
     _check_manager(actor)
     if (msg := password_error(new_password)) is not None:
         raise ServiceError(msg)
     user.set_password(new_password)
     user.failed_logins = 0
-    db.session.flush()
+    end_sessions(user)  # whoever held the old password is signed out too
     record_audit(actor, "user", user.id, "reset_password", f"重置用户 {user.username} 的密码")
 
 
 def set_active(user: User, active: bool, actor: Optional[User]) -> None:
-    """Enable or disable an account; a cadre who still serves firms must be handed over first."""
+    """Enable or disable an account (disabling ends its sessions); a cadre who still serves firms must be
+    handed over first."""
     _check_manager(actor)
     if user.is_active_user == active:
         raise ServiceError("该账号已是启用状态" if active else "该账号已是停用状态")
@@ -301,6 +265,8 @@ def set_active(user: User, active: bool, actor: Optional[User]) -> None:
         if firms := active_firm_count(user):
             raise ServiceError(f"{user.name} 名下还有 {firms} 家联系企业，请先办理交接")
     user.is_active_user = active
+    if not active:
+        end_sessions(user)  # so that enabling the account again does not revive its old sessions
     db.session.flush()
     record_audit(
         actor,

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 
 from crm.extensions import db
 from crm.models import LoginFailure
+from crm.services.common.validators import strip_control_chars
 
 
 def _window() -> tuple[int, timedelta]:
@@ -46,5 +47,6 @@ def record_login_failure(client_ip: Optional[str], username: str, now: datetime)
         return
     _limit, window = _window()
     db.session.execute(delete(LoginFailure).where(LoginFailure.at <= now - window))
-    db.session.add(LoginFailure(client_ip=client_ip[:45], username=(username or "")[:64], at=now))
+    typed = strip_control_chars(username or "")[:64]  # as typed, less what the log cannot hold (NUL)
+    db.session.add(LoginFailure(client_ip=client_ip[:45], username=typed, at=now))
     db.session.flush()

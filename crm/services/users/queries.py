@@ -1,5 +1,6 @@
-"""Read side of user administration: the filtered account list and reference-data overviews."""
+"""Read side of user administration: the filtered account list and the park and department pickers."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Optional
 
@@ -7,9 +8,10 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.models import Assignment, Department, Enterprise, IndustryChain, Park, User
+from crm.models import Assignment, Department, Park, User
+from crm.models.org import offered
 from crm.models.user import ROLES
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.args import arg_choice, arg_id, arg_text
 
 ACTIVE_CHOICES = {"1": "启用", "0": "停用"}
 
@@ -25,21 +27,12 @@ class UserFilters:
     @classmethod
     def from_args(cls, args) -> "UserFilters":
         """Parse query-string arguments; junk values are ignored rather than failing the page."""
-
-        def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
-
-        role = args.get("role", "")
-        active = args.get("active", "")
         return cls(
-            q=normalize_text(args.get("q", ""))[:64],
-            role=role if role in ROLES else "",
-            park=as_int("park"),
-            department=as_int("department"),
-            active=active if active in ACTIVE_CHOICES else "",
+            q=arg_text(args, "q", limit=64),
+            role=arg_choice(args, "role", ROLES),
+            park=arg_id(args, "park"),
+            department=arg_id(args, "department"),
+            active=arg_choice(args, "active", ACTIVE_CHOICES),
         )
 
     def as_args(self) -> dict:
@@ -79,53 +72,18 @@ def active_firm_counts(users: list[User]) -> dict[int, int]:
     return {cadre_id: count for cadre_id, count in rows}
 
 
-def parks() -> list[Park]:
-    """All parks in a stable order."""
-    return list(db.session.scalars(select(Park).order_by(Park.id)))
+def parks(keep: Iterable[Optional[int]] = ()) -> list[Park]:
+    """Parks to pick or filter by: the active ones, plus those already held (keep), in a stable order."""
+    return list(db.session.scalars(select(Park).where(offered(Park, keep)).order_by(Park.id)))
 
 
-def departments() -> list[Department]:
-    """All departments, city-level first, park loaded."""
+def departments(keep: Iterable[Optional[int]] = ()) -> list[Department]:
+    """Departments to pick or filter by (active, plus keep), city-level first, park loaded."""
     return list(
         db.session.scalars(
             select(Department)
+            .where(offered(Department, keep))
             .options(joinedload(Department.park))
             .order_by(Department.park_id.is_not(None), Department.park_id, Department.id)
         )
     )
-
-
-def reference_overview() -> dict:
-    """Parks, departments and industry chains with how many firms and users each has (constant queries)."""
-    firms_by_park = dict(
-        db.session.execute(
-            select(Enterprise.park_id, func.count(Enterprise.id)).group_by(Enterprise.park_id)
-        ).all()
-    )
-    users_by_park = dict(
-        db.session.execute(
-            select(User.park_id, func.count(User.id)).where(User.park_id.is_not(None)).group_by(User.park_id)
-        ).all()
-    )
-    users_by_dept = dict(
-        db.session.execute(
-            select(User.department_id, func.count(User.id))
-            .where(User.department_id.is_not(None))
-            .group_by(User.department_id)
-        ).all()
-    )
-    firms_by_chain = dict(
-        db.session.execute(
-            select(Enterprise.chain_id, func.count(Enterprise.id))
-            .where(Enterprise.chain_id.is_not(None))
-            .group_by(Enterprise.chain_id)
-        ).all()
-    )
-    chains = list(
-        db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order, IndustryChain.id))
-    )
-    return {
-        "parks": [(p, firms_by_park.get(p.id, 0), users_by_park.get(p.id, 0)) for p in parks()],
-        "departments": [(d, users_by_dept.get(d.id, 0)) for d in departments()],
-        "chains": [(c, firms_by_chain.get(c.id, 0)) for c in chains],
-    }

@@ -5,7 +5,7 @@ open-problem count, one for the parks' cadence settings; statuses are computed i
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
@@ -194,8 +194,9 @@ def firm_cadence(firm: Enterprise, today: date) -> FirmCadence:
 
 
 @dataclass
-class CadreCoverage:
-    cadre: User
+class CoverageCounts:
+    """Contact and on-site coverage of some 在营 firms: one cadre's, or the totals of a page."""
+
     firms: int = 0
     contacted_week: int = 0
     onsite_month: int = 0
@@ -212,6 +213,11 @@ class CadreCoverage:
 
 
 @dataclass
+class CadreCoverage(CoverageCounts):
+    cadre: User = field(kw_only=True)
+
+
+@dataclass
 class CoverageReport:
     week_start: date
     month_start: date
@@ -220,8 +226,8 @@ class CoverageReport:
     overdue: list[FirmCadence]
 
     @property
-    def totals(self) -> CadreCoverage:
-        total = CadreCoverage(cadre=None)  # type: ignore[arg-type]
+    def totals(self) -> CoverageCounts:
+        total = CoverageCounts()
         for row in self.cadres:
             total.firms += row.firms
             total.contacted_week += row.contacted_week
@@ -240,7 +246,7 @@ def _coverage_firms(user: User, today: date, park_id: Optional[int], chain_id: O
     return _firms_with_cadence(stmt, today)
 
 
-def _tally(cov: CadreCoverage, row: FirmCadence, week_start: date, month_start: date) -> None:
+def _tally(cov: CoverageCounts, row: FirmCadence, week_start: date, month_start: date) -> None:
     assert row.contact is not None and row.onsite is not None, "coverage counts 在营 firms only"
     cov.firms += 1
     cov.contacted_week += bool(row.contact.last_on and row.contact.last_on >= week_start)
@@ -262,7 +268,7 @@ def coverage_report(
     cadre_stmt = visible_cadres(user).where(User.is_active_user.is_(True)).order_by(User.name)
     if park_id:
         cadre_stmt = cadre_stmt.where(User.park_id == park_id)
-    by_cadre = {c.id: CadreCoverage(c) for c in db.session.scalars(cadre_stmt)}
+    by_cadre = {c.id: CadreCoverage(cadre=c) for c in db.session.scalars(cadre_stmt)}
     for row in firms:
         cov = by_cadre.get(row.cadre_id)
         if cov is not None:  # a deactivated cadre still holding firms: shown in the overdue list only
@@ -272,7 +278,7 @@ def coverage_report(
     return CoverageReport(week_start, month_start, today, cadres, overdue)
 
 
-def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> tuple[CadreCoverage, int]:
+def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> tuple[CoverageCounts, int]:
     """The coverage page's totals and its number of overdue firms, without building the per-cadre rows
     (the dashboard's figures; the same rules, so they match /coverage/)."""
     week_start, month_start = _week_and_month(today)
@@ -281,7 +287,7 @@ def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> t
     if park_id:
         cadre_ids = cadre_ids.where(User.park_id == park_id)
     active = set(db.session.scalars(cadre_ids))
-    total = CadreCoverage(cadre=None)  # type: ignore[arg-type]
+    total = CoverageCounts()
     for row in firms:
         if row.cadre_id in active:
             _tally(total, row, week_start, month_start)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from crm.models import Enterprise, User, Visit
 from crm.models.visit import VISIT_KINDS
 from crm.permissions import visible_visits
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.args import arg_choice, arg_date, arg_id, arg_text
 
 # Query-string names of the date range: "from" is a Python keyword, so the fields are named apart.
 ARG_NAMES = {"date_from": "from", "date_to": "to"}
@@ -29,28 +29,14 @@ class VisitFilters:
     @classmethod
     def from_args(cls, args) -> "VisitFilters":
         """Parse query-string arguments; junk values are ignored rather than failing the page."""
-
-        def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
-
-        def as_date(name):
-            try:
-                return date.fromisoformat(args.get(name, "").strip())
-            except ValueError:
-                return None
-
-        kind = args.get("kind", "")
         return cls(
-            cadre=as_int("cadre"),
-            firm=normalize_text(args.get("firm", ""))[:100],
-            kind=kind if kind in VISIT_KINDS else "",
-            date_from=as_date("from"),
-            date_to=as_date("to"),
-            chain=as_int("chain"),
-            park=as_int("park"),
+            cadre=arg_id(args, "cadre"),
+            firm=arg_text(args, "firm"),
+            kind=arg_choice(args, "kind", VISIT_KINDS),
+            date_from=arg_date(args, "from"),
+            date_to=arg_date(args, "to"),
+            chain=arg_id(args, "chain"),
+            park=arg_id(args, "park"),
         )
 
     def as_args(self) -> dict:

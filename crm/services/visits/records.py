@@ -10,6 +10,8 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.attachments import save_attachments, validate_uploads
 from crm.services.common.audit import record_audit
+from crm.services.common.locking import check_version
+from crm.services.common.validators import control_char_error
 from crm.services.enterprises.lists import add_product, add_sales, add_tech
 from crm.services.problems.intake import raise_problem
 from crm.services.visits.summary import note_visit, resummarise
@@ -19,6 +21,7 @@ from crm.timeutil import today as local_today
 MAX_BACKDATE_DAYS = 90
 PARTICIPANTS_MAX = 300
 TEXT_MAX = 5000
+STALE_VISIT = "该走访记录已被其他人修改，您的修改未保存，请查看最新内容后重试"
 VISIT_LABELS = {
     "visited_on": "走访日期",
     "kind": "走访方式",
@@ -48,7 +51,7 @@ def _one_line(value: Any) -> Optional[str]:
 
 
 def _multiline(value: Any) -> Optional[str]:
-    lines = [line.rstrip() for line in str(value or "").replace("\r\n", "\n").split("\n")]
+    lines = [line.rstrip() for line in str(value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     text = "\n".join(lines).strip()
     return text or None
 
@@ -71,6 +74,9 @@ def clean_visit_data(
         errors.append("请选择走访方式")
     elif kind not in VISIT_KINDS:
         errors.append("走访方式无效")
+    for field, multiline in (("participants", False), ("summary", True), ("findings", True)):
+        if message := control_char_error(data.get(field), VISIT_LABELS[field], multiline):
+            errors.append(message)
     participants = _one_line(data.get("participants"))
     if participants and len(participants) > PARTICIPANTS_MAX:
         errors.append(f"参与人员不能超过{PARTICIPANTS_MAX}字")
@@ -146,9 +152,13 @@ def log_visit(
 def update_visit(
     visit: Visit, actor: User, data: dict[str, Any], today: Optional[date] = None, files=()
 ) -> dict[str, tuple[Any, Any]]:
-    """Correct a visit (author within the park's window, officers any time); returns {field: (old, new)}."""
+    """Correct a visit (author within the park's window, officers any time); returns {field: (old, new)}.
+
+    data may carry "version" (the version the edit form showed): a stale form is refused.
+    """
     if not can(actor, "visit.edit", visit):
         raise ServiceError("已超过修改期限或没有修改该走访记录的权限")
+    check_version(visit, data.get("version"), STALE_VISIT)
     today = today or local_today()
     merged = {field: getattr(visit, field) for field in VISIT_LABELS} | {
         k: v for k, v in data.items() if k in VISIT_LABELS

@@ -20,6 +20,7 @@ from crm.models import AuditLog, CalendarDay, CalendarYear, User
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
+from crm.services.common.validators import CONTROL_CHARS, has_control_chars, refuse_control_chars
 from crm.services.workdays.calendar import WorkCalendar, forget_calendar, load_calendar
 
 NAME_MAX = 50
@@ -92,6 +93,8 @@ def _parse_line(text: str, n: int) -> tuple[list[CalendarEntry], Optional[str]]:
     if not YEARS[0] <= start.year <= YEARS[1] or not YEARS[0] <= end.year <= YEARS[1]:
         return [], f"第{n}行：年份超出范围（{YEARS[0]}–{YEARS[1]}）"
     name = g["name"].strip() or None
+    if has_control_chars(name):
+        return [], f"第{n}行：名称{CONTROL_CHARS}"
     if name and len(name) > NAME_MAX:
         return [], f"第{n}行：名称不能超过{NAME_MAX}字"
     is_workday = g["kind"] in WORKDAY_WORDS
@@ -152,6 +155,8 @@ def set_calendar_days(actor: User, entries: list[CalendarEntry]) -> dict[str, in
     if len({e.day for e in entries}) != len(entries):
         raise ServiceError("同一天不能出现两次")
     for entry in entries:
+        if has_control_chars(entry.name):
+            raise ServiceError(f"{entry.day} 的名称{CONTROL_CHARS}")
         if entry.name and len(entry.name) > NAME_MAX:
             raise ServiceError(f"{entry.day} 的名称不能超过{NAME_MAX}字")
         if not YEARS[0] <= entry.day.year <= YEARS[1]:
@@ -214,6 +219,7 @@ def confirm_year(
 ) -> CalendarYear:
     """State that a year's holidays and make-up days are fully entered: its warning disappears."""
     _check(actor)
+    refuse_control_chars(note, "说明")
     cal = cal or load_calendar()
     if cal.package_knows(year):
         raise ServiceError(f"{year}年的节假日安排已由内置日历提供，无需确认")

@@ -34,7 +34,8 @@ def check_file_size(path: Path, limits: SpreadsheetLimits) -> int:
 
 def _too_many_members(limits: SpreadsheetLimits) -> SpreadsheetError:
     return SpreadsheetError(
-        f"文件中的部件过多（上限 {limits.max_members} 个），不是正常的 Excel 表格，请在 Excel 中另存为 .xlsx 后重新上传"
+        f"文件中的部件过多（上限 {limits.max_members} 个），不是正常的 Excel 表格，"
+        "请在 Excel 中另存为 .xlsx 后重新上传"
     )
 
 
@@ -47,7 +48,9 @@ def _check_end_record(path: Path, size: int, limits: SpreadsheetLimits) -> None:
     with path.open("rb") as fh:
         head = fh.read(len(OLE2_MAGIC))
         if head == OLE2_MAGIC:
-            raise SpreadsheetError("该文件已加密或是旧版 .xls 格式：请在 Excel 中取消密码，另存为 .xlsx 后重新上传")
+            raise SpreadsheetError(
+                "该文件已加密或是旧版 .xls 格式：请在 Excel 中取消密码，另存为 .xlsx 后重新上传"
+            )
         if not head.startswith(ZIP_LOCAL_HEADER):  # also refuses a zip appended to something else
             raise SpreadsheetError(UNREADABLE)
         tail_size = min(size, ZIP_END_RECORD_SIZE + ZIP_MAX_COMMENT)
@@ -56,7 +59,7 @@ def _check_end_record(path: Path, size: int, limits: SpreadsheetLimits) -> None:
     at = tail.rfind(ZIP_END_RECORD)
     if at < 0 or len(tail) - at < ZIP_END_RECORD_SIZE:
         raise SpreadsheetError(UNREADABLE)
-    entries, directory_size = struct.unpack("<HL", tail[at + 10:at + 16])
+    entries, directory_size = struct.unpack("<HL", tail[at + 10 : at + 16])
     # 0xFFFF entries marks ZIP64, which only archives of over 65,535 parts (or 4 GB) need.
     if entries > limits.max_members or directory_size > limits.max_members * CENTRAL_ENTRY_BYTES:
         raise _too_many_members(limits)

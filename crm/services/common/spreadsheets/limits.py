@@ -40,6 +40,11 @@ class SpreadsheetLimits:
         return min(self.max_cells, (self.max_rows + HEADER_ROWS_ALLOWED) * self.max_columns)
 
     @property
+    def max_shared_strings(self) -> int:
+        """Entries of the shared-string table, which the reader loads whole whatever sheet is read."""
+        return min(self.max_cells, 4 * self.cell_budget)
+
+    @property
     def element_budget(self) -> int:
         """XML elements one part may hold: a cell takes a few (c, v or is/r/t), the rest is overhead."""
         return 12 * self.cell_budget + 100_000
@@ -79,7 +84,9 @@ def size_text(size: int) -> str:
 
 
 def too_long(where: str, chars: int, limits: SpreadsheetLimits) -> SpreadsheetError:
-    return SpreadsheetError(f"{where}的内容有 {chars} 字，超过单元格 {limits.max_cell_chars} 字的上限，请精简后重新上传")
+    return SpreadsheetError(
+        f"{where}的内容有 {chars} 字，超过单元格 {limits.max_cell_chars} 字的上限，请精简后重新上传"
+    )
 
 
 def too_wide(where: str, limits: SpreadsheetLimits) -> SpreadsheetError:

@@ -52,9 +52,10 @@ class Config:
     TRUSTED_PROXY_COUNT = int(os.environ.get("CRM_TRUSTED_PROXIES") or 0)
     PASSWORD_MIN_LENGTH = 8
     IMPORT_MAX_ROWS = 200_000  # data rows per file from `flask crm import-enterprises`
-    # The import page must answer within seconds; saving a new firm takes about 2 ms, so 2,000 rows
-    # commit in about 4 s. Bigger files are refused there with a pointer to the command.
-    IMPORT_WEB_MAX_ROWS = 2_000
+    # The import page must answer within seconds: saving a new firm (with its liaison and audit rows)
+    # takes 2-3 ms here, so 1,000 rows commit in 2-3 s. Bigger files are refused there with a pointer
+    # to the command.
+    IMPORT_WEB_MAX_ROWS = 1_000
     IMPORT_MAX_COLUMNS = 100
     IMPORT_MAX_CELL_CHARS = 2_000
     # Every spreadsheet import, checked before any reader runs (crm.services.common.spreadsheets):

@@ -112,9 +112,14 @@ def _pages(u: dict[str, int]) -> list[tuple[str, str, str]]:
 
 
 def _client(app, user_id: int):
+    from crm.extensions import db
+    from crm.models import User
+
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # "<id>:<generation>", as a login stores it
     client = app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = session_id
         sess["_fresh"] = True
     return client
 

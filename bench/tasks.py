@@ -145,11 +145,11 @@ def _export(args) -> dict:
 
     app = bench_app(args.db, args.today)
     with app.app_context():
-        admin_id = db.session.scalar(db.select(User.id).where(User.username == "admin"))
+        admin_session = db.session.scalar(db.select(User).where(User.username == "admin")).get_id()
         total = db.session.scalar(db.select(db.func.count(Problem.id)))
     client = app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(admin_id)
+        sess["_user_id"] = admin_session
         sess["_fresh"] = True
     began = time.perf_counter()
     resp = client.get("/problems/export.xlsx")

@@ -2,7 +2,9 @@
 
 Flask-WTF only translates them through Flask-Babel, which this app does not use, so without this a
 phone user typing "abc" into a number field would read "Not a valid integer value.".
-VersionField is the hidden version every edit form of a versioned row carries.
+Every text input refuses control characters, naming the field, as the services do (the services stay
+the gate: the CLI and the import reach them without a form). VersionField is the hidden version every
+edit form of a versioned row carries.
 """
 
 import re

@@ -8,6 +8,7 @@ import multiprocessing
 import queue
 import re
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -133,7 +134,38 @@ def notify_once(app, spec: dict, barrier) -> bool:
         return made is not None
 
 
-SCENARIOS: dict[str, Callable] = {f.__name__: f for f in (edit_rounds, race_post, notify_once)}
+def run_job_once(app, spec: dict, barrier) -> dict:
+    """Start a scheduled job at the same moment as the others (one `flask crm run-jobs` each).
+
+    spec: job, today (YYYY-MM-DD); slow: seconds each monthly workbook takes in this process, so that
+    the runs would really overlap if nothing kept them apart (processes only: threads share the module,
+    their test slows it down once). Returns how the run ended, and how many workbooks it built.
+    """
+    from datetime import date
+
+    import crm.reporting.monthly.generate as generate
+    from crm.jobs import JOBS, run_job
+
+    real = generate.monthly_workbook
+    built = []
+
+    def slow_workbook(*args, **kwargs):
+        built.append(1)
+        time.sleep(spec["slow"])
+        return real(*args, **kwargs)
+
+    if spec.get("slow"):
+        generate.monthly_workbook = slow_workbook
+    try:
+        barrier.wait(BARRIER_TIMEOUT)
+        run = run_job(app, JOBS[spec["job"]], today=date.fromisoformat(spec["today"]))
+    finally:
+        generate.monthly_workbook = real
+    return {"status": run.status, "counts": run.counts, "error": run.error, "workbooks": len(built),
+            "started": run.started_at, "finished": run.finished_at}  # fmt: skip
+
+
+SCENARIOS: dict[str, Callable] = {f.__name__: f for f in (edit_rounds, race_post, notify_once, run_job_once)}
 
 
 # ---- running workers together
@@ -166,7 +198,7 @@ def run_in_threads(app, scenario: str, specs: list[dict], timeout: float = 60) -
     return _collect(results, errors, len(specs))
 
 
-def worker_app(url: str, upload_folder: str):
+def worker_app(url: str, upload_folder: str, reports_folder: str | None = None):
     """The app a spawned process builds for itself: the suite's settings on the same database."""
     from crm import create_app
 
@@ -175,12 +207,14 @@ def worker_app(url: str, upload_folder: str):
         "CRM_TODAY": TODAY.isoformat(),
         "UPLOAD_FOLDER": upload_folder,
     }
+    if reports_folder is not None:
+        settings["REPORTS_FOLDER"] = reports_folder
     return create_app(type("WorkerConfig", (TestConfig,), settings))
 
 
-def _pool_main(url: str, upload_folder: str, tasks, out, barriers: dict) -> None:
+def _pool_main(url: str, upload_folder: str, tasks, out, barriers: dict, reports_folder=None) -> None:
     """A pool process: build an app once, then run the scenarios it is sent until told to stop."""
-    app = worker_app(url, upload_folder)
+    app = worker_app(url, upload_folder, reports_folder)
     while (task := tasks.get()) is not None:
         index, scenario, spec, n = task
         try:
@@ -201,14 +235,18 @@ class ProcessPool:
     because a multiprocessing barrier is shared by inheritance only.
     """
 
-    def __init__(self, url: str, upload_folder: str, size: int):
+    def __init__(self, url: str, upload_folder: str, size: int, reports_folder: str | None = None):
         ctx = multiprocessing.get_context("spawn")
         self.size, self.closed = size, False
         self.barriers = {n: ctx.Barrier(n) for n in range(1, size + 1)}
         self.tasks = [ctx.Queue() for _ in range(size)]
         self.out = ctx.Queue()
         self.procs = [
-            ctx.Process(target=_pool_main, args=(url, upload_folder, q, self.out, self.barriers), daemon=True)
+            ctx.Process(
+                target=_pool_main,
+                args=(url, upload_folder, q, self.out, self.barriers, reports_folder),
+                daemon=True,
+            )
             for q in self.tasks
         ]
         for p in self.procs:

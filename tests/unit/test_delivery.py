@@ -155,6 +155,17 @@ def test_robot_error_codes_and_unreachable_servers_are_failures(user, webhook):
     assert errors["dingtalk"].startswith("网络错误")
 
 
+def test_a_process_started_without_the_webhook_logs_a_clear_error(user, webhook, app, monkeypatch):
+    """Secrets come from the environment: a scheduler started without CRM_WECOM_WEBHOOK says so."""
+    set_channels(wecom={"enabled": True, "webhook": webhook.url + "/ok"})
+    choose(user, "wecom")
+    notify(user, "system", "一条提醒", dedupe_key="k", now=NOW)
+    monkeypatch.setitem(app.config, "CRM_WECOM_WEBHOOK", "")
+    assert deliver_pending(NOW)["retry"] == 1
+    assert [a.error for a in attempts()] == ["未设置环境变量 CRM_WECOM_WEBHOOK（群机器人 Webhook 地址）"]
+    assert webhook.requests == []
+
+
 def test_a_channel_switched_off_cancels_its_queue(user, webhook):
     set_channels(wecom={"enabled": True, "webhook": webhook.url + "/ok"})
     choose(user, "wecom")

@@ -4,10 +4,11 @@ caps on columns, cells and rows (the page's smaller than the command's), all or 
 import io
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.models import Enterprise
+from crm.reporting.exports.imports import import_error_report
 from crm.services.imports.enterprises import import_enterprises, import_errors, import_limits
 from crm.services.imports.parse import ImportFileError
 from tests.support.dates import TODAY
@@ -171,3 +172,22 @@ def test_cli_skips_hidden_rows_unless_asked(db, runner, tmp_path, park):
     assert "第3行" in result.output and "--include-hidden" in result.output and "共 2 行" in result.output
     result = runner.invoke(args=["crm", "import-enterprises", str(path), "--include-hidden"])
     assert result.exit_code == 0 and "新增 3 家" in result.output
+
+
+def test_the_error_report_keeps_hidden_rows_hidden_and_both_header_rows(db, tmp_path, park, officer):
+    rows = [
+        ["企业名称", "统一社会信用代码", "联系方式", None],
+        [None, None, "联系人", "联系电话"],
+        ["好企业有限公司", valid_credit_code(), "张三", "1"],
+        ["坏企业有限公司", "123", "李四", "2"],
+        ["隐藏企业有限公司", "456", "王五", "3"],
+    ]
+    path = saved(tmp_path, workbook(rows, hidden=(5,), merges=("C1:D1",)))
+    report = saved(tmp_path, import_error_report(path, officer).getvalue(), "report.xlsx")
+    ws = load_workbook(report).worksheets[0]
+    assert ws.row_dimensions[5].hidden and not ws.row_dimensions[4].hidden
+    assert [c.value for c in ws[1]][-1] == "错误信息" and ws["E4"].value.startswith("第4行")
+    assert ws["E5"].value is None  # skipped, not checked
+    again = import_enterprises(report, officer, TODAY, dry_run=True)
+    assert [p.row for p in again.rows] == [3, 4, 5] and again.skipped == 1
+    assert any("两行" in n for n in again.notices)

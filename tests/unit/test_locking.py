@@ -10,7 +10,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db as _db
 from crm.models import Assignment, AuditLog, Enterprise, ProductItem, SalesItem, TechItem
 from crm.services import ServiceError
-from crm.services.common.locking import STALE_MESSAGE, StaleError, check_version, is_stale, refusal_message
+from crm.services.common.locking import (
+    MISSING_VERSION_MESSAGE,
+    STALE_MESSAGE,
+    StaleError,
+    check_version,
+    is_stale,
+    refusal_message,
+)
 from crm.services.enterprises.lists import (
     add_product,
     add_sales,
@@ -53,12 +60,18 @@ class Row:
         self.version = version
 
 
-@pytest.mark.parametrize("seen, refused", [(None, False), ("", False), (3, False), ("3", False),
-                                          (" 3 ", False), (2, True), ("4", True), ("abc", True)])  # fmt: skip
+MISSING = MISSING_VERSION_MESSAGE
+
+
+@pytest.mark.parametrize("seen, refused", [(None, None), (3, None), ("3", None), (" 3 ", None),
+                                          (2, STALE_MESSAGE), ("4", STALE_MESSAGE), ("", MISSING),
+                                          ("  ", MISSING), ("abc", MISSING), ("3.0", MISSING)])  # fmt: skip
 def test_check_version_compares_what_the_user_saw(seen, refused):
+    """None: the caller carries no version on purpose (an import, a job); anything else must match."""
     if refused:
-        with pytest.raises(StaleError, match="已被其他人修改"):
+        with pytest.raises(StaleError) as exc:
             check_version(Row(3), seen)
+        assert str(exc.value) == refused
     else:
         check_version(Row(3), seen)
 

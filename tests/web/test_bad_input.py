@@ -34,6 +34,7 @@ def firm_form(firm, **changes) -> dict:
         "scale_type": "",
         "size": "",
         "status": "active",
+        "version": str(firm.version),  # the edit form carries it
     }
     return data | changes
 

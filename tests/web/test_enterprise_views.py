@@ -140,6 +140,7 @@ def test_edit_is_audited_and_shown_in_history(client, login_as, world, db):
             "scale_type": "above",
             "size": "",
             "headcount": "120",
+            "version": str(firm.version),
         },
     )
     assert resp.status_code == 302

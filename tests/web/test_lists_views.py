@@ -19,6 +19,12 @@ def tab_url(firm, tab):
     return f"/enterprises/{firm.id}?tab={tab}"
 
 
+def version(db, item) -> dict:
+    """The item's version as its pages show it now: what their forms post back."""
+    model = type(item)
+    return {"version": str(db.session.scalar(select(model.version).where(model.id == item.id)))}
+
+
 def list_routes(firm_id, product_id, sales_id, tech_id):
     """Every lists.* URL of one firm, with the method it answers to."""
     base = f"/enterprises/{firm_id}"
@@ -69,13 +75,15 @@ def test_cadre_adds_edits_and_deletes_a_product(client, login_as, world, db):
     assert "已新增产品：伺服电机" in page and "伺服电机" in page and "2,000 台" in page
 
     resp = client.post(
-        f"/enterprises/{firm_id}/products/{item.id}/edit", data={"name": "伺服电机", "capacity": "2500"}
+        f"/enterprises/{firm_id}/products/{item.id}/edit",
+        data={"name": "伺服电机", "capacity": "2500"} | version(db, item),
     )
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(ProductItem, item.id).capacity == Decimal("2500")
 
-    assert client.post(f"/enterprises/{firm_id}/products/{item.id}/delete").status_code == 302
+    delete = client.post(f"/enterprises/{firm_id}/products/{item.id}/delete", data=version(db, item))
+    assert delete.status_code == 302
     assert db.session.scalar(select(func.count()).where(ProductItem.id == item.id)) == 0
     summaries = db.session.scalars(
         select(AuditLog.summary).where(AuditLog.entity_type == "product_item").order_by(AuditLog.id)
@@ -115,7 +123,7 @@ def test_cadre_edits_sales(client, login_as, world, db):
     login_as(world.cadre)
     resp = client.post(
         f"/enterprises/{world.own_firm.id}/sales/{world.sales.id}/edit",
-        data={"period": "2026-09", "product": "永磁同步电机", "amount": "99"},
+        data={"period": "2026-09", "product": "永磁同步电机", "amount": "99"} | version(db, world.sales),
     )
     assert resp.headers["Location"].endswith("?tab=sales")
     db.session.expire_all()
@@ -131,7 +139,8 @@ def test_tech_added_and_ticked_off_with_today(client, login_as, world, db):
     )
     assert resp.headers["Location"].endswith("?tab=tech")
     item = db.session.scalar(select(TechItem).where(TechItem.title == "一种电机冷却结构"))
-    assert client.post(f"/enterprises/{world.own_firm.id}/tech/{item.id}/done").status_code == 302
+    done = client.post(f"/enterprises/{world.own_firm.id}/tech/{item.id}/done", data=version(db, item))
+    assert done.status_code == 302
     db.session.expire_all()
     assert (item.status, item.solved_on) == ("solved", date(2026, 11, 2))  # CRM_TODAY of the tests
     page = body(client.get(tab_url(world.own_firm, "tech")))
@@ -143,8 +152,9 @@ def test_tech_added_and_ticked_off_with_today(client, login_as, world, db):
 def test_ticking_off_twice_is_refused_with_a_message(client, login_as, world, db):
     login_as(world.cadre)
     url = f"/enterprises/{world.own_firm.id}/tech/{world.tech.id}/done"
-    client.post(url)
-    resp = client.post(url, follow_redirects=True)
+    seen = version(db, world.tech)  # two clicks on the same page
+    client.post(url, data=seen)
+    resp = client.post(url, data=seen, follow_redirects=True)
     assert "该技术事项已标记为已解决" in body(resp)
 
 

@@ -1,11 +1,13 @@
 """The notification centre (bell, list, mark read, profile) and the admin pages of the reminders."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.jobs import JOBS
 from crm.models import DeliveryAttempt, JobRun, Notification, NotificationPref, Setting
 from crm.services.notifications.inbox import notify
 from crm.timeutil import utcnow
@@ -176,38 +178,108 @@ def test_job_status_page(client, login_as, world):
     assert "走访到期提醒" in html and "每天 07:30" in html and "企业 4，新建提醒 2" in html
     assert "RuntimeError: 连接中断" in html and "等待首次运行" in html
     assert "最近一次运行失败" in html  # the admin banner on every page
+    # Jobs are named in Chinese wherever a user reads them: never by their ids.
+    shown = re.sub(r"<[^>]*>", " ", html)
+    assert not [job for job in JOBS if job in shown]
+    assert "自动提级协调" in shown and "外部渠道投递" in shown
     login_as(world.officer)
     assert "最近一次运行失败" not in client.get("/enterprises/").get_data(as_text=True)
 
 
-def test_admin_sets_channels_and_sends_a_test_message(client, login_as, world, webhook):
+def test_delivery_loop_leaves_no_row_a_minute_while_every_channel_is_off(app, client, login_as, world):
+    from crm.jobs import run_job
+
+    for _ in range(3):  # three minutes of the scheduler
+        assert run_job(app, JOBS["deliver_pending"]).status == "skipped"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(JobRun.id))) == 0
+    assert db.session.scalar(select(func.count(DeliveryAttempt.id))) == 0
     login_as(world.admin)
+    html = client.get("/admin/jobs").get_data(as_text=True)
+    row = html[html.index('data-job="deliver_pending"') :]
+    row = row[: row.index("</tr>")]
+    assert "暂不运行" in row and "未开启任何外部渠道，无需投递" in row and "未按时运行" not in row
+    assert "暂无运行记录" in html  # the run log is not filled with it
+
+
+def test_admin_sets_channels_and_sends_a_test_message(client, login_as, world, webhook, app, monkeypatch):
+    login_as(world.admin)
+    page = client.get("/admin/channels").get_data(as_text=True)
+    for env in ("CRM_SMTP_PASSWORD", "CRM_WECOM_WEBHOOK", "CRM_DINGTALK_WEBHOOK", "CRM_DINGTALK_SECRET"):
+        assert f"<code>{env}</code>" in page
+    assert page.count("未配置") == 4 and "已配置" not in page
     bad = client.post(
         "/admin/channels", data={"wecom_enabled": "y", "email_port": "25"}, follow_redirects=True
     )
-    assert "开启企业微信需要填写群机器人 Webhook 地址" in bad.get_data(as_text=True)
+    assert (
+        "开启企业微信需要先在服务器的环境变量 CRM_WECOM_WEBHOOK 中设置群机器人 Webhook 地址"
+        in bad.get_data(as_text=True)
+    )
     assert db.session.get(Setting, "channels") is None
+    # The secrets come from the environment (the config keys of the same names).
+    monkeypatch.setitem(app.config, "CRM_WECOM_WEBHOOK", webhook.url + "/ok")
+    monkeypatch.setitem(app.config, "CRM_DINGTALK_SECRET", "SECabc")
     ok = client.post(
         "/admin/channels",
         data={
             "wecom_enabled": "y",
-            "wecom_webhook": webhook.url + "/ok",
             "email_port": "25",
-            "dingtalk_webhook": webhook.url + "/ding",
-            "dingtalk_secret": "SECabc",
+            # Fields of the old form: secrets typed into the page are not taken any more.
+            "dingtalk_webhook": webhook.url + "/typed",
+            "dingtalk_secret": "SECtyped",
+            "email_password": "typed-password",
         },
         follow_redirects=True,
     )
     assert "通知渠道设置已保存" in ok.get_data(as_text=True)
     page = client.get("/admin/channels").get_data(as_text=True)
-    assert "SECabc" not in page and "已设置，留空表示不修改" in page  # secrets never go back to the browser
+    assert webhook.url not in page and "SECabc" not in page  # secrets never go back to the browser
+    assert page.count("已配置") == 2 and page.count("未配置") == 2
     sent = client.post("/admin/channels/test/wecom", follow_redirects=True).get_data(as_text=True)
     assert "企业微信测试消息已发送" in sent
     assert "测试消息" in webhook.requests[-1]["json"]["text"]["content"]
     off = client.post("/admin/channels/test/dingtalk", follow_redirects=True).get_data(as_text=True)
     assert "钉钉尚未开启" in off
     db.session.expire_all()
-    assert db.session.get(Setting, "channels").value["dingtalk"]["secret"] == "SECabc"
+    stored = db.session.get(Setting, "channels").value
+    assert stored["wecom"] == {"enabled": True} and stored["dingtalk"] == {"enabled": False}
+    assert "password" not in stored["email"]
+    assert "typed" not in str(stored) and "SEC" not in str(stored) and webhook.url not in str(stored)
+
+
+def test_secrets_stored_by_an_earlier_version_are_ignored_and_dropped_on_save(
+    client, login_as, world, webhook, app, monkeypatch
+):
+    db.session.add(Setting(key="channels", value={
+        "base_url": "", "email": {"enabled": False, "host": "smtp.old.cn", "port": 25, "password": "old-pass",
+                                  "sender": "a@old.cn", "security": "none", "username": "u"},
+        "wecom": {"enabled": True, "webhook": webhook.url + "/stored"},
+        "dingtalk": {"enabled": False, "webhook": "https://oapi.dingtalk.com/robot/send?access_token=t",
+                     "secret": "SECold"},
+    }))  # fmt: skip
+    db.session.commit()
+    from crm.services.notifications.channels import channel_settings
+
+    settings = channel_settings()
+    assert (settings["email"]["password"], settings["wecom"]["webhook"], settings["dingtalk"]["secret"]) == (
+        "",
+        "",
+        "",
+    )
+    assert settings["email"]["host"] == "smtp.old.cn"  # the rest is kept
+    login_as(world.admin)
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert "old-pass" not in page and "SECold" not in page and "/stored" not in page
+    monkeypatch.setitem(app.config, "CRM_WECOM_WEBHOOK", webhook.url + "/env")
+    data = {"wecom_enabled": "y", "email_host": "smtp.old.cn", "email_port": "25", "email_sender": "a@old.cn"}
+    assert "通知渠道设置已保存" in client.post("/admin/channels", data=data, follow_redirects=True).get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    stored = str(db.session.get(Setting, "channels").value)
+    assert "old-pass" not in stored and "SECold" not in stored and "webhook" not in stored
+    client.post("/admin/channels/test/wecom")
+    assert webhook.requests[-1]["path"] == "/env"  # the environment's address, not the stored one
 
 
 def test_delivery_log_page(client, login_as, world, webhook):

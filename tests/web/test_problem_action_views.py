@@ -64,8 +64,11 @@ def test_handler_signs_reports_and_resolves_with_a_photo(client, login_as, pworl
     assert "阶段进展成功" in flashed(post(client, w.p_yellow, "progress", follow=True, note="已到企业现场"))
     resp = client.post(
         f"/problems/{w.p_yellow.id}/resolve",
-        data={"note": "已解决用工对接", "files": [form_file("结果.png", PNG)],
-              "version": current_version(w.p_yellow.id)},  # fmt: skip
+        data={
+            "note": "已解决用工对接",
+            "files": [form_file("结果.png", PNG)],
+            "version": current_version(w.p_yellow.id),
+        },  # fmt: skip
         content_type="multipart/form-data",
         follow_redirects=True,
     )
@@ -245,7 +248,11 @@ def test_uploads_need_the_attach_permission(client, login_as, pworld):
     login_as(w.leader)
     resp = client.post(
         f"/problems/{w.p_red.id}/instruct",
-        data={"note": "请办理", "files": [form_file("批示.png", PNG)], "version": current_version(w.p_red.id)},
+        data={
+            "note": "请办理",
+            "files": [form_file("批示.png", PNG)],
+            "version": current_version(w.p_red.id),
+        },
         content_type="multipart/form-data",
         follow_redirects=True,
     )
@@ -261,8 +268,11 @@ def test_a_bad_file_refuses_the_step_and_leaves_no_file(client, login_as, pworld
     login_as(w.handler)
     resp = client.post(
         f"/problems/{w.p_green.id}/progress",
-        data={"note": "进展", "files": [form_file("照片.png", b"not a png at all")],
-              "version": current_version(w.p_green.id)},  # fmt: skip
+        data={
+            "note": "进展",
+            "files": [form_file("照片.png", b"not a png at all")],
+            "version": current_version(w.p_green.id),
+        },  # fmt: skip
         content_type="multipart/form-data",
         follow_redirects=True,
     )

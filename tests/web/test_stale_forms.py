@@ -1,5 +1,6 @@
 """Every form that edits a versioned row sends the version its user saw; a stale POST is refused with a
-Chinese message and changes nothing, and so is a write that loses a race after the check (no 500)."""
+Chinese message and changes nothing, and so is a write that loses a race after the check (no 500), and
+a POST that carries no version at all (absent, blank or garbled): the version is required, not optional."""
 
 import re
 from collections.abc import Callable
@@ -10,9 +11,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db as _db
-from crm.models import AuditLog, Enterprise, ProductItem, SalesItem, TechItem
+from crm.models import AuditLog, Enterprise, Problem, ProblemEvent, ProductItem, SalesItem, TechItem, Visit
+from crm.services.common.locking import MISSING_VERSION_MESSAGE
 from crm.services.enterprises import lists as list_service
 from crm.services.enterprises import registry as firm_service
+from crm.services.visits import records as visit_service
+from tests.support.dates import TODAY
 
 
 @dataclass
@@ -67,11 +71,22 @@ def _cases(w) -> dict[str, Case]:
                                other=tech_other),  # fmt: skip
         "tech_delete": item_case("tech", "tech", "tech", TechItem, {}, "技术", "delete", other=tech_other),
         "tech_done": item_case("tech", "tech", "tech", TechItem, {}, "技术", "done", other=tech_other),
+        "visit_edit": Case(
+            f"/visits/{w.visit.id}/edit", f"/visits/{w.visit.id}/edit", _visit_data(w), Visit, "visit",
+            lambda: visit_service.update_visit(w.visit, w.admin, {"findings": "别人补充的发现"}, TODAY),
+            ("crm.blueprints.visits.routes", "update_visit"), "该走访记录已被其他人修改", "",
+        ),  # fmt: skip
     }
 
 
+def _visit_data(w) -> dict:
+    v = w.visit
+    return {"visited_on": v.visited_on.isoformat(), "kind": v.kind, "participants": v.participants or "",
+            "summary": "我改的走访情况", "findings": v.findings or ""}  # fmt: skip
+
+
 CASES = ["firm_edit", "product_edit", "product_delete", "sales_edit", "sales_delete", "tech_edit",
-         "tech_delete", "tech_done"]  # fmt: skip
+         "tech_delete", "tech_done", "visit_edit"]  # fmt: skip
 
 
 def _version_on_page(html: str, marker: str) -> str:
@@ -164,11 +179,75 @@ def test_a_write_that_loses_the_race_after_the_check_is_refused_without_a_500(
     assert columns[:at] + columns[at + 1 :] == before[0][:at] + before[0][at + 1 :]
 
 
-def test_a_form_without_a_version_still_saves(client, login_as, world):
-    """Old pages (or scripts) that post no version are not refused; the column still guards the flush."""
-    login_as(world.cadre)
-    resp = client.post(f"/enterprises/{world.own_firm.id}/products/{world.product.id}/edit",
-                       data={"name": "无版本号的修改"})  # fmt: skip
+@pytest.mark.parametrize("sent", ["absent", "blank", "garbled"])
+@pytest.mark.parametrize("name", CASES)
+def test_a_post_without_its_version_is_refused_and_changes_nothing(client, login_as, world, name, sent):
+    """An old page, a script or a tampered form: without the version the save cannot be checked, so it
+    is refused in Chinese (not taken as current), and the edit form comes back with the latest values."""
+    case = _cases(world)[name]
+    row_id = getattr(world, case.row).id
+    login_as(world.officer)
+    assert _version_on_page(client.get(case.page).get_data(as_text=True), case.form_marker)  # it is there
+    before = _snapshot(case.model, row_id)
+    version = {"absent": {}, "blank": {"version": " "}, "garbled": {"version": "最新"}}[sent]
+    resp = client.post(case.action, data=case.data | version)
     assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert MISSING_VERSION_MESSAGE in page
+    assert _snapshot(case.model, row_id) == before
+    if name.endswith("_edit"):  # back on the form, which carries the version again
+        assert resp.headers["Location"].endswith(case.action)
+        assert _version_on_page(page, "") == str(getattr(world, case.row).version)
+
+
+# ---- problem actions: one route for every step, posted from the problem page and from the desks
+
+ACTION_FORM = re.compile(r'<form[^>]*action="/problems/(\d+)/(\w+)"[^>]*>(.*?)</form>', re.S)
+
+
+DESKS = [("officer", "/problems/{p_yellow}"), ("officer", "/problems/board"), ("handler", "/problems/inbox"),
+         ("chief", "/problems/escalations")]  # fmt: skip
+
+
+@pytest.mark.parametrize("actor, page", DESKS)
+def test_every_problem_action_form_carries_the_problems_version(client, login_as, pworld, actor, page):
+    login_as(getattr(pworld, actor))
+    html = client.get(page.format(p_yellow=pworld.p_yellow.id)).get_data(as_text=True)
+    forms = ACTION_FORM.findall(html)
+    assert forms, f"{page} shows no action form"
+    for problem_id, action, body in forms:
+        found = re.findall(r'<input[^>]*name="version"[^>]*value="(\d+)"', body)
+        assert found == [str(_db.session.get(Problem, int(problem_id)).version)], (page, action)
+
+
+STEPS = [("officer", "p_yellow", "supervise", {"note": "请加快办理"}),
+         ("handler", "p_yellow", "accept", {}),
+         ("officer", "p_ext", "refuse_extension", {"note": "时间充足", "next": "/problems/board"}),
+         ("leader", "p_red", "instruct", {"note": "请三日内办结"})]  # fmt: skip
+
+
+def _problem_state(problem_id: int) -> tuple:
     _db.session.expire_all()
-    assert _db.session.get(ProductItem, world.product.id).name == "无版本号的修改"
+    p = _db.session.get(Problem, problem_id)
+    columns = tuple(getattr(p, c.key) for c in Problem.__table__.columns)
+    events = _db.session.scalar(select(func.count()).where(ProblemEvent.problem_id == problem_id))
+    return columns, events, _db.session.scalar(select(func.count()).select_from(AuditLog))
+
+
+@pytest.mark.parametrize("sent", ["absent", "blank", "garbled"])
+@pytest.mark.parametrize("actor, name, action, data", STEPS, ids=[s[2] for s in STEPS])
+def test_a_problem_step_without_its_version_is_refused_and_changes_nothing(
+    client, login_as, pworld, actor, name, action, data, sent
+):
+    problem = getattr(pworld, name)
+    before = _problem_state(problem.id)
+    login_as(getattr(pworld, actor))
+    version = {"absent": {}, "blank": {"version": ""}, "garbled": {"version": "1e3"}}[sent]
+    resp = client.post(f"/problems/{problem.id}/{action}", data=data | version, follow_redirects=True)
+    assert resp.status_code == 200 and MISSING_VERSION_MESSAGE in resp.get_data(as_text=True)
+    assert _problem_state(problem.id) == before
+    # The same step with the version the page shows goes through.
+    version = {"version": str(before[0][[c.key for c in Problem.__table__.columns].index("version")])}
+    resp = client.post(f"/problems/{problem.id}/{action}", data=data | version, follow_redirects=True)
+    assert MISSING_VERSION_MESSAGE not in resp.get_data(as_text=True)
+    assert _problem_state(problem.id)[1] == before[1] + 1  # one event

@@ -203,7 +203,7 @@ def test_author_edits_within_the_window_then_only_officers(client, login_as, wor
     login_as(world.cadre)
     url = f"/visits/{world.visit.id}/edit"
     assert "了解企业生产经营情况" in text(client.get(url))
-    resp = client.post(url, data={**FORM, "summary": "改正后的情况"})
+    resp = client.post(url, data={**FORM, "summary": "改正后的情况", "version": str(world.visit.version)})
     assert resp.status_code == 302 and resp.headers["Location"] == f"/visits/{world.visit.id}"
     db.session.expire_all()
     assert db.session.get(Visit, world.visit.id).summary == "改正后的情况"

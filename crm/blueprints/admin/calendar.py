@@ -16,8 +16,8 @@ from crm.services.workdays.admin import (
     calendar_years,
     confirm_year,
     delete_calendar_day,
-    parse_notice,
     preview_rows,
+    read_notice,
     set_calendar_days,
     unconfirm_year,
     year_view,
@@ -126,9 +126,10 @@ def calendar_unconfirm():
 def calendar_bulk():
     form = NoticeForm(year=_year(request.args.get("year")))
     year = _year(form.year.data)
-    entries, errors, preview = [], [], None
+    entries, errors, warnings, preview = [], [], [], None
     if form.validate_on_submit():
-        entries, errors = parse_notice(form.text.data)
+        reading = read_notice(form.text.data, form.notice_year.data)
+        entries, errors, warnings = reading.entries, reading.errors, reading.warnings
         if not errors and request.form.get("action") == "save":
             # A refusal is listed with the notice's parse errors, not flashed.
             step = run_step(set_calendar_days, current_user, entries, success=_done, flash_error=False)
@@ -137,4 +138,6 @@ def calendar_bulk():
             errors = [step.error]
         if not errors:
             preview = preview_rows(entries, get_calendar())
-    return render_template("admin/calendar_bulk.html", form=form, year=year, errors=errors, preview=preview)
+    return render_template(
+        "admin/calendar_bulk.html", form=form, year=year, errors=errors, warnings=warnings, preview=preview
+    )

@@ -2,6 +2,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -13,6 +14,7 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -127,6 +129,11 @@ class CalendarDayForm(BaseForm):
 
 class NoticeForm(BaseForm):
     text = TextAreaField("按行录入", validators=[DataRequired("请输入至少一行")])
+    # The notice's year when its title is not pasted (the title's year is used otherwise).
+    notice_year = IntegerField(
+        "通知年份",
+        validators=[Optional(), NumberRange(2000, 2100, message="年份应在2000–2100之间")],
+    )
     year = HiddenField()
 
 

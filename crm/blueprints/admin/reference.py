@@ -71,7 +71,7 @@ def _page(form, kind: str, item: Reference | None = None, **extra):
 @login_required
 @roles_required("reference.manage")
 def reference():
-    return render_template("admin/reference.html", data=reference_overview(), city_level=CITY_LEVEL)
+    return render_template("admin/reference.html", data=reference_overview())
 
 
 @bp.route("/reference/parks/new", methods=["GET", "POST"])

@@ -161,7 +161,7 @@ def unassign(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "enterprise.assign")
     form = UnassignForm()
     if not form.validate_on_submit():
-        flash("请填写解除联系的原因", "danger")
+        flash(form.reason.errors[0] if form.reason.errors else "请填写解除联系的原因", "danger")
         return redirect(url_for("enterprises.assign", enterprise_id=firm.id))
     run_step(unassign_enterprise, firm, current_user, today(), form.reason.data, success="已解除联系干部")
     return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="liaison"))

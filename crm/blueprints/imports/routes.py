@@ -12,6 +12,7 @@ from crm.services.enterprises.registry import FIELD_LABELS
 from crm.services.imports.enterprises import (
     STALE_IMPORT,
     import_enterprises,
+    import_limits,
 )
 from crm.services.imports.uploads import (
     StoredUpload,
@@ -42,7 +43,7 @@ def index():
         step = run_step(save_import_upload, form.file.data.stream, form.file.data.filename, current_user)
         if step:
             return redirect(url_for("imports.preview", token=step.value))
-    return render_template("imports/index.html", form=form)
+    return render_template("imports/index.html", form=form, limits=import_limits(web=True))
 
 
 @bp.route("/template.xlsx")

@@ -142,7 +142,9 @@ def act(problem_id: int, action: str):
     problem = get_problem_or_404(problem_id, f"problem.{action}")
     form = ActionForm()
     if not form.validate_on_submit():
-        flash("提交无效，请刷新页面后重试", "danger")
+        # A typed field's own complaint (control characters) says what to fix; otherwise the page is stale.
+        typed = [error for field in form if field.name != "csrf_token" for error in field.errors]
+        flash(typed[0] if typed else "提交无效，请刷新页面后重试", "danger")
         return _back(form, problem)
     if form.uploads() and not can(current_user, "problem.attach", problem):
         flash("没有上传附件的权限，未做任何修改", "danger")

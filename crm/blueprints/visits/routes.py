@@ -24,7 +24,7 @@ from crm.permissions import (
 from crm.reporting.exports.visits import export_visits
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.visits.queries import VisitFilters, visit_list_query
-from crm.services.visits.records import MAX_BACKDATE_DAYS, log_visit, update_visit
+from crm.services.visits.records import MAX_BACKDATE_DAYS, STALE_VISIT, log_visit, update_visit
 from crm.timeutil import today
 
 
@@ -74,7 +74,9 @@ def edit(visit_id: int):
     if form.validate_on_submit():
         data, files = form.visit_data(), form.uploads()
         done = saved("走访记录已修改")
-        step = run_step(update_visit, visit, current_user, data, today(), files=files, success=done)
+        step = run_step(
+            update_visit, visit, current_user, data, today(), files=files, success=done, stale=STALE_VISIT
+        )
         if step:
             return redirect(url_for("visits.detail", visit_id=visit.id))
         if step.stale:  # someone saved first: show the latest values instead of the stale form
@@ -112,9 +114,9 @@ def index():
         .where(offered(IndustryChain, [flt.chain]))
         .order_by(IndustryChain.sort_order, IndustryChain.id)
     ).all()
-    parks: list[Park] = []
+    parks = []
     if is_city_wide(current_user):
-        parks = list(db.session.scalars(select(Park).where(offered(Park, [flt.park])).order_by(Park.id)))
+        parks = db.session.scalars(select(Park).where(offered(Park, [flt.park])).order_by(Park.id)).all()
     return render_template(
         "visits/index.html", page=page, flt=flt, cadres=cadres, chains=chains, kinds=VISIT_KINDS, parks=parks
     )

@@ -208,6 +208,8 @@ def write_error_workbook(
     ws.freeze_panes = f"A{parsed.data_start + 1}"
     for idx, row in enumerate(parsed.rows):
         number = idx + 1
+        if number in parsed.hidden_rows:  # still hidden, so the fixed file imports as the original did
+            ws.row_dimensions[number].hidden = True
         values = list(row) + [None] * (max(width, err_col + 1) - len(row))
         if idx == parsed.header_index:
             values[err_col] = ERROR_COLUMN

@@ -1,3 +1,4 @@
-"""Spreadsheet import of the registry: reading a file (parse), checking every row without changing
-anything (validate), the stored uploads (uploads), and preview / all-or-nothing apply (enterprises).
+"""Spreadsheet import of the registry: reading a file within limits (parse, on top of
+crm.services.common.spreadsheets), checking every row without changing anything (validate), the
+stored uploads (uploads), and preview / all-or-nothing apply (enterprises).
 """

@@ -32,7 +32,7 @@ WEB_HINT = (
 def import_limits(web: bool = False) -> SpreadsheetLimits:
     """The caps on an import file; the page's row cap keeps every request within a few seconds."""
     config = current_app.config
-    web_rows, cli_rows = config.get("IMPORT_WEB_MAX_ROWS", 2_000), config.get("IMPORT_MAX_ROWS", 200_000)
+    web_rows, cli_rows = config.get("IMPORT_WEB_MAX_ROWS", 1_000), config.get("IMPORT_MAX_ROWS", 200_000)
     return SpreadsheetLimits(
         max_rows=int(web_rows if web else cli_rows),
         max_columns=int(config.get("IMPORT_MAX_COLUMNS", 100)),

@@ -299,6 +299,7 @@ def delete_reference(actor: User, item: Reference) -> str:
     code = f"（{item.code}）" if isinstance(item, Park) else ""
     if isinstance(item, Park) and (setting := db.session.get(ParkSetting, item.id)) is not None:
         db.session.delete(setting)
+        db.session.flush()  # before the park: no relationship tells the unit of work the order
     db.session.delete(item)
     db.session.flush()
     record_audit(actor, ENTITIES[type(item)], item_id, "delete", f"删除{label}：{name}{code}")

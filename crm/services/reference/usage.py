@@ -71,9 +71,15 @@ class Usage:
     def in_use(self) -> bool:
         return bool(self.counts)
 
+    @property
+    def shown(self) -> dict[str, int]:
+        """The counts worth reading: a problem's handling steps go without saying beside its problems."""
+        implied = {"问题办理记录"} if "问题" in self.counts else set()
+        return {label: n for label, n in self.counts.items() if label not in implied}
+
     def describe(self) -> str:
         """The counts in Chinese: 企业 3 家、用户 2 名."""
-        return "、".join(f"{label} {n} {self.units[label]}" for label, n in self.counts.items())
+        return "、".join(f"{label} {n} {self.units[label]}" for label, n in self.shown.items())
 
 
 def usage_of(item: Reference) -> Usage:

@@ -13,7 +13,7 @@ from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
 from crm.services.common.creditcode import normalize_text
-from crm.services.common.validators import has_control_chars, refuse_control_chars_in
+from crm.services.common.validators import refuse_control_chars_in
 from crm.services.users.sessions import end_sessions
 
 

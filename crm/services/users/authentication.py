@@ -19,6 +19,7 @@ from crm.extensions import db
 from crm.models import User
 from crm.services import RecordedRefusal, ServiceError
 from crm.services.common.audit import record_audit
+from crm.services.common.validators import has_control_chars
 from crm.services.users.accounts import is_locked, password_error
 from crm.services.users.login_throttle import login_block, record_login_failure
 from crm.services.users.sessions import end_sessions
@@ -78,7 +79,9 @@ def authenticate(
 def _check_credentials(username: str, password: str, now: datetime) -> tuple[Optional[User], Optional[str]]:
     """(user, None) on success; (None, error) for a bad attempt; (user, error) for a disabled account."""
     login_name = (username or "").strip().lower()
-    user = db.session.scalar(select(User).where(func.lower(User.username) == login_name))
+    # No account has a name with control characters, and PostgreSQL cannot even compare one with NUL.
+    query = select(User).where(func.lower(User.username) == login_name)
+    user = None if has_control_chars(login_name) else db.session.scalar(query)
     matches = _password_matches(user, password or "")
     if user is None:
         return None, WRONG_CREDENTIALS

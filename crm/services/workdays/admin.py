@@ -22,6 +22,7 @@ from crm.services import ServiceError
 from crm.services.common.audit import record_audit
 from crm.services.common.validators import CONTROL_CHARS, has_control_chars, refuse_control_chars
 from crm.services.workdays.calendar import WorkCalendar, forget_calendar, load_calendar
+from crm.services.workdays.notice import is_boilerplate, is_notice_line, notice_year, read_holiday_line
 
 NAME_MAX = 50
 MAX_RANGE_DAYS = 31  # the longest holiday period in a notice is about 9 days; longer is a typo
@@ -102,20 +103,54 @@ def _parse_line(text: str, n: int) -> tuple[list[CalendarEntry], Optional[str]]:
     return [CalendarEntry(day, is_workday, name, n) for day in days], None
 
 
-def parse_notice(text: str) -> tuple[list[CalendarEntry], list[str]]:
-    """Parse the notice typed as lines into entries, or Chinese line-numbered errors (then no entries).
+def _parse_notice_line(
+    text: str, n: int, year: Optional[int], warnings: list[str]
+) -> tuple[list[CalendarEntry], Optional[str]]:
+    """One line in the notice's own wording (元旦：1月1日至3日放假调休，共3天。1月4日（周日）上班。)."""
+    try:
+        days, notes = read_holiday_line(text, year, MAX_RANGE_DAYS)
+    except ValueError as exc:
+        return [], f"第{n}行：{exc}"
+    if any(not YEARS[0] <= d.day.year <= YEARS[1] for d in days):
+        return [], f"第{n}行：年份超出范围（{YEARS[0]}–{YEARS[1]}）"
+    warnings.extend(f"第{n}行：{note}" for note in notes)
+    return [CalendarEntry(d.day, d.is_workday, d.name, n) for d in days], None
 
-    One line: a date or a range (~ / 至 / 到), 休/休息/放假 or 班/上班/补班, and an optional name.
-    Blank lines and lines starting with # are skipped; full-width characters are accepted.
+
+@dataclass
+class NoticeReading:
+    """What was read from the notice: entries (none when there are errors), errors, warnings, the year."""
+
+    entries: list[CalendarEntry]
+    errors: list[str]
+    warnings: list[str]
+    year: Optional[int]
+
+
+def read_notice(text: str, year: Optional[int] = None) -> NoticeReading:
+    """Read the notice into entries, or Chinese line-numbered errors (then no entries), with warnings.
+
+    The State Council's notice may be pasted whole (see crm.services.workdays.notice): its holiday lines
+    are read, its title gives the year unless `year` (the admin's year field) is given, its prose is
+    skipped. Lines of the form's own format work too: a date or a range (~ / 至 / 到), 休/休息/放假 or
+    班/上班/补班, and an optional name. Blank lines and lines starting with # are skipped; full-width
+    characters are accepted.
     """
     entries: list[CalendarEntry] = []
     errors: list[str] = []
+    warnings: list[str] = []
     seen: dict[date, int] = {}
-    for n, raw in enumerate((text or "").splitlines(), start=1):
-        line = _normalise(raw)
-        if not line or line.startswith("#"):
+    lines = [_normalise(raw) for raw in (text or "").splitlines()]
+    year, year_error = notice_year(lines, year)
+    if year_error:
+        return NoticeReading([], [year_error], [], None)
+    for n, line in enumerate(lines, start=1):
+        if not line or line.startswith("#") or is_boilerplate(line):
             continue
-        found, error = _parse_line(line, n)
+        if is_notice_line(line):
+            found, error = _parse_notice_line(line, n, year, warnings)
+        else:
+            found, error = _parse_line(line, n)
         if error:
             errors.append(error)
             continue
@@ -130,7 +165,13 @@ def parse_notice(text: str) -> tuple[list[CalendarEntry], list[str]]:
         errors.append(f"请至少输入一行，{FORMAT_HINT}")
     if len(entries) > MAX_ENTRIES:
         errors.append(f"一次最多录入{MAX_ENTRIES}天，请分批录入")
-    return ([] if errors else sorted(entries, key=lambda e: e.day)), errors
+    return NoticeReading([] if errors else sorted(entries, key=lambda e: e.day), errors, warnings, year)
+
+
+def parse_notice(text: str, year: Optional[int] = None) -> tuple[list[CalendarEntry], list[str]]:
+    """read_notice() as (entries, errors)."""
+    reading = read_notice(text, year)
+    return reading.entries, reading.errors
 
 
 # --- changes -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 import zipfile
 from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 from xml.parsers import expat
 
@@ -42,18 +43,26 @@ def _no_dtd(*_args: object) -> None:
     raise SpreadsheetError(CORRUPT)
 
 
+@lru_cache(maxsize=4096)
+def _column_index(letters: str) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
 def _parse_ref(text: str) -> tuple[int, Optional[int]]:
     """(row, column or None), 0-based, from A1-style text as calamine reads it; CORRUPT if malformed."""
-    match = REF.fullmatch(text)
-    if match is None or int(match.group(2)) == 0:
+    if text.isdigit() and text.isascii():  # a row's r attribute
+        row, letters = int(text), ""
+    else:
+        match = REF.fullmatch(text)
+        if match is None:
+            raise SpreadsheetError(CORRUPT)
+        letters, row = match.group(1), int(match.group(2))
+    if row == 0:
         raise SpreadsheetError(CORRUPT)
-    col = None
-    if match.group(1):
-        col = 0
-        for ch in match.group(1).upper():
-            col = col * 26 + ord(ch) - 64
-        col -= 1
-    return int(match.group(2)) - 1, col
+    return row - 1, _column_index(letters) if letters else None
 
 
 class _Scan:
@@ -225,7 +234,11 @@ class _Sheet(_Scan):
         self.total_chars = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = self.counted(name)
+        # The hot path of the scan (a few calls per cell): counted() and local() inlined.
+        self.elements += 1
+        if self.elements > self.budget:
+            raise SpreadsheetError(STRUCTURE)
+        local = self._names.get(name) or self.local(name)
         if local == "c" and self.in_data:
             if self.cell is not None:
                 raise SpreadsheetError(CORRUPT)  # calamine refuses a cell inside a cell too
@@ -256,7 +269,7 @@ class _Sheet(_Scan):
                 self.index += data
 
     def end(self, name: str) -> None:
-        local = self.local(name)
+        local = self._names.get(name) or self.local(name)
         if local in ("v", "is"):
             self.depth = max(self.depth - 1, 0)
         elif local == "c" and self.cell is not None:

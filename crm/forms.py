@@ -86,6 +86,9 @@ class BaseForm(FlaskForm):
         return valid
 
 
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # as Flask-WTF's is_submitted()
+
+
 class VersionField(HiddenField):
     """The version of the row an edit form was opened on (optimistic locking, crm.services.common.locking).
 
@@ -97,6 +100,6 @@ class VersionField(HiddenField):
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         super().process(formdata, data, extra_filters)
-        if has_request_context() and request.method != "GET":
+        if has_request_context() and request.method in SUBMIT_METHODS:
             sent = formdata.getlist(self.name) if formdata is not None else []
             self.data = sent[0] if sent else ""

@@ -57,7 +57,8 @@ def test_inbox_sign_tab_has_a_quick_accept_that_returns_to_the_inbox(client, log
     login_as(w.handler)
     page = text(client.get("/problems/inbox?tab=sign"))
     assert f'action="/problems/{w.p_yellow.id}/accept"' in page
-    resp = client.post(f"/problems/{w.p_yellow.id}/accept", data={"next": "/problems/inbox?tab=sign"})
+    data = {"next": "/problems/inbox?tab=sign", "version": w.p_yellow.version}  # what the inbox form posts
+    resp = client.post(f"/problems/{w.p_yellow.id}/accept", data=data)
     assert resp.headers["Location"].endswith("/problems/inbox?tab=sign")
     assert tabs(text(client.get("/problems/inbox")))["sign"] == 2
 
@@ -180,7 +181,7 @@ def test_leader_instructs_inline_and_sees_it_listed(client, login_as, pworld):
     assert "逾期4个工作日" in page and 'data-level-count="3"' in page
     resp = client.post(
         f"/problems/{w.p_red.id}/instruct",
-        data={"note": "请税务局三日内办结", "next": "/problems/escalations"},
+        data={"note": "请税务局三日内办结", "next": "/problems/escalations", "version": w.p_red.version},
         follow_redirects=True,
     )
     assert "批示成功" in text(resp) and "请税务局三日内办结" in text(resp)

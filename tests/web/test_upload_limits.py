@@ -13,13 +13,15 @@ from tests.support.uploads import DOCX, JPEG, OLE2, PDF, PNG, XLSX, image_bytes,
 
 VISIT = {"visited_on": "2026-11-02", "kind": "onsite", "participants": "王总", "summary": "走访了解订单情况"}
 PROBLEM = {"title": "附件测试", "category": "other", "source": "visit", "description": "x"}
+ACCEPT = {"note": "签收", "version": "{w.p_yellow.version}"}
 
-# (endpoint, who, url, form fields, file field): every route of the app that accepts an upload.
+# (endpoint, who, url, form fields, file field): every route of the app that accepts an upload. Fields
+# are formatted with the world like the URL (the version an edit form carries).
 ROUTES = [
     ("visits.create", "cadre", "/enterprises/{w.own_firm.id}/visits/new", VISIT, "files"),
-    ("visits.edit", "cadre", "/visits/{w.visit.id}/edit", VISIT, "files"),
+    ("visits.edit", "cadre", "/visits/{w.visit.id}/edit", VISIT | {"version": "{w.visit.version}"}, "files"),
     ("lists.problem_new", "cadre", "/enterprises/{w.own_firm.id}/problems/new", PROBLEM, "files"),
-    ("problems.act", "handler", "/problems/{w.p_yellow.id}/accept", {"note": "签收"}, "files"),
+    ("problems.act", "handler", "/problems/{w.p_yellow.id}/accept", ACCEPT, "files"),
     ("imports.index", "officer", "/imports/", {}, "file"),
 ]
 IDS = [r[0] for r in ROUTES]
@@ -46,10 +48,14 @@ def uploads(app, pworld, tmp_path, monkeypatch):
     return folder
 
 
+def _fields(fields: dict, w) -> dict:
+    return {name: value.format(w=w) for name, value in fields.items()}
+
+
 def _post(client, login_as, w, route, filename, content):
     _endpoint, who, url, fields, field = route
     login_as(getattr(w, who))
-    data = dict(fields) | {field: [(BytesIO(content), filename)]}
+    data = _fields(fields, w) | {field: [(BytesIO(content), filename)]}
     return client.post(url.format(w=w), data=data, content_type="multipart/form-data")
 
 
@@ -127,7 +133,7 @@ def test_real_files_of_every_allowed_type_are_stored(client, login_as, pworld, d
     (attachments_before, *_), files_before = _stored(db, uploads)
     _endpoint, who, url, fields, field = route
     login_as(getattr(pworld, who))
-    data = dict(fields) | {field: [(BytesIO(content), name) for name, content in files.items()]}
+    data = _fields(fields, pworld) | {field: [(BytesIO(content), name) for name, content in files.items()]}
     resp = client.post(url.format(w=pworld), data=data, content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)
     (attachments_after, *_), files_after = _stored(db, uploads)

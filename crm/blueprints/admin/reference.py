@@ -199,7 +199,7 @@ def _back():
     return redirect(safe_next(request.form.get("next"), "/admin/reference") or url_for("admin.reference"))
 
 
-KIND_PATH = "/reference/<any(park, chain, department):kind>/<int:item_id>"
+KIND_PATH = "/reference/<kind>/<int:item_id>"  # kind: park, chain or department (else 404)
 
 
 @bp.route(f"{KIND_PATH}/retire", methods=["POST"])

@@ -14,7 +14,7 @@ from collections.abc import Container, Mapping
 from datetime import date
 from typing import Any, Optional
 
-MAX_ID = 2**31 - 1  # the largest INTEGER primary key (PostgreSQL and SQLite alike answer for it)
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER; SQLite holds more, but both databases get one bound
 MAX_PAGE = 100_000
 TEXT_LIMIT = 100
 YEARS = (1900, 2999)

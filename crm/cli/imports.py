@@ -2,6 +2,7 @@
 
 Files too big for the page (IMPORT_WEB_MAX_ROWS) come here: the command has the larger IMPORT_MAX_ROWS.
 """
+
 from pathlib import Path
 
 import click

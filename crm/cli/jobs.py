@@ -71,9 +71,7 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
         sys.exit(1)
 
 
-@click.command(
-    "scheduler", help="运行唯一的调度进程（生产环境单独启动一个；收到 SIGTERM/Ctrl-C 后安全退出）"
-)
+@click.command("scheduler", help="运行唯一的调度进程（生产环境单独启动一个；收到 SIGTERM/Ctrl-C 后安全退出）")
 @click.option("--job", "names", multiple=True, help="只调度这些任务（可重复）；默认全部")
 @click.option(
     "--interval", type=click.IntRange(1), default=None, help="试运行：每 N 秒运行一次，代替正式时间表"

@@ -295,11 +295,17 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     problems = load_demo_problems(today)
 
     db.session.flush()
-    return {
-        "users": len(users),
-        "firms": len(specs),
-        "assigned": sum(1 for s in specs if s.plan != "unassigned"),
-        "unassigned_active": sum(1 for s in specs if s.plan == "unassigned" and s.data["status"] == "active"),
-        "suspended": sum(1 for s in specs if s.data["status"] == "suspended"),
-        "handovers": 1,
-    } | activity.counts | {"problems": problems}
+    return (
+        {
+            "users": len(users),
+            "firms": len(specs),
+            "assigned": sum(1 for s in specs if s.plan != "unassigned"),
+            "unassigned_active": sum(
+                1 for s in specs if s.plan == "unassigned" and s.data["status"] == "active"
+            ),
+            "suspended": sum(1 for s in specs if s.data["status"] == "suspended"),
+            "handovers": 1,
+        }
+        | activity.counts
+        | {"problems": problems}
+    )

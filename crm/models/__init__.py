@@ -1,4 +1,5 @@
 """Domain models, one module per aggregate."""
+
 from crm.models.audit import AuditLog
 from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
@@ -12,8 +13,31 @@ from crm.models.user import LoginFailure, User
 from crm.models.visit import Attachment, FirmVisitSummary, Visit
 
 __all__ = [
-    "Assignment", "Attachment", "AuditLog", "CalendarDay", "CalendarYear", "Delivery", "DeliveryAttempt",
-    "Department", "Enterprise", "FirmVisitSummary", "GeneratedReport", "Handover", "IndustryChain",
-    "JobRun", "LoginFailure", "Notification", "NotificationPref", "Park", "ParkSetting", "Problem",
-    "ProblemEvent", "ProductItem", "SalesItem", "Setting", "TechItem", "User", "Visit",
+    "Assignment",
+    "Attachment",
+    "AuditLog",
+    "CalendarDay",
+    "CalendarYear",
+    "Delivery",
+    "DeliveryAttempt",
+    "Department",
+    "Enterprise",
+    "FirmVisitSummary",
+    "GeneratedReport",
+    "Handover",
+    "IndustryChain",
+    "JobRun",
+    "LoginFailure",
+    "Notification",
+    "NotificationPref",
+    "Park",
+    "ParkSetting",
+    "Problem",
+    "ProblemEvent",
+    "ProductItem",
+    "SalesItem",
+    "Setting",
+    "TechItem",
+    "User",
+    "Visit",
 ]

@@ -1,4 +1,5 @@
 """四张清单: the firm's product, sales and technology lists (the problem list is in problem.py)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional

@@ -22,15 +22,33 @@ if TYPE_CHECKING:
     from crm.models.visit import Attachment
 
 PROBLEM_CATEGORIES = {
-    "finance": "融资", "land": "用地", "labour": "用工", "approval": "审批", "policy": "政策兑现",
-    "utilities": "水电气要素", "logistics": "物流", "technology": "技术", "market": "市场", "other": "其他",
+    "finance": "融资",
+    "land": "用地",
+    "labour": "用工",
+    "approval": "审批",
+    "policy": "政策兑现",
+    "utilities": "水电气要素",
+    "logistics": "物流",
+    "technology": "技术",
+    "market": "市场",
+    "other": "其他",
 }
 PROBLEM_URGENCIES = {"normal": "一般", "urgent": "紧急"}
-PROBLEM_SOURCES = {"visit": "走访", "phone": "电话", "hotline": "12345", "window": "“办不成事”窗口",
-                   "forum": "政企面对面", "other": "其他"}
+PROBLEM_SOURCES = {
+    "visit": "走访",
+    "phone": "电话",
+    "hotline": "12345",
+    "window": "“办不成事”窗口",
+    "forum": "政企面对面",
+    "other": "其他",
+}
 PROBLEM_STATUSES = {
-    "new": "待交办", "dispatched": "已交办", "in_progress": "办理中", "resolved": "已办结",
-    "returned": "已退回", "closed": "已销号",
+    "new": "待交办",
+    "dispatched": "已交办",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "returned": "已退回",
+    "closed": "已销号",
 }
 OPEN_STATUSES = ("new", "dispatched", "in_progress", "resolved", "returned")
 # Statuses in which a department is working against the 137 checkpoints and the final limit.

@@ -1,4 +1,5 @@
 """Settings: per park (visit cadence, correction window) and system-wide (JSON by key)."""
+
 from datetime import datetime
 from typing import Any, Optional, TypedDict
 
@@ -20,11 +21,11 @@ class CadenceDefaults(TypedDict):
 
 
 DEFAULT_CADENCE: CadenceDefaults = {
-    "contact_days": 7,          # a contact of any kind at least every N days
-    "key_contact_days": None,   # stricter contact interval for key firms (None: same as others)
-    "key_onsite_days": None,    # key firms: on-site every N days instead of once per calendar month
-    "due_soon_days": 2,         # "即将到期" when due within this many days
-    "visit_edit_days": 7,       # authors may correct their visit this many days after the visit
+    "contact_days": 7,  # a contact of any kind at least every N days
+    "key_contact_days": None,  # stricter contact interval for key firms (None: same as others)
+    "key_onsite_days": None,  # key firms: on-site every N days instead of once per calendar month
+    "due_soon_days": 2,  # "即将到期" when due within this many days
+    "visit_edit_days": 7,  # authors may correct their visit this many days after the visit
 }
 
 

@@ -1,4 +1,5 @@
 """走访: visits and contacts, and files attached to them."""
+
 from datetime import date, datetime
 from typing import Optional
 

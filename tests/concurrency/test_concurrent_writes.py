@@ -90,8 +90,14 @@ def test_edits_from_the_same_version_keep_exactly_one_per_round_and_lose_none(to
     url = f"/enterprises/{firm.id}" + ("/edit" if kind == "firm" else f"/products/{row.id}/edit")
     original = {f: getattr(row, f) for f in FIELDS[kind]}
     specs = [
-        {"user_id": cw["officers"][i].id, "kind": kind, "row_id": row.id, "url": url,
-         "field": field, "values": [f"{field}-第{r}轮-{i}" for r in range(rounds)]}  # fmt: skip
+        {
+            "user_id": cw["officers"][i].id,
+            "kind": kind,
+            "row_id": row.id,
+            "url": url,
+            "field": field,
+            "values": [f"{field}-第{r}轮-{i}" for r in range(rounds)],
+        }  # fmt: skip
         for i, field in enumerate(FIELDS[kind][:n])
     ]
     outcomes = together(mode, "edit_rounds", specs)

@@ -1,4 +1,5 @@
 """Enterprise import service: parsing, normalisation, validation, all-or-nothing apply, CLI."""
+
 import csv
 import io
 from datetime import date
@@ -76,12 +77,47 @@ def test_header_aliases_and_normalisation(db, tmp_path, park, officer):
     chain = make_chain("装备制造")
     code = valid_credit_code()
     messy_code = " " + full_width(code[:9].lower()) + " " + code[9:].lower() + "\u3000"
-    path = write_xlsx(tmp_path / "台账.xlsx", [
-        ["序号", "名称", "信用代码", "法人", "园区", "产业链", "是否规上", "重点企业", "电话", "企业规模",
-         "成立日期", "从业人数(人)", "上年产值", "上年税收（万元）", "经营状态", "标签"],
-        [1, "  湘潭　智能装备有限公司 ", messy_code, " 王五 ", "ａ", "装备制造", "是", "√",
-         "１３８００００００００", "小型", "2015年3月1日", "1,200", "1,234.567", 88, "在营", "专精特新"],
-    ])
+    path = write_xlsx(
+        tmp_path / "台账.xlsx",
+        [
+            [
+                "序号",
+                "名称",
+                "信用代码",
+                "法人",
+                "园区",
+                "产业链",
+                "是否规上",
+                "重点企业",
+                "电话",
+                "企业规模",
+                "成立日期",
+                "从业人数(人)",
+                "上年产值",
+                "上年税收（万元）",
+                "经营状态",
+                "标签",
+            ],
+            [
+                1,
+                "  湘潭　智能装备有限公司 ",
+                messy_code,
+                " 王五 ",
+                "ａ",
+                "装备制造",
+                "是",
+                "√",
+                "１３８００００００００",
+                "小型",
+                "2015年3月1日",
+                "1,200",
+                "1,234.567",
+                88,
+                "在营",
+                "专精特新",
+            ],
+        ],
+    )
     result = import_enterprises(path, officer, TODAY)
     assert result.ok, result.errors
     assert result.created == 1 and result.applied
@@ -99,8 +135,14 @@ def test_header_aliases_and_normalisation(db, tmp_path, park, officer):
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
 def test_csv_in_chinese_excel_encodings(db, tmp_path, park, officer, encoding):
     code = valid_credit_code()
-    path = write_csv(tmp_path / "firms.csv", [["企业名称", "社会信用代码", "企业规模", "是否重点企业"],
-                                              ["长沙电机制造有限公司", code, "中型", "否"]], encoding)
+    path = write_csv(
+        tmp_path / "firms.csv",
+        [
+            ["企业名称", "社会信用代码", "企业规模", "是否重点企业"],
+            ["长沙电机制造有限公司", code, "中型", "否"],
+        ],
+        encoding,
+    )
     result = import_enterprises(path, officer, TODAY)
     assert result.ok, result.errors
     firm = firm_by_code(db, code)
@@ -112,12 +154,15 @@ def test_one_bad_row_changes_nothing_and_error_workbook_explains(db, tmp_path, p
     existing = make_enterprise(park, "老企业有限公司")
     good = valid_credit_code()
     bad = good[:17] + ("0" if good[17] != "0" else "1")
-    path = write_xlsx(tmp_path / "firms.xlsx", [
-        HEADER + ["地址"],
-        ["好企业有限公司", good, "甲园区", "zhangwei", "某路1号"],
-        ["坏企业有限公司", bad, "甲园区", "", ""],
-        ["老企业改名有限公司", existing.credit_code, "甲园区", "查无此人", "新地址"],
-    ])
+    path = write_xlsx(
+        tmp_path / "firms.xlsx",
+        [
+            HEADER + ["地址"],
+            ["好企业有限公司", good, "甲园区", "zhangwei", "某路1号"],
+            ["坏企业有限公司", bad, "甲园区", "", ""],
+            ["老企业改名有限公司", existing.credit_code, "甲园区", "查无此人", "新地址"],
+        ],
+    )
     before = counts(db)
     result = import_enterprises(path, officer, TODAY)
     assert not result.ok and not result.applied
@@ -152,11 +197,14 @@ def test_fixed_error_report_can_be_uploaded_again(db, tmp_path, park, officer):
 
 def test_reimport_is_idempotent(db, tmp_path, park, officer, cadre):
     codes = [valid_credit_code(), valid_credit_code()]
-    path = write_xlsx(tmp_path / "firms.xlsx", [
-        HEADER + ["上年产值(万元)", "成立日期"],
-        ["一号企业有限公司", codes[0], "A", "张伟", 100.5, date(2010, 1, 1)],
-        ["二号企业有限公司", codes[1], "甲园区", "", "", ""],
-    ])
+    path = write_xlsx(
+        tmp_path / "firms.xlsx",
+        [
+            HEADER + ["上年产值(万元)", "成立日期"],
+            ["一号企业有限公司", codes[0], "A", "张伟", 100.5, date(2010, 1, 1)],
+            ["二号企业有限公司", codes[1], "甲园区", "", "", ""],
+        ],
+    )
     first = import_enterprises(path, officer, TODAY)
     assert (first.created, first.updated, first.assigned) == (2, 0, 1)
     db.session.commit()
@@ -168,17 +216,26 @@ def test_reimport_is_idempotent(db, tmp_path, park, officer, cadre):
 
 
 def test_update_by_credit_code_changes_given_fields_only(db, tmp_path, park, officer):
-    firm = make_enterprise(park, "旧名称有限公司", legal_rep="旧法人", address="旧地址", headcount=50,
-                           is_key=True)
-    path = write_xlsx(tmp_path / "firms.xlsx", [
-        ["企业名称", "统一社会信用代码", "法定代表人", "地址", "从业人数", "是否重点企业"],
-        ["新名称有限公司", firm.credit_code.lower(), "", "新地址", 50, None],
-    ])
+    firm = make_enterprise(
+        park, "旧名称有限公司", legal_rep="旧法人", address="旧地址", headcount=50, is_key=True
+    )
+    path = write_xlsx(
+        tmp_path / "firms.xlsx",
+        [
+            ["企业名称", "统一社会信用代码", "法定代表人", "地址", "从业人数", "是否重点企业"],
+            ["新名称有限公司", firm.credit_code.lower(), "", "新地址", 50, None],
+        ],
+    )
     result = import_enterprises(path, officer, TODAY)
     assert (result.created, result.updated) == (0, 1)
     assert set(result.rows[0].data) == {"name", "address"}
     assert (firm.name, firm.legal_rep, firm.address, firm.headcount, firm.is_key) == (
-        "新名称有限公司", "旧法人", "新地址", 50, True)
+        "新名称有限公司",
+        "旧法人",
+        "新地址",
+        50,
+        True,
+    )
     audit = db.session.scalars(select(AuditLog).where(AuditLog.enterprise_id == firm.id)).all()
     assert len(audit) == 1 and set(audit[0].changes) == {"name", "address"}
     assert db.session.scalar(select(func.count(Enterprise.id))) == 1
@@ -210,14 +267,17 @@ def test_cadre_must_be_an_unambiguous_cadre_of_the_park(db, tmp_path, park, park
     make_user("handler", park, username="jingban", name="经办员")
     b_namesake = make_user("cadre", park_b, username="zhaoliu_b", name="赵六")
     a_namesake = make_user("cadre", park, username="zhaoliu_a", name="赵六")
-    path = write_xlsx(tmp_path / "firms.xlsx", [
-        HEADER,
-        ["一号企业有限公司", valid_credit_code(), "甲园区", "李明"],
-        ["二号企业有限公司", valid_credit_code(), "甲园区", "王二"],
-        ["三号企业有限公司", valid_credit_code(), "甲园区", "jingban"],
-        ["四号企业有限公司", valid_credit_code(), "甲园区", "liming2"],
-        ["五号企业有限公司", valid_credit_code(), "乙园区", "赵六"],
-    ])
+    path = write_xlsx(
+        tmp_path / "firms.xlsx",
+        [
+            HEADER,
+            ["一号企业有限公司", valid_credit_code(), "甲园区", "李明"],
+            ["二号企业有限公司", valid_credit_code(), "甲园区", "王二"],
+            ["三号企业有限公司", valid_credit_code(), "甲园区", "jingban"],
+            ["四号企业有限公司", valid_credit_code(), "甲园区", "liming2"],
+            ["五号企业有限公司", valid_credit_code(), "乙园区", "赵六"],
+        ],
+    )
     result = import_enterprises(path, admin, TODAY, dry_run=True)
     errors = result.errors
     assert "第2行【联系干部】有2名干部都叫“李明”，请改填用户名" in errors
@@ -230,12 +290,15 @@ def test_cadre_must_be_an_unambiguous_cadre_of_the_park(db, tmp_path, park, park
 
 def test_officer_cannot_import_into_another_park(db, tmp_path, park, park_b, officer):
     foreign = make_enterprise(park_b, "乙园区企业有限公司")
-    path = write_xlsx(tmp_path / "firms.xlsx", [
-        HEADER,
-        ["越界企业有限公司", valid_credit_code(), "乙园区", "查无此人"],
-        ["改名企业有限公司", foreign.credit_code, "", ""],
-        ["不存在园区企业有限公司", valid_credit_code(), "丙园区", ""],
-    ])
+    path = write_xlsx(
+        tmp_path / "firms.xlsx",
+        [
+            HEADER,
+            ["越界企业有限公司", valid_credit_code(), "乙园区", "查无此人"],
+            ["改名企业有限公司", foreign.credit_code, "", ""],
+            ["不存在园区企业有限公司", valid_credit_code(), "丙园区", ""],
+        ],
+    )
     before = counts(db)
     result = import_enterprises(path, officer, TODAY)
     assert counts(db) == before and not result.applied
@@ -247,8 +310,9 @@ def test_officer_cannot_import_into_another_park(db, tmp_path, park, park_b, off
 
 
 def test_park_column_is_required_unless_the_importer_has_one_park(db, tmp_path, park, park_b, officer, admin):
-    path = write_xlsx(tmp_path / "firms.xlsx", [["企业名称", "统一社会信用代码"],
-                                                ["无园区列企业", valid_credit_code()]])
+    path = write_xlsx(
+        tmp_path / "firms.xlsx", [["企业名称", "统一社会信用代码"], ["无园区列企业", valid_credit_code()]]
+    )
     result = import_enterprises(path, admin, TODAY, dry_run=True)
     assert result.file_errors == ["缺少必填列：【所属园区】"] and result.rows == []
     result = import_enterprises(path, officer, TODAY)
@@ -260,13 +324,24 @@ def test_park_column_is_required_unless_the_importer_has_one_park(db, tmp_path, 
 
 def test_row_level_value_errors_name_row_and_column(db, tmp_path, park, officer):
     code = valid_credit_code()
-    path = write_csv(tmp_path / "firms.csv", [
-        ["企业名称", "统一社会信用代码", "成立日期", "从业人数", "上年税收", "企业规模", "是否重点企业",
-         "所属产业链"],
-        ["一号企业", code, "2015-13-45", "十个", "abc", "巨型", "也许", "不存在的链"],
-        ["", code, "", "-5", "", "", "", ""],
-        ["三号企业", "", "2099-01-01", "", "", "", "", ""],
-    ])
+    path = write_csv(
+        tmp_path / "firms.csv",
+        [
+            [
+                "企业名称",
+                "统一社会信用代码",
+                "成立日期",
+                "从业人数",
+                "上年税收",
+                "企业规模",
+                "是否重点企业",
+                "所属产业链",
+            ],
+            ["一号企业", code, "2015-13-45", "十个", "abc", "巨型", "也许", "不存在的链"],
+            ["", code, "", "-5", "", "", "", ""],
+            ["三号企业", "", "2099-01-01", "", "", "", "", ""],
+        ],
+    )
     errors = import_enterprises(path, officer, TODAY).errors
     assert "第2行【成立日期】“2015-13-45”不是有效日期，请按 2015-03-01 的格式填写" in errors
     assert "第2行【从业人数】“十个”不是整数" in errors
@@ -287,13 +362,16 @@ def test_row_cap_is_a_clear_refusal(app, db, tmp_path, park, officer, monkeypatc
     assert counts(db)[0] == 0
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.xlsx", b"", "空的"),
-    ("broken.xlsx", b"PK\x03\x04 not really a workbook", "无法读取"),
-    ("header-only.csv", "企业名称,统一社会信用代码\n".encode(), "没有可导入的数据行"),
-    ("latin.csv", b"\xff\xfe\x00\xd8\x81", "编码"),
-    ("firms.xls", b"old", "只支持"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.xlsx", b"", "空的"),
+        ("broken.xlsx", b"PK\x03\x04 not really a workbook", "无法读取"),
+        ("header-only.csv", "企业名称,统一社会信用代码\n".encode(), "没有可导入的数据行"),
+        ("latin.csv", b"\xff\xfe\x00\xd8\x81", "编码"),
+        ("firms.xls", b"old", "只支持"),
+    ],
+)
 def test_unreadable_files_raise_a_chinese_error(db, tmp_path, officer, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
@@ -353,8 +431,10 @@ def test_cli_dry_run_import_and_bad_file(db, runner, tmp_path, park, admin, cadr
     assert "导入完成" in result.output and "分配干部 1 家" in result.output
     assert counts(db)[:2] == (1, 1)
 
-    bad = write_csv(tmp_path / "bad.csv", [HEADER, ["坏企业", "123", "甲园区", ""],
-                                           ["好企业", valid_credit_code(), "甲园区", ""]])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [HEADER, ["坏企业", "123", "甲园区", ""], ["好企业", valid_credit_code(), "甲园区", ""]],
+    )
     before = counts(db)
     result = runner.invoke(args=["crm", "import-enterprises", str(bad)])
     assert result.exit_code == 1
@@ -370,12 +450,15 @@ def test_cli_dry_run_import_and_bad_file(db, runner, tmp_path, park, admin, cadr
 
 
 def test_title_row_above_header_keeps_excel_row_numbers(db, tmp_path, park, officer):
-    path = write_xlsx(tmp_path / "ledger.xlsx", [
-        ["甲园区企业名单（2026年）"],
-        HEADER,
-        ["好企业有限公司", valid_credit_code(), "甲园区", ""],
-        ["数字代码企业", 914303001234567890, "甲园区", ""],
-    ])
+    path = write_xlsx(
+        tmp_path / "ledger.xlsx",
+        [
+            ["甲园区企业名单（2026年）"],
+            HEADER,
+            ["好企业有限公司", valid_credit_code(), "甲园区", ""],
+            ["数字代码企业", 914303001234567890, "甲园区", ""],
+        ],
+    )
     result = import_enterprises(path, officer, TODAY)
     assert [plan.row for plan in result.rows] == [3, 4]
     assert len(result.errors) == 1

@@ -56,25 +56,45 @@ def _cases(w) -> dict[str, Case]:
     tech_other = lambda: list_service.update_tech(w.tech, w.officer, {"partner": "别人填的大学"})  # noqa: E731
     return {
         "firm_edit": Case(
-            f"{firm}/edit", f"{firm}/edit", _firm_data(w), Enterprise, "own_firm",
+            f"{firm}/edit",
+            f"{firm}/edit",
+            _firm_data(w),
+            Enterprise,
+            "own_firm",
             lambda: firm_service.update_enterprise(w.own_firm, {"contact_name": "别人填的"}, w.admin),
-            ("crm.blueprints.enterprises.routes", "update_enterprise"), "该企业档案已被其他人修改", "",
+            ("crm.blueprints.enterprises.routes", "update_enterprise"),
+            "该企业档案已被其他人修改",
+            "",
         ),  # fmt: skip
-        "product_edit": item_case("products", "products", "product", ProductItem,
-                                  {"name": "我改的产品名"}, "产品"),  # fmt: skip
+        "product_edit": item_case(
+            "products", "products", "product", ProductItem, {"name": "我改的产品名"}, "产品"
+        ),  # fmt: skip
         "product_delete": item_case("products", "products", "product", ProductItem, {}, "产品", "delete"),
-        "sales_edit": item_case("sales", "sales", "sales", SalesItem,
-                                {"period": "2026-10", "amount": "999"}, "销售"),  # fmt: skip
+        "sales_edit": item_case(
+            "sales", "sales", "sales", SalesItem, {"period": "2026-10", "amount": "999"}, "销售"
+        ),  # fmt: skip
         "sales_delete": item_case("sales", "sales", "sales", SalesItem, {}, "销售", "delete"),
-        "tech_edit": item_case("tech", "tech", "tech", TechItem,
-                               {"kind": "demand", "title": "我改的标题", "status": "matching"}, "技术",
-                               other=tech_other),  # fmt: skip
+        "tech_edit": item_case(
+            "tech",
+            "tech",
+            "tech",
+            TechItem,
+            {"kind": "demand", "title": "我改的标题", "status": "matching"},
+            "技术",
+            other=tech_other,
+        ),  # fmt: skip
         "tech_delete": item_case("tech", "tech", "tech", TechItem, {}, "技术", "delete", other=tech_other),
         "tech_done": item_case("tech", "tech", "tech", TechItem, {}, "技术", "done", other=tech_other),
         "visit_edit": Case(
-            f"/visits/{w.visit.id}/edit", f"/visits/{w.visit.id}/edit", _visit_data(w), Visit, "visit",
+            f"/visits/{w.visit.id}/edit",
+            f"/visits/{w.visit.id}/edit",
+            _visit_data(w),
+            Visit,
+            "visit",
             lambda: visit_service.update_visit(w.visit, w.admin, {"findings": "别人补充的发现"}, TODAY),
-            ("crm.blueprints.visits.routes", "update_visit"), "该走访记录已被其他人修改", "",
+            ("crm.blueprints.visits.routes", "update_visit"),
+            "该走访记录已被其他人修改",
+            "",
         ),  # fmt: skip
     }
 

@@ -5,7 +5,11 @@ from crm.services.imports.parse import SUPPORTED_EXTENSIONS
 
 
 class ImportForm(BaseForm):
-    file = FileField("企业信息表", validators=[
-        FileRequired("请选择要上传的文件"),
-        FileAllowed(SUPPORTED_EXTENSIONS, "只支持 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）"),
-    ], render_kw={"accept": ",".join(f".{ext}" for ext in SUPPORTED_EXTENSIONS)})
+    file = FileField(
+        "企业信息表",
+        validators=[
+            FileRequired("请选择要上传的文件"),
+            FileAllowed(SUPPORTED_EXTENSIONS, "只支持 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）"),
+        ],
+        render_kw={"accept": ",".join(f".{ext}" for ext in SUPPORTED_EXTENSIONS)},
+    )

@@ -50,8 +50,9 @@ def index():
 @login_required
 @roles_required("enterprise.import")
 def template():
-    return send_file(import_template(current_user), as_attachment=True, download_name="企业导入模板.xlsx",
-                     mimetype=XLSX)
+    return send_file(
+        import_template(current_user), as_attachment=True, download_name="企业导入模板.xlsx", mimetype=XLSX
+    )
 
 
 @bp.route("/<token>")

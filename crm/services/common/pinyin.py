@@ -1,4 +1,5 @@
 """Pinyin initials for search (湘潭高新 -> xtgx)."""
+
 from pypinyin import Style, lazy_pinyin
 
 
@@ -6,6 +7,8 @@ def initials(name: str) -> str:
     """Lower-case first letters of each character's pinyin; other characters kept as they are."""
     # pypinyin accepts an errors callback returning a list (one item per character); its stubs only allow str.
     letters = lazy_pinyin(
-        name or "", style=Style.FIRST_LETTER, errors=lambda chars: list(chars)  # type: ignore[arg-type,return-value]
+        name or "",
+        style=Style.FIRST_LETTER,
+        errors=lambda chars: list(chars),  # type: ignore[arg-type,return-value]
     )
     return "".join(letters).lower().replace(" ", "")

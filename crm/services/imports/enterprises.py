@@ -2,6 +2,7 @@
 
 The import page (preview and commit) and `flask crm import-enterprises` call the same import_enterprises().
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date

@@ -1,6 +1,7 @@
 """Reading an enterprise import file (.xlsx/.csv): Chinese header aliases (one or two header rows),
 hidden rows, cell conversion. The file itself is read within limits by crm.services.common.spreadsheets.
 """
+
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -70,14 +71,22 @@ def header_key(text: Any) -> str:
 ALIASES: dict[str, str] = {header_key(label): key for key, label in COLUMNS.items()}
 ALIASES |= {header_key(alias): key for key, aliases in _EXTRA_ALIASES.items() for alias in aliases}
 
-TEXT_LIMITS = {"name": 200, "legal_rep": 64, "contact_name": 64, "contact_phone": 64, "address": 300,
-               "tags": 300, "note": 2000}
+TEXT_LIMITS = {
+    "name": 200,
+    "legal_rep": 64,
+    "contact_name": 64,
+    "contact_phone": 64,
+    "address": 300,
+    "tags": 300,
+    "note": 2000,
+}
 TRUE_WORDS = {"是", "Y", "YES", "1", "√", "✓", "TRUE", "T", "重点", "规上"}
 FALSE_WORDS = {"否", "N", "NO", "0", "×", "✗", "X", "FALSE", "F", "非重点", "规下"}
 CHOICES: dict[str, dict[str, str]] = {
     # accepted cell text (upper-cased) -> stored code; the Chinese labels and the codes themselves
     "size": {v: k for k, v in SIZES.items()} | {k.upper(): k for k in SIZES},
-    "scale_type": {v: k for k, v in SCALE_TYPES.items()} | {k.upper(): k for k in SCALE_TYPES}
+    "scale_type": {v: k for k, v in SCALE_TYPES.items()}
+    | {k.upper(): k for k in SCALE_TYPES}
     | {"规模以上": "above", "规模以下": "below"},
     "status": {v: k for k, v in STATUSES.items()} | {k.upper(): k for k in STATUSES} | {"存续": "active"},
 }
@@ -251,7 +260,9 @@ def read_import_file(path: str | Path, limits: SpreadsheetLimits) -> ParsedFile:
             else:
                 parsed.ignored.append(name)
         elif key in parsed.columns:
-            parsed.file_errors.append(f"表头【{name}】与【{names[parsed.columns[key]]}】是同一列，请删除其中一列")
+            parsed.file_errors.append(
+                f"表头【{name}】与【{names[parsed.columns[key]]}】是同一列，请删除其中一列"
+            )
         else:
             parsed.columns[key] = idx
     if "scale_type" in parsed.columns and "is_above" in parsed.columns:
@@ -261,7 +272,7 @@ def read_import_file(path: str | Path, limits: SpreadsheetLimits) -> ParsedFile:
             "未找到可识别的表头：第1行应为列名，如 企业名称、统一社会信用代码，请使用导入模板"
         )
         return parsed
-    for offset, row in enumerate(rows[parsed.data_start:], start=parsed.data_start + 1):
+    for offset, row in enumerate(rows[parsed.data_start :], start=parsed.data_start + 1):
         if not row:
             continue
         values = {key: row[idx] if idx < len(row) else None for key, idx in parsed.columns.items()}
@@ -279,6 +290,7 @@ def read_import_file(path: str | Path, limits: SpreadsheetLimits) -> ParsedFile:
 
 
 # --- cell conversion: each returns the value or raises ValueError with a Chinese reason ---
+
 
 def cell_text(value: Any) -> str:
     """A cell as normalised text; whole-number floats lose their '.0', dates become YYYY-MM-DD."""
@@ -361,4 +373,3 @@ def to_amount(value: Any) -> Decimal:
     if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
         raise ValueError(f"“{cell_text(value)}”不是有效数字")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-

@@ -3,6 +3,7 @@
 An upload is kept only once it was read in full within the import page's limits; a refused file (or one
 whose check failed in any way) is deleted at once, and unconfirmed uploads are deleted after a day.
 """
+
 import json
 import re
 import secrets

@@ -1,4 +1,5 @@
 """Enterprise import, checking: every row of a parsed file against the registry, without changing anything."""
+
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +35,11 @@ from crm.services.imports.parse import (
 
 PREVIEW_ROWS = 20
 ACTION_LABELS = {
-    "create": "新增", "update": "更新", "assign": "分配干部", "unchanged": "无变化", "error": "错误",
+    "create": "新增",
+    "update": "更新",
+    "assign": "分配干部",
+    "unchanged": "无变化",
+    "error": "错误",
     "skip": "跳过",
 }
 HIDDEN_ROWS_LISTED = 10  # a notice names this many hidden rows, then says 等
@@ -168,15 +173,17 @@ class ImportResult:
         return self.rows[:PREVIEW_ROWS] + later_hidden[:PREVIEW_ROWS]
 
     def summary(self) -> str:
-        text = (f"新增 {self.created} 家，更新 {self.updated} 家，分配干部 {self.assigned} 家，"
-                f"无变化 {self.unchanged} 家")
+        text = (
+            f"新增 {self.created} 家，更新 {self.updated} 家，分配干部 {self.assigned} 家，"
+            f"无变化 {self.unchanged} 家"
+        )
         return text + (f"，跳过隐藏行 {self.skipped} 行" if self.skipped else "")
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     items = list(items)
     for start in range(0, len(items), IN_CHUNK):
-        yield items[start:start + IN_CHUNK]
+        yield items[start : start + IN_CHUNK]
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -206,18 +213,31 @@ class Registry:
 
     def prefetch(self, records: list[tuple[int, dict[str, Any]]]) -> None:
         # A cell with control characters is refused by its row; PostgreSQL could not even look up NUL.
-        codes = {code for _, values in records if (code := clean_enterprise_data(
-            {"credit_code": cell_text(values.get("credit_code"))})["credit_code"])
-            and not has_control_chars(code)}
+        codes = {
+            code
+            for _, values in records
+            if (
+                code := clean_enterprise_data({"credit_code": cell_text(values.get("credit_code"))})[
+                    "credit_code"
+                ]
+            )
+            and not has_control_chars(code)
+        }
         for chunk in _chunks(codes):
             for firm in db.session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
                 self.firms[firm.credit_code] = firm
         for chunk in _chunks(firm.id for firm in self.firms.values()):
-            rows = db.session.execute(select(Assignment.enterprise_id, Assignment.cadre_id).where(
-                Assignment.enterprise_id.in_(chunk), Assignment.end_on.is_(None)))
+            rows = db.session.execute(
+                select(Assignment.enterprise_id, Assignment.cadre_id).where(
+                    Assignment.enterprise_id.in_(chunk), Assignment.end_on.is_(None)
+                )
+            )
             self.current_cadre.update({firm_id: cadre_id for firm_id, cadre_id in rows})
-        names = {text for _, values in records
-                 if (text := cell_text(values.get("cadre"))) and not has_control_chars(text)}
+        names = {
+            text
+            for _, values in records
+            if (text := cell_text(values.get("cadre"))) and not has_control_chars(text)
+        }
         for chunk in _chunks(names):
             lowered = [name.lower() for name in chunk]
             stmt = select(User).where(or_(func.lower(User.username).in_(lowered), User.name.in_(chunk)))
@@ -393,9 +413,13 @@ def plan_import(
     reg.prefetch([(row, values) for row, values in parsed.records if row not in skip])
     for row, values in parsed.records:
         if row in skip:
-            plan = RowPlan(row=row, name=cell_text(values.get("name")), skipped=True,
-                           credit_code=to_credit_code(values.get("credit_code")),
-                           cadre_text=cell_text(values.get("cadre")))
+            plan = RowPlan(
+                row=row,
+                name=cell_text(values.get("name")),
+                skipped=True,
+                credit_code=to_credit_code(values.get("credit_code")),
+                cadre_text=cell_text(values.get("cadre")),
+            )
         else:
             plan = _plan_row(row, values, reg, parsed.columns)
         plan.hidden = row in parsed.hidden_rows

@@ -1,4 +1,5 @@
 """Park settings: the visit cadence rules and the visit correction window."""
+
 from typing import Any
 
 from crm.extensions import db

@@ -117,7 +117,11 @@ def race_post(app, spec: dict, barrier) -> str:
     version = page_version(client, spec["page"], spec["url"] if spec.get("pick_form") else "")
     barrier.wait(BARRIER_TIMEOUT)
     resp = client.post(spec["url"], data=spec.get("data", {}) | {"version": version})
-    assert resp.status_code in (200, 302), resp.status_code  # never a 500
+    assert resp.status_code in (200, 302), (
+        resp.status_code,
+        spec["url"],
+        resp.get_data(as_text=True)[:300],
+    )  # never a 500
     return flashes(client)
 
 

@@ -93,6 +93,8 @@ def test_phone_cadre_logs_onsite_visit_with_product_and_problem(db, phone_page, 
     page.locator(".list-group-item", has_text="上门了解新产线建设进度").tap()
     thumb = page.locator("img[alt='现场照片.png']")
     expect(thumb).to_be_visible()
+    # the thumbnail is lazy-loaded: wait until the browser has decoded the served file
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 64  # the file was served
     expect(page.get_by_text("新产线用电增容")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "visit-phone-3-detail.png"), full_page=True)

@@ -278,3 +278,22 @@ def test_a_bad_file_refuses_the_step_and_leaves_no_file(client, login_as, pworld
     )
     assert "文件「照片.png」的内容与扩展名不符，未保存" in flashed(resp)
     assert snapshot(w.p_green.id) == before and sorted(folder.rglob("*.*")) == files_before
+
+
+def test_a_step_a_colleague_already_took_is_a_stale_page_not_a_403(client, login_as, pworld):
+    """Two handlers open a dispatched problem; one signs; the other's 签收 then says the page is stale."""
+    from tests.support.factories import make_user
+
+    colleague = make_user("handler", pworld.park_a, username="handler_a3", department=pworld.dept)
+    problem = pworld.p_yellow
+    opened_on = current_version(problem.id)
+    login_as(pworld.head)
+    assert post(client, problem, "accept").status_code == 302
+    login_as(colleague)
+    before = snapshot(problem.id)
+    resp = post(client, problem, "accept", follow=True, version=opened_on)
+    assert resp.status_code == 200 and "该问题刚被其他人更新" in flashed(resp)
+    assert snapshot(problem.id) == before
+    # With the page up to date, the same request is simply not theirs to make.
+    assert post(client, problem, "accept").status_code == 403
+    assert snapshot(problem.id) == before

@@ -139,8 +139,15 @@ def _success(action: str, problem: Problem) -> str:
 def act(problem_id: int, action: str):
     if action not in STEPS:
         abort(404)
-    problem = get_problem_or_404(problem_id, f"problem.{action}")
+    problem = get_problem_or_404(problem_id)
     form = ActionForm()
+    if not can(current_user, f"problem.{action}", problem):
+        # A colleague's step (签收 by another handler …) may have taken the right away since the page was
+        # opened: that is a stale page, not a forbidden action.
+        if form.version.data and form.version.data != str(problem.version):
+            flash(STALE, "danger")
+            return _back(form, problem)
+        abort(403)
     if not form.validate_on_submit():
         # A typed field's own complaint (control characters) says what to fix; otherwise the page is stale.
         typed = [error for field in form if field.name != "csrf_token" for error in field.errors]

@@ -14,12 +14,11 @@ from crm.services.workdays.admin import (
     confirm_year,
     delete_calendar_day,
     parse_notice,
-    preview_rows,
     set_calendar_days,
     unconfirm_year,
-    year_view,
 )
 from crm.services.workdays.calendar import calendar_warnings, get_calendar
+from crm.services.workdays.overview import preview_rows, year_view
 from tests.support.factories import make_user
 
 NOTICE_2027 = """\

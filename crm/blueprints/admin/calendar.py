@@ -13,16 +13,14 @@ from crm.services.common.args import arg_date
 from crm.services.workdays.admin import (
     YEARS,
     CalendarEntry,
-    calendar_years,
     confirm_year,
     delete_calendar_day,
-    preview_rows,
     read_notice,
     set_calendar_days,
     unconfirm_year,
-    year_view,
 )
 from crm.services.workdays.calendar import get_calendar
+from crm.services.workdays.overview import calendar_years, preview_rows, year_view
 from crm.timeutil import today
 
 

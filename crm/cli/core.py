@@ -23,7 +23,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @with_appcontext
 def seed_command() -> None:
     """Load reference data (parks, industry chains, departments); safe to run again."""
-    from crm.services.system.reference import load_reference_data
+    from crm.services.reference.seed import load_reference_data
 
     added = load_reference_data()
     db.session.commit()

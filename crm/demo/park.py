@@ -19,7 +19,7 @@ from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise, handover_caseload
 from crm.services.common.creditcode import CHARSET, check_digit
 from crm.services.enterprises.registry import create_enterprise
-from crm.services.system.reference import load_reference_data
+from crm.services.reference.seed import load_reference_data
 from crm.services.users.accounts import create_user
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "seeds" / "demo.json"

@@ -22,8 +22,8 @@ from crm.services.reference.admin import (
     update_department,
     update_park,
 )
+from crm.services.reference.seed import LEDGER_KEY, load_reference_data
 from crm.services.reference.usage import reference_history, reference_overview, usage_of
-from crm.services.system.reference import LEDGER_KEY, load_reference_data
 from crm.services.users.accounts import create_user, update_user
 from tests.support.factories import (
     PASSWORD,

@@ -1,4 +1,3 @@
-"""The system itself: reference data from seeds (reference), backup and restore (backup), the jobs'
-heartbeat written, one run of a job at a time (job_runs), and read back (job_status), and the warnings
-shown to admins (warnings).
+"""The system itself: backup and restore (backup), the jobs' heartbeat written, one run of a job at a
+time (job_runs), and read back (job_status), and the warnings shown to admins (warnings).
 """

@@ -34,10 +34,22 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.models import JobRun
+from crm.models import ImportTask, JobRun
 from crm.reporting.monthly.generate import generate_monthly_reports
+from crm.services import ServiceError
+from crm.services.imports.enterprises import STALE_IMPORT
+from crm.services.imports.tasks import (
+    UNEXPECTED,
+    apply_import_task,
+    check_import_task,
+    claim_next_import_task,
+    fail_import_task,
+    fail_interrupted_import_tasks,
+)
+from crm.services.imports.uploads import discard_import_upload
 from crm.services.notifications.delivery import (
     claim_due_deliveries,
     delivery_idle_reason,
@@ -75,7 +87,12 @@ COUNT_LABELS = {
     "retry": "待重试",
     "failed": "放弃",
     "reports": "报表",
+    "imported": "导入完成",
+    "refused": "有错误未导入",
 }
+# What a job that decides from the current state reads (see Job.decides_from and past_day_refusal).
+PROBLEM_STATE = "问题的当前状态和期限"
+VISIT_STATE = "企业当前的联企干部和走访记录"
 WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
 
 
@@ -90,6 +107,9 @@ class Job:
     # idle(now) -> a Chinese reason while the job has nothing it could do (no channel switched on …):
     # such a run is not started and leaves no heartbeat row, and the job is not expected to run.
     idle: Optional[Callable[[datetime], Optional[str]]] = None
+    # What the job decides from as it stands now (问题的当前状态 …): such a job runs for today (or a later
+    # day) only, since a run for an earlier day would record today's state under that day's date.
+    decides_from: Optional[str] = None
 
     def trigger(self):
         """The APScheduler trigger of the production schedule."""
@@ -113,6 +133,19 @@ class Job:
         return f"每天 {at}"
 
 
+def past_day_refusal(job: Job, day: date) -> Optional[str]:
+    """Why the job may not run for day (a Chinese message), or None. Only a job that reports on a period
+    (the monthly report) can be run for an earlier day; one that decides from the current state cannot,
+    because the state as of that day is not what the tables hold now."""
+    today = local_today()
+    if job.decides_from is None or day >= today:
+        return None
+    return (
+        f"补跑只能针对今天（{today:%Y-%m-%d}）：{job.label}依据{job.decides_from}判断，"
+        f"当前的状态不代表 {day:%Y-%m-%d} 当日的状态，不能按 {day:%Y-%m-%d} 的日期记录"
+    )
+
+
 def counts_text(counts: dict | None) -> str:
     """Counts of a run in Chinese (新建提醒 3，企业 12)."""
     return "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in (counts or {}).items()) or "无"
@@ -128,17 +161,73 @@ def _deliver(today: date, now: Optional[datetime] = None) -> dict:
     return record_delivery_results(send_claimed(messages, settings), now)
 
 
+def run_import_tasks(today: date, now: Optional[datetime] = None) -> dict:
+    """The queued import files, one by one: each stage is committed so the task page shows progress;
+    the import itself is one transaction (SQLite has one writer: no progress rows inside it).
+
+    Runs under the job's lock, so a task still checking or importing was left by a run that died.
+    """
+    fail_interrupted_import_tasks(now)
+    db.session.commit()
+    counts = {"imported": 0, "refused": 0, "failed": 0}
+    while (task_id := claim_next_import_task(now)) is not None:
+        db.session.commit()
+        try:
+            if check_import_task(task_id, today, now):
+                db.session.commit()
+                task = apply_import_task(task_id, today, now)
+            else:
+                task = db.session.get_one(ImportTask, task_id)
+            status, token = task.status, task.token
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("import task %s failed", task_id)
+            if isinstance(exc, StaleDataError):
+                message = STALE_IMPORT
+            elif isinstance(exc, ServiceError):
+                message = str(exc)
+            else:
+                message = UNEXPECTED
+            fail_import_task(task_id, message, now)
+            status, token = "failed", db.session.get_one(ImportTask, task_id).token
+            db.session.commit()
+        if status != "refused":  # a refused file stays for its error workbook
+            discard_import_upload(token)
+        counts["imported" if status == "done" else status] += 1
+    return {key: value for key, value in counts.items() if value}
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("visit_reminders", "走访到期提醒", visit_reminders, cron={"hour": 7, "minute": 30}),
-        Job("problem_deadlines", "问题期限预警", problem_deadline_reminders, cron={"hour": 7, "minute": 35}),
-        Job("escalations", "自动提级协调", run_escalations, cron={"hour": 7, "minute": 40}),
+        Job(
+            "visit_reminders",
+            "走访到期提醒",
+            visit_reminders,
+            cron={"hour": 7, "minute": 30},
+            decides_from=VISIT_STATE,
+        ),
+        Job(
+            "problem_deadlines",
+            "问题期限预警",
+            problem_deadline_reminders,
+            cron={"hour": 7, "minute": 35},
+            decides_from=PROBLEM_STATE,
+        ),
+        Job(
+            "escalations",
+            "自动提级协调",
+            run_escalations,
+            cron={"hour": 7, "minute": 40},
+            decides_from=PROBLEM_STATE,
+        ),
         Job(
             "weekly_overdue",
             "逾期走访周报",
             weekly_overdue_list,
             cron={"day_of_week": "mon", "hour": 8, "minute": 0},
+            decides_from=VISIT_STATE,
         ),
         Job("daily_digest", "每日汇总", daily_digest, cron={"hour": 8, "minute": 30}),
         Job("holiday_calendar", "节假日录入提醒", holiday_calendar_reminder, cron={"hour": 9, "minute": 0}),
@@ -151,6 +240,7 @@ JOBS: dict[str, Job] = {
             idle=delivery_idle_reason,
         ),
         Job("monthly_report", "月度报表", generate_monthly_reports, cron={"day": 1, "hour": 8, "minute": 0}),
+        Job("imports", "后台导入", run_import_tasks, every=timedelta(minutes=1), grace=timedelta(minutes=15)),
     )
 }
 
@@ -197,11 +287,11 @@ def _begin(job: Job, day: date) -> Optional[int]:
         time.sleep(LOCK_POLL_SECONDS)
 
 
-def _not_run(job: Job, day: date, reason: str) -> JobRun:
-    """What run_job answers for a run it did not start (never stored): status "skipped", the reason
-    in error."""
+def _not_run(job: Job, day: date, reason: str, status: str = "skipped") -> JobRun:
+    """What run_job answers for a run it did not start (never stored): status "skipped" (or "refused"),
+    the reason in error."""
     now = utcnow()
-    return JobRun(job=job.name, run_for=day, started_at=now, finished_at=now, status="skipped", error=reason)
+    return JobRun(job=job.name, run_for=day, started_at=now, finished_at=now, status=status, error=reason)
 
 
 def _idle_reason(job: Job, now: datetime) -> Optional[str]:
@@ -221,10 +311,14 @@ def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[da
 
     One run of a job at a time: a second run waits for the first, then runs and finds the work done.
     A run that is not started (the job is idle, or the other run outlasted the wait) writes no row and
-    answers status "skipped" with the reason in error.
+    answers status "skipped" with the reason in error; a run for an earlier day of a job that decides
+    from the current state (past_day_refusal) writes nothing either and answers status "refused".
     """
     with app.app_context():
         day = today or local_today()
+        refusal = past_day_refusal(job, day)
+        if refusal is not None:
+            return _not_run(job, day, refusal, status="refused")
         reason = _idle_reason(job, now or utcnow())
         if reason is not None:
             return _not_run(job, day, reason)

@@ -19,6 +19,7 @@ from crm.models import (
     Department,
     Enterprise,
     GeneratedReport,
+    ImportTask,
     Notification,
     Park,
     ParkSetting,
@@ -262,6 +263,14 @@ def get_enterprise_or_404(enterprise_id: int, action: str = "enterprise.view") -
     if not can(current_user, action, firm):
         abort(403)
     return firm
+
+
+def get_import_task_or_404(task_id: int) -> ImportTask:
+    """Load a background import task: its creator's, or any for an admin (else 404)."""
+    task = db.session.get(ImportTask, task_id)
+    if task is None or not (task.created_by_id == current_user.id or current_user.role == "admin"):
+        abort(404)
+    return task
 
 
 def get_visit_or_404(visit_id: int, action: str = "visit.view") -> Visit:

@@ -17,6 +17,7 @@ from crm.jobs import (
     acquire_scheduler_lock,
     build_scheduler,
     counts_text,
+    past_day_refusal,
     run_job,
     stop_inprocess_scheduler,
 )
@@ -37,14 +38,20 @@ def _select(names: tuple[str, ...]) -> list[Job]:
 @click.command(
     "run-jobs",
     help="立即运行一次定时任务（供 cron 和测试使用）：全部成功退出码 0，有任务失败 1，任务名或日期错误 2。"
-    "同一任务正在别处运行时先等它结束；无事可做或等待超时的任务不运行，不算失败",
+    "同一任务正在别处运行时先等它结束；无事可做或等待超时的任务不运行，不算失败。"
+    "依据当前状态判断的任务（提醒、提级）不能按以前的日期补跑：这时一个任务也不运行，退出码 2",
 )
 @click.option("--job", "names", multiple=True, help="只运行这些任务（可重复）；默认运行全部")
-@click.option("--today", "today_text", default=None, help="按这一天（YYYY-MM-DD）计算，默认今天")
+@click.option(
+    "--today",
+    "today_text",
+    default=None,
+    help="按这一天（YYYY-MM-DD）计算，默认今天；提醒和提级只能按今天或以后的日期运行",
+)
 @with_appcontext
 def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
     """Run jobs once now: exit 0 when all succeed (or were not needed), 1 when one failed, 2 on an unknown
-    job or bad date."""
+    job or bad date, or on an earlier day for a job that decides from the current state (then none runs)."""
     jobs = _select(names)
     stop_inprocess_scheduler()
     today = None
@@ -53,6 +60,13 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
             today = date.fromisoformat(today_text)
         except ValueError:
             click.echo(f"日期格式不正确：{today_text}（应为 YYYY-MM-DD）", err=True)
+            sys.exit(EXIT_UNKNOWN)
+        refusals = [(job, past_day_refusal(job, today)) for job in jobs]
+        for job, refusal in refusals:
+            if refusal is not None:
+                click.echo(f"✗ {job.label}（{job.name}）不能补跑：{refusal}", err=True)
+        if any(refusal is not None for _job, refusal in refusals):
+            click.echo("未运行任何任务", err=True)
             sys.exit(EXIT_UNKNOWN)
     # current_app is typed as Flask, not as the LocalProxy it is, so the unwrapping method is not visible.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -63,6 +77,9 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
             click.echo(f"✓ {job.label}（{job.name}）：{counts_text(run.counts)}")
         elif run.status == "skipped":  # nothing to do, or another run of it is doing the work
             click.echo(f"- {job.label}（{job.name}）未运行：{run.error}")
+        elif run.status == "refused":  # the day passed midnight since the check above
+            failed += 1
+            click.echo(f"✗ {job.label}（{job.name}）不能补跑：{run.error}", err=True)
         else:
             failed += 1
             click.echo(f"✗ {job.label}（{job.name}）运行失败：{run.error}", err=True)

@@ -3,6 +3,7 @@
 from crm.models.audit import AuditLog
 from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
+from crm.models.imports import ImportTask
 from crm.models.lists import ProductItem, SalesItem, TechItem
 from crm.models.notification import Delivery, DeliveryAttempt, JobRun, Notification, NotificationPref
 from crm.models.org import Department, IndustryChain, Park
@@ -25,6 +26,7 @@ __all__ = [
     "FirmVisitSummary",
     "GeneratedReport",
     "Handover",
+    "ImportTask",
     "IndustryChain",
     "JobRun",
     "LoginFailure",

@@ -24,6 +24,9 @@ class Enterprise(Model):
     name: Mapped[str] = mapped_column(String(200), index=True)
     # Pinyin initials of the name (湘潭高新 -> xtgx) for quick search on a phone.
     name_initials: Mapped[str] = mapped_column(String(200), default="", index=True)
+    # The name folded (full-width to half-width, case, no spaces) for duplicate checks and search; the
+    # name itself stays as typed, as on the business licence.
+    name_key: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     legal_rep: Mapped[Optional[str]] = mapped_column(String(64))
     contact_name: Mapped[Optional[str]] = mapped_column(String(64))

@@ -63,6 +63,7 @@ class Problem(Model):
         Index("ix_problems_department_status", "department_id", "status"),
         Index("ix_problems_status_due", "status", "due_on"),
         Index("ix_problems_status_next_due", "status", "next_due_on"),
+        Index("ix_problems_status_next_warn", "status", "next_warn_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,14 @@ class Problem(Model):
     # The earliest of those deadlines not met yet (None when not in a department's hands): derived,
     # kept by the before-flush hook below, so colour filters and urgency sorting are index range scans.
     next_due_on: Mapped[Optional[date]]
+    # The first day each deadline counts as near (黄色预警), set by the service with the deadline
+    # (it needs the calendar and the rules); None on deadlines set before warning dates existed.
+    sign_warn_on: Mapped[Optional[date]]
+    feedback_warn_on: Mapped[Optional[date]]
+    progress_warn_on: Mapped[Optional[date]]
+    due_warn_on: Mapped[Optional[date]]
+    # The warning date of next_due_on's checkpoint: derived, kept by the same hook.
+    next_warn_on: Mapped[Optional[date]]
 
     # A pending extension request (延期申请) awaiting an officer's decision.
     extension_days: Mapped[Optional[int]]
@@ -218,9 +227,10 @@ class ProblemEvent(Model):
 @event.listens_for(Problem, "before_insert")
 @event.listens_for(Problem, "before_update")
 def _keep_next_due_on(_mapper, _connection, problem: Problem) -> None:
-    """Derive next_due_on from the deadlines whenever a problem is written (whoever changed them)."""
+    """Derive next_due_on (and its warning date) from the deadlines whenever a problem is written."""
     nearest = next_deadline(problem)
     problem.next_due_on = nearest[1] if nearest else None
+    problem.next_warn_on = getattr(problem, f"{nearest[0]}_warn_on") if nearest else None
 
 
 def unmet_deadlines(p: Any) -> list[tuple[str, date]]:

@@ -257,12 +257,35 @@ _ACTIONS = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class SystemEvent:
+    """An event the system writes on a problem outside the steps: no actor, the status unchanged."""
+
+    code: str
+    label: str  # its timeline label
+    replay: Replay
+
+
+# Deadlines recomputed when an admin confirms a year's holiday table (crm.services.problems.recalc);
+# data["changes"] maps each moved deadline field to [old, new].
+RECALC_EVENT = "recalc_deadlines"
+SYSTEM_EVENTS: dict[str, SystemEvent] = {
+    RECALC_EVENT: SystemEvent(RECALC_EVENT, "期限调整", Replay(effect="recalc")),
+}
+
 # code -> step, in the order their forms appear on the problem page: the workflow's next steps first,
 # the exceptional ones (退回, 强制销号) last.
 WORKFLOW: dict[str, Action] = {a.code: a for a in _ACTIONS}
 # event code -> the step that writes it (the report's replay reads events, not steps).
 STEP_OF_EVENT: dict[str, Action] = {event: a for a in _ACTIONS for event in a.events}
-# event code -> its timeline label, the raising of a problem included.
-EVENT_LABELS: dict[str, str] = {RAISE_EVENT: RAISE_LABEL} | {
-    event: label for a in _ACTIONS for event, label in a.events.items()
+# event code -> what its replay changes: the steps' events and the system events.
+REPLAY_OF_EVENT: dict[str, Replay] = {event: a.replay for event, a in STEP_OF_EVENT.items()} | {
+    code: e.replay for code, e in SYSTEM_EVENTS.items()
 }
+# event code -> its timeline label, the raising of a problem and the system events included.
+EVENT_LABELS: dict[str, str] = (
+    {RAISE_EVENT: RAISE_LABEL}
+    | {event: label for a in _ACTIONS for event, label in a.events.items()}
+    | {code: e.label for code, e in SYSTEM_EVENTS.items()}
+)

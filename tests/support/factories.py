@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 from crm.extensions import db
 from crm.models import Department, Enterprise, IndustryChain, Park, User
 from crm.services.assignments.operations import assign_enterprise
-from crm.services.common.creditcode import CHARSET, check_digit
+from crm.services.common.creditcode import CHARSET, check_digit, fold_key
 from crm.services.common.pinyin import initials
 from tests.support.dates import TODAY
 
@@ -90,6 +90,7 @@ def make_enterprise(
     firm = Enterprise(
         name=name,
         name_initials=initials(name),
+        name_key=fold_key(name),
         credit_code=fields.pop("credit_code", None) or valid_credit_code(),
         park_id=park.id,
         chain_id=chain.id if chain else None,

@@ -8,8 +8,9 @@ available to every view test by tests/web/conftest.py) puts problems in every st
 tests' `world`.
 
 Dates: CRM_TODAY in tests is Monday 2026-11-02. With the default rules a problem dispatched on
-2026-10-26 and never signed is red (sign was due 10-27); one dispatched on 11-02 is yellow (sign due
-11-03, within 2 working days); one signed with progress reported on 10-26 is green (due 11-09).
+2026-10-26 and never signed is red (sign was due 10-27); one dispatched on Friday 10-30 is yellow (sign
+due today, 11-02: a 1-working-day window warns on its deadline day; one dispatched today is green); one
+signed with progress reported on 10-26 is green (due 11-09).
 """
 
 from datetime import date
@@ -27,6 +28,7 @@ from tests.support.dates import TODAY
 from tests.support.factories import make_department, make_enterprise, make_park, make_user
 from tests.support.uploads import PNG, upload
 
+FRIDAY = date(2026, 10, 30)  # the working day before TODAY: a problem dispatched then is yellow today
 RAISED_ON = date(2026, 10, 20)  # problems are raised a fortnight before TODAY unless a test says otherwise
 EARLY = date(2026, 10, 26)  # dispatched then and never signed: red on TODAY
 # The state a problem reaches, as the steps after raising it (in order).
@@ -167,10 +169,12 @@ def pworld(app, world, tmp_path, monkeypatch):
         w.own_firm, cadre, "new", title="融资需求", category="finance", files=[upload("合同.png", PNG)]
     )
     w.p_red = make_problem(w.own_firm, cadre, "dispatched", w.dept, w.handler, title="用电增容", on=EARLY)
-    w.p_yellow = make_problem(w.other_firm, other, "dispatched", w.dept, w.handler, title="招工难")
+    w.p_yellow = make_problem(w.other_firm, other, "dispatched", w.dept, w.handler, title="招工难", on=FRIDAY)
     w.p_green = make_problem(w.own_firm, cadre, "green", w.dept, w.handler, title="环评审批", on=EARLY)
     w.p_dept2 = make_problem(w.own_firm, cadre, "in_progress", w.dept2, w.handler2, title="社保补贴")
-    w.p_foreign = make_problem(w.foreign_firm, w.cadre_b, "dispatched", w.dept, w.handler, title="乙园区物流")
+    w.p_foreign = make_problem(
+        w.foreign_firm, w.cadre_b, "dispatched", w.dept, w.handler, title="乙园区物流", on=FRIDAY
+    )
     w.p_resolved = make_problem(w.own_firm, cadre, "resolved", w.dept, w.handler, title="道路破损")
     w.p_closed = make_problem(w.own_firm, cadre, "closed", w.dept, w.handler, title="已销号的问题")
     w.p_returned = make_problem(w.other_firm, other, "returned", w.dept, w.handler, title="被退回的问题")

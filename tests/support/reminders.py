@@ -2,7 +2,8 @@
 
 today = 2026-11-02 (Monday). Default cadence: a contact every 7 days, due soon within 2 days, on-site
 once per calendar month. Default problem rules: sign 1, feedback 3, progress 7, limit 10 working days,
-yellow within 2 working days (soon limit 2026-11-04), escalate to level 2 after 1 overdue working day.
+yellow once less than 30 % of a deadline's window is left (and on its deadline day), escalate to level 2
+after 1 overdue working day.
 """
 
 from datetime import date
@@ -52,18 +53,24 @@ def make_reminder_world() -> SimpleNamespace:
     w.late = make_enterprise(park, "逾期机械有限公司", cadre=w.cadre, assigned_by=by)  # both overdue
     make_visit(w.late, w.cadre, date(2026, 9, 15), "onsite")
     make_visit(w.late, w.cadre, date(2026, 10, 20), "phone")
-    w.never = make_enterprise(park, "从未走访材料有限公司", cadre=w.cadre2, assigned_by=by)  # never visited
+    # Never visited since it was assigned on 09-01: contact due 09-08, on-site by 09-30, both overdue.
+    w.never = make_enterprise(
+        park, "从未走访材料有限公司", cadre=w.cadre2, assigned_by=by, today=date(2026, 9, 1)
+    )
     w.fine = make_enterprise(park, "走访正常科技有限公司", cadre=w.cadre, assigned_by=by)  # on-site 11-01
     make_visit(w.fine, w.cadre, date(2026, 11, 1), "onsite")
     w.closed = make_enterprise(park, "已注销贸易有限公司", cadre=w.cadre, assigned_by=by, status="closed")
-    w.orphan = make_enterprise(park, "停用干部名下有限公司", cadre=w.gone, assigned_by=by)
+    w.orphan = make_enterprise(
+        park, "停用干部名下有限公司", cadre=w.gone, assigned_by=by, today=date(2026, 9, 1)
+    )
     w.unassigned = make_enterprise(park, "未分配企业有限公司")
     w.gone.is_active_user = False
     # Problems (all of the firm `fine`, whose cadre is `cadre`):
     # a: dispatched 10-28 to h1, not signed: sign 10-29 red, feedback 11-02 yellow.
     w.a = new_problem(w.fine, w.cadre, "用电增容迟迟未批")
     dispatch(w.a, by, w.dept, date(2026, 10, 28), handler=w.h1)
-    # b: dispatched 10-30 to the department, not signed: sign 11-02 and feedback 11-04 yellow.
+    # b: dispatched 10-30 to the department, not signed: sign 11-02 yellow (its deadline day); feedback
+    # 11-04 is not near yet (a 3-working-day window warns on its last day only).
     w.b = new_problem(w.fine, w.cadre, "招工补贴未到账")
     dispatch(w.b, by, w.dept, date(2026, 10, 30))
     # c: dispatched 10-22, signed, fed back, progress reported: due 11-05 is beyond 11-04 -> green.

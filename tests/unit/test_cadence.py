@@ -61,3 +61,44 @@ def test_key_firm_override_is_stricter():
     assert onsite_status(last, date(2026, 11, 16), KEY_RULES, is_key=False).status == "ok"
     # without a key-firm rule, key firms follow the normal rule
     assert contact_status(last, today, RULES, is_key=True).status == "ok"
+
+
+# ---- a firm never visited is due counted from the start of its liaison
+
+
+@pytest.mark.parametrize(
+    "since, today, status, due",
+    [
+        (date(2026, 11, 2), date(2026, 11, 2), "ok", date(2026, 11, 9)),  # day 0: not overdue
+        (date(2026, 11, 2), date(2026, 11, 7), "soon", date(2026, 11, 9)),
+        (date(2026, 11, 2), date(2026, 11, 10), "overdue", date(2026, 11, 9)),
+    ],
+)
+def test_first_contact_is_due_an_interval_after_the_liaison_starts(since, today, status, due):
+    result = contact_status(None, today, RULES, is_key=False, since=since)
+    assert (result.last_on, result.status, result.due_on) == (None, status, due)
+
+
+@pytest.mark.parametrize(
+    "since, today, status, due",
+    [
+        (date(2026, 11, 2), date(2026, 11, 2), "ok", date(2026, 11, 30)),  # by the end of its month
+        (date(2026, 11, 30), date(2026, 11, 30), "soon", date(2026, 11, 30)),  # assigned on the last day
+        (date(2026, 11, 2), date(2026, 12, 1), "overdue", date(2026, 11, 30)),
+    ],
+)
+def test_first_onsite_visit_is_due_by_the_end_of_the_starting_month(since, today, status, due):
+    result = onsite_status(None, today, RULES, is_key=False, since=since)
+    assert (result.status, result.due_on) == (status, due)
+
+
+def test_key_firms_count_their_own_intervals_from_the_start():
+    since = date(2026, 11, 2)
+    assert contact_status(None, since, KEY_RULES, is_key=True, since=since).due_on == date(2026, 11, 5)
+    onsite = onsite_status(None, since, KEY_RULES, is_key=True, since=since)
+    assert (onsite.status, onsite.due_on) == ("ok", date(2026, 11, 16))
+
+
+def test_without_a_liaison_never_visited_is_overdue_at_once():
+    assert contact_status(None, date(2026, 11, 2), RULES, is_key=False).status == "overdue"
+    assert onsite_status(None, date(2026, 11, 2), RULES, is_key=False).status == "overdue"

@@ -119,8 +119,9 @@ def test_parser_lists_every_bad_line_and_returns_no_entries():
 
 def test_saving_the_notice_changes_working_days(db, admin):
     cal = get_calendar()
-    assert cal.is_workday(date(2027, 1, 1))  # a Friday: Mon–Fri fallback while 2027 is missing
-    assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 1)
+    assert not cal.is_workday(date(2027, 1, 1))  # 元旦 by the statutory rule while 2027 is missing
+    assert not cal.is_workday(date(2027, 2, 14))  # a Sunday: no 调休 until the notice is entered
+    assert cal.is_workday(date(2027, 10, 4))  # the rule's 国庆 is 10-1..10-3 only
     entries, _ = parse_notice(NOTICE_2027)
     counts = set_calendar_days(admin, entries)
     assert counts == {"added": len(entries), "changed": 0, "unchanged": 0}
@@ -271,8 +272,9 @@ def test_preview_says_what_each_line_changes(db, admin):
     assert effects == [
         (1, "无变化", True),
         (2, "无变化", False),  # a Saturday is already a day off
-        (6, "仅修改名称", False),  # a Saturday: already off, now named
+        (6, "无变化", False),  # 春节 (初一) by the statutory rule already
         (14, "由休息日改为工作日", False),
     ]
-    entries, _ = parse_notice("2027-02-05 休 春节")
-    assert preview_rows(entries, get_calendar())[0].effect == "由工作日改为休息日"
+    entries, _ = parse_notice("2027-01-09 休 元旦\n2027-02-09 休 春节")
+    effects = [r.effect for r in preview_rows(entries, get_calendar())]
+    assert effects == ["仅修改名称", "由工作日改为休息日"]  # 01-09 is a Saturday; 02-09 a Tuesday

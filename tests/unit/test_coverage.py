@@ -27,7 +27,8 @@ def test_my_firms_sorted_by_urgency(db, setup):
     make_visit(fine, cadre, date(2026, 11, 17), "onsite")
     soon = make_enterprise(park, "将到期企业", cadre=cadre, assigned_by=officer)
     make_visit(soon, cadre, date(2026, 11, 12), "onsite")  # contact due 11-19: 1 day left
-    never = make_enterprise(park, "从未走访企业", cadre=cadre, assigned_by=officer)
+    # assigned on 10-01 and never visited: contact due 10-08, on-site by 10-31
+    never = make_enterprise(park, "从未走访企业", cadre=cadre, assigned_by=officer, today=date(2026, 10, 1))
     closed = make_enterprise(park, "已注销企业", cadre=cadre, assigned_by=officer, status="closed")
     rows = my_firms(cadre, WEDNESDAY)
     assert [r.firm_id for r in rows] == [f.id for f in (never, soon, fine, closed)]
@@ -123,7 +124,10 @@ def test_coverage_report_counts(db, setup):
     park, officer, cadre = setup
     other = make_user("cadre", park, name="李干部")
     chain = make_chain()
-    firms = [make_enterprise(park, cadre=cadre, assigned_by=officer, chain=chain) for _ in range(4)]
+    since = date(2026, 10, 1)  # assigned before this month: a firm never on site is overdue by now
+    firms = [
+        make_enterprise(park, cadre=cadre, assigned_by=officer, chain=chain, today=since) for _ in range(4)
+    ]
     make_visit(firms[0], cadre, date(2026, 11, 16), "phone")  # this week, not on-site
     make_visit(firms[1], cadre, date(2026, 11, 3), "onsite")  # this month, not this week
     make_visit(firms[2], cadre, date(2026, 11, 18), "onsite")  # both

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Problem, ProblemEvent
+from crm.models import Problem, ProblemEvent, Setting
 from crm.services import ServiceError
 from crm.services.problems.deadlines import (
     colour_clause,
@@ -14,6 +14,7 @@ from crm.services.problems.deadlines import (
     overdue_workdays,
     problem_colour,
     soon_limit,
+    warn_reserve,
     workdays_used,
 )
 from crm.services.problems.escalation import escalate_overdue
@@ -56,7 +57,7 @@ def test_checkpoints_of_a_monday_dispatch(w):
 @pytest.mark.parametrize(
     "today, colour",
     [
-        (date(2026, 11, 2), "yellow"),  # signing is due tomorrow: within 2 working days
+        (date(2026, 11, 2), "green"),  # a fresh dispatch: signing is due tomorrow, its 1-day window not near
         (date(2026, 11, 3), "yellow"),  # due today, not yet passed
         (date(2026, 11, 4), "red"),  # the day after the sign checkpoint
     ],
@@ -183,3 +184,111 @@ def test_extension_must_be_asked_one_working_day_before_the_limit(w):
         apply_action(p, "request_extension", w.handler, {"days": 1, "note": "再延"}, today=date(2026, 11, 13))
     apply_action(p, "refuse_extension", w.officer, {"note": "请按期办结"}, today=date(2026, 11, 13))
     assert p.due_on == date(2026, 11, 16) and not p.has_pending_extension
+
+
+# ---- yellow relative to each deadline's own window
+
+
+@pytest.mark.parametrize(
+    "window, share, reserve",
+    [
+        (1, 30, 0),
+        (3, 30, 0),
+        (7, 30, 2),
+        (10, 30, 2),
+        (11, 30, 3),
+        (20, 30, 5),
+        (10, 0, 0),
+        (10, 100, 9),
+        (0, 30, 0),
+    ],
+)
+def test_warn_reserve_is_fewer_than_the_share_of_the_window(window, share, reserve):
+    assert warn_reserve(window, share) == reserve
+
+
+def test_a_fresh_dispatch_is_green_and_the_sign_deadline_day_yellow(w):
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
+    assert p.sign_warn_on == date(2026, 11, 3) == p.next_warn_on  # its deadline day
+    assert colour_on(p, MON) == "green" == sql_colour(p, MON)
+    assert colour_on(p, date(2026, 11, 3)) == "yellow" == sql_colour(p, date(2026, 11, 3))
+
+
+def test_a_ten_day_limit_warns_two_working_days_ahead(w):
+    p = make_problem(w.firm, w.cadre, "in_progress", w.dept, w.handler, raised_on=MON, on=MON)
+    apply_action(p, "feedback", w.handler, {"note": "已受理"}, today=MON)
+    apply_action(p, "progress", w.handler, {"note": "进展"}, today=MON)
+    db.session.flush()
+    # Due Mon 11-16 (10 working days): yellow from Thu 11-12 (Fri, Mon left), green on Wed 11-11.
+    assert p.due_warn_on == date(2026, 11, 12) == p.next_warn_on
+    assert [colour_on(p, d) for d in (date(2026, 11, 11), date(2026, 11, 12))] == ["green", "yellow"]
+    assert [sql_colour(p, d) for d in (date(2026, 11, 11), date(2026, 11, 12))] == ["green", "yellow"]
+
+
+def test_the_share_is_an_admin_rule_read_when_the_deadline_is_set(w):
+    db.session.add(Setting(key="problem_rules", value={"warn_share": 50}))
+    db.session.flush()
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
+    # 50 % of the 10-day limit: fewer than 5 working days left, from Tue 11-10 (Wed, Thu, Fri, Mon).
+    assert p.due_warn_on == date(2026, 11, 10)
+    assert p.progress_warn_on == date(2026, 11, 6)  # 7-day window: 3 working days ahead of Wed 11-11
+
+
+def test_an_extension_moves_the_warning_with_the_limit(w):
+    p = make_problem(w.firm, w.cadre, "extension", w.dept, w.handler, raised_on=MON, on=MON)
+    before = p.due_on
+    apply_action(p, "approve_extension", w.officer, today=MON)
+    db.session.flush()
+    assert p.due_on > before and p.due_warn_on is not None
+    # The window still runs from the dispatch: fewer than 30 % of it left.
+    window = CAL.workdays_between(MON, p.due_on)
+    assert CAL.workdays_between(p.due_warn_on, p.due_on) == warn_reserve(window, 30)
+
+
+def test_deadlines_without_warning_dates_fall_back_to_warn_days(w):
+    p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
+    p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
+    p.title = "旧问题"  # any write runs the model's hook
+    db.session.flush()
+    assert p.next_warn_on is None
+    # The old rule: sign due 11-03 is within 2 working days of 11-02 -> yellow.
+    assert colour_on(p, MON) == "yellow" == sql_colour(p, MON)
+
+
+def test_python_and_sql_colours_agree_over_many_dates(w):
+    """Property-style: problems dispatched on every day of a month in every clock state, extended,
+    重办 and legacy (no warning dates), compared on every day of two months."""
+    problems = []
+    day = date(2026, 10, 19)
+    for i in range(20):
+        on = date.fromordinal(day.toordinal() + i)
+        state = ("dispatched", "in_progress", "green", "extension", "resolved", "closed")[i % 6]
+        if not CAL.is_workday(on):
+            state = "dispatched"
+        p = make_problem(w.firm, w.cadre, state, w.dept, w.handler, raised_on=date(2026, 10, 1), on=on)
+        if state == "extension":
+            apply_action(p, "approve_extension", w.officer, today=on)
+        problems.append(p)
+    legacy = make_problem(w.firm, w.cadre, "in_progress", w.dept, w.handler, raised_on=MON, on=MON)
+    legacy.sign_warn_on = legacy.feedback_warn_on = legacy.progress_warn_on = legacy.due_warn_on = None
+    legacy.title = "没有预警日的旧问题"
+    problems.append(legacy)
+    db.session.flush()
+    ids = [p.id for p in problems]
+    seen = set()
+    for offset in range(60):
+        today = date.fromordinal(date(2026, 10, 19).toordinal() + offset)
+        soon = soon_limit(today, RULES, CAL)
+        colour = colour_expression(today, soon)
+        in_sql = dict(db.session.execute(select(Problem.id, colour).where(Problem.id.in_(ids))).all())
+        in_python = {p.id: problem_colour(p, today, soon) for p in problems}
+        assert in_sql == in_python, today
+        for name in ("red", "yellow", "green", "grey"):
+            chosen = set(
+                db.session.scalars(
+                    select(Problem.id).where(Problem.id.in_(ids), colour_clause(name, today, soon))
+                )
+            )
+            assert chosen == {i for i, c in in_python.items() if c == name}, (today, name)
+        seen |= set(in_python.values())
+    assert seen == {"red", "yellow", "green", "grey"}

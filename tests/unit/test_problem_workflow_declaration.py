@@ -14,7 +14,9 @@ from crm.models.problem import CLOCK_STATUSES, EVENT_ACTIONS, OPEN_STATUSES, PRO
 from crm.models.problem_workflow import (
     OPEN,
     RAISE_EVENT,
+    REPLAY_OF_EVENT,
     STEP_OF_EVENT,
+    SYSTEM_EVENTS,
     WORKFLOW,
     WORKING,
     Action,
@@ -98,7 +100,9 @@ def test_the_declared_states_are_the_models_states():
 
 def test_every_event_has_a_chinese_timeline_label():
     events = {event for step in WORKFLOW.values() for event in step.events}
-    assert set(EVENT_ACTIONS) == events | {RAISE_EVENT} and set(STEP_OF_EVENT) == events
+    assert set(EVENT_ACTIONS) == events | {RAISE_EVENT} | set(SYSTEM_EVENTS) and set(STEP_OF_EVENT) == events
+    assert set(REPLAY_OF_EVENT) == events | set(SYSTEM_EVENTS) and not set(SYSTEM_EVENTS) & events
+    assert EVENT_ACTIONS["recalc_deadlines"] == "期限调整"
     assert EVENT_ACTIONS["redispatch"] == "改派" and EVENT_ACTIONS["instruct"] == "领导批示"
     for label in EVENT_ACTIONS.values():
         assert any("\u4e00" <= ch <= "\u9fff" for ch in label)
@@ -115,6 +119,7 @@ def test_every_step_has_a_form_in_the_derived_ui_table():
 
 def test_every_declared_replay_effect_exists():
     declared = {step.replay.effect for step in WORKFLOW.values() if step.replay.effect}
+    declared |= {e.replay.effect for e in SYSTEM_EVENTS.values() if e.replay.effect}
     assert declared == set(EFFECTS)
     fields = set(ProblemState.__dataclass_fields__)
     for step in WORKFLOW.values():

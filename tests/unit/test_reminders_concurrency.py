@@ -59,7 +59,7 @@ def test_parallel_runs_create_each_reminder_once(app, db):
     db.session.rollback()
     count = db.session.scalar(select(func.count(Notification.id)))
     assert _duplicates() == []
-    assert count == 5 + 12 + 2  # visits, problem deadlines, the weekly list (see test_reminders)
+    assert count == 5 + 8 + 2  # visits, problem deadlines, the weekly list (see test_reminders)
     assert sum(results) == count  # the runs split the work; neither created a copy
 
 

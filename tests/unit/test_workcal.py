@@ -59,13 +59,31 @@ def test_workdays_between_matches_counting_day_by_day(cal):
         assert cal.workdays_between(start, end) == slow
 
 
-def test_year_end_into_2027_without_data_falls_back_to_monday_to_friday(db):
+def test_year_end_into_2027_without_data_uses_the_statutory_rule(db):
     cal = load_calendar()
-    assert not cal.year_known(2027)
-    # 2027-01-01 is a Friday: without the State Council notice it counts as a working day.
-    assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 1)
-    assert cal.add_workdays(date(2026, 12, 30), 10) == date(2027, 1, 13)
+    assert not cal.year_known(2027) and cal.is_provisional(2027) and not cal.is_provisional(2026)
+    # 2027-01-01 is a Friday but 元旦 by the rule: the next working day is Monday 01-04.
+    assert not cal.is_workday(date(2027, 1, 1)) and cal.day_name(date(2027, 1, 1)) == "元旦"
+    assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    # 12-30 → 12-31 (1), 01-04..08 (2–6), 01-11..14 (7–10)
+    assert cal.add_workdays(date(2026, 12, 30), 10) == date(2027, 1, 14)
     assert cal.is_workday(date(2027, 1, 4))  # no NotImplementedError from the package
+
+
+def test_spring_festival_2027_by_the_rule_is_chuxi_to_chusan(db):
+    cal = load_calendar()
+    festival = [date(2027, 2, d) for d in (5, 6, 7, 8)]  # 除夕 (Fri) … 初三 (Mon)
+    assert all(not cal.is_workday(d) and cal.day_name(d) == "春节" for d in festival)
+    assert cal.is_workday(date(2027, 2, 4)) and cal.is_workday(date(2027, 2, 9))
+    assert not cal.is_workday(date(2027, 2, 14))  # no 调休 make-up day before the notice
+    assert cal.add_workdays(date(2027, 2, 4), 1) == date(2027, 2, 9)
+
+
+def test_deadlines_of_a_problem_dispatched_on_new_years_eve_2026(db):
+    rules = ProblemRules(sign_days=1, feedback_days=3, progress_days=7)
+    cp = checkpoints_for(date(2026, 12, 31), "finance", "normal", rules, load_calendar())
+    assert cp.sign == date(2027, 1, 4)  # not 01-01 (元旦)
+    assert cp.feedback == date(2027, 1, 6)
 
 
 def test_year_end_into_2027_with_loaded_data(db):
@@ -101,7 +119,7 @@ def test_warnings_for_missing_years(db):
     december = calendar_warnings(date(2026, 12, 5), load_calendar())
     assert len(december) == 1 and "2027年的法定节假日安排尚未录入" in december[0]
     in_2027 = calendar_warnings(date(2027, 3, 1), load_calendar())
-    assert len(in_2027) == 1 and "按周一至周五计算" in in_2027[0]
+    assert len(in_2027) == 1 and "按周一至周五计算" in in_2027[0] and "不含调休" in in_2027[0]
     db.session.add(CalendarYear(year=2027))
     db.session.flush()
     assert calendar_warnings(date(2026, 12, 5), load_calendar()) == []

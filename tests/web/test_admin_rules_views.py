@@ -13,6 +13,7 @@ VALID = {
     "sign_days": "1",
     "feedback_days": "3",
     "progress_days": "7",
+    "warn_share": "30",
     "warn_days": "2",
     "return_days": "1",
     "extension_notice_days": "1",
@@ -56,16 +57,18 @@ def test_page_shows_the_current_values_and_the_defaults(client, login_as, world)
     assert 'name="escalate_4" min="0" max="60" value="5"' in shown
     assert "默认 10" in shown and "默认 3" in shown
     assert "第3级 区分管领导" in shown and "水电气要素" in shown
+    assert 'name="warn_share" min="0" max="100" value="30"' in shown and "data-warn-share-help" in shown
     assert 'name="cat_land_normal"' in shown and 'placeholder="通用 10"' in shown
 
 
 def test_admin_saves_the_rules(client, login_as, world, db):
     login_as(world.admin)
     data = VALID | {"limit_normal": "15", "warn_days": "3", "escalate_4": "8", "cat_land_normal": "20"}
+    data |= {"warn_share": "40"}
     resp = client.post("/admin/rules", data=data | {"cat_land_urgent": "", "cat_finance_urgent": " 5 "})
     assert resp.status_code == 302 and resp.headers["Location"] == "/admin/rules"
     rules = problem_rules()
-    assert rules.limits == {"normal": 15, "urgent": 3} and rules.warn_days == 3
+    assert rules.limits == {"normal": 15, "urgent": 3} and rules.warn_days == 3 and rules.warn_share == 40
     assert rules.escalate_after == {2: 1, 3: 3, 4: 8}
     assert rules.category_limits == {"land": {"normal": 20}, "finance": {"urgent": 5}}
     assert rules.limit_for("land", "normal") == 20 and rules.limit_for("land", "urgent") == 3
@@ -85,6 +88,8 @@ def test_admin_saves_the_rules(client, login_as, world, db):
         ({"limit_urgent": ""}, "紧急问题办结时限应为整数"),
         ({"limit_normal": "0"}, "一般问题办结时限应在1到120之间"),
         ({"warn_days": "11"}, "黄色预警提前（工作日）应在0到10之间"),
+        ({"warn_share": "101"}, "黄色预警剩余时限比例（%）应在0到100之间"),
+        ({"warn_share": "三成"}, "黄色预警剩余时限比例（%）应为整数"),
         ({"cat_land_urgent": "-1"}, "用地类紧急问题时限应在1到120之间"),
         ({"escalate_3": "0"}, "逐级升级的逾期天数应依次不减少"),
         ({"sign_days": "5"}, "137时限应依次递增"),

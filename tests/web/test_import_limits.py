@@ -79,11 +79,21 @@ def test_a_dimension_claiming_the_whole_sheet_previews_its_real_rows_at_once(db,
     assert spent.seconds < SECONDS and spent.rss_growth_mb < MEGABYTES, spent
 
 
-def test_a_file_too_big_for_the_page_points_to_the_command(app, db, login_as, world, folder, monkeypatch):
+def test_a_file_too_big_for_the_page_is_queued_for_the_background(
+    app, db, login_as, world, folder, monkeypatch
+):
     monkeypatch.setitem(app.config, "IMPORT_WEB_MAX_ROWS", 5)
     resp = upload(login_as(world.officer), xlsx_bytes([HEADER, *firm_rows(6)]))
+    assert resp.status_code == 302 and re.search(r"/imports/tasks/\d+$", resp.headers["Location"])
+    assert len(stored(folder)) == 2  # the file and its owner record, kept for the imports job
+
+
+def test_a_file_over_the_import_cap_is_refused_at_upload(app, db, login_as, world, folder, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_WEB_MAX_ROWS", 5)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 7)
+    resp = upload(login_as(world.officer), xlsx_bytes([HEADER, *firm_rows(8)]))
     html = resp.get_data(as_text=True)
-    assert "超过单次导入上限 5 行" in html and "flask crm import-enterprises" in html
+    assert "超过单次导入上限 7 行" in html and "请拆分成多个文件" in html
     assert stored(folder) == []
 
 

@@ -197,6 +197,8 @@ CASES = [
     ("imports.preview", "GET", "/imports/" + "0" * 32, IMPORTERS_UNKNOWN),
     ("imports.commit", "POST", "/imports/" + "0" * 32 + "/commit", IMPORTERS_UNKNOWN),
     ("imports.errors", "GET", "/imports/" + "0" * 32 + "/errors.xlsx", IMPORTERS_UNKNOWN),
+    ("imports.task", "GET", "/imports/tasks/999999", IMPORTERS_UNKNOWN),
+    ("imports.task_errors", "GET", "/imports/tasks/999999/errors.xlsx", IMPORTERS_UNKNOWN),
     # The visit log: {visit} is cadre_a's visit to {own}, with {attachment}; {foreign_visit} is in park B.
     ("visits.index", "GET", "/visits/", expect("ok", handler=403)),
     ("visits.export", "GET", "/visits/export.xlsx", expect("ok", handler=403)),

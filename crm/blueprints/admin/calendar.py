@@ -10,10 +10,10 @@ from crm.blueprints.admin.forms import CalendarDayForm, NoticeForm
 from crm.blueprints.boundary import run_step
 from crm.permissions import roles_required
 from crm.services.common.args import arg_date
+from crm.services.problems.recalc import confirm_year_and_recalc
 from crm.services.workdays.admin import (
     YEARS,
     CalendarEntry,
-    confirm_year,
     delete_calendar_day,
     read_notice,
     set_calendar_days,
@@ -103,8 +103,22 @@ def calendar_day_delete():
 @roles_required("calendar.manage")
 def calendar_confirm():
     year = _year(request.form.get("year"))
-    done = f"已确认{year}年节假日安排完整，工作日将按录入的安排计算"
-    run_step(confirm_year, current_user, year, request.form.get("note"), cal=get_calendar(), success=done)
+
+    def done(result) -> str:
+        moved = result[1]
+        return f"已确认{year}年节假日安排完整，工作日将按录入的安排计算" + (
+            f"；已按新安排调整{moved}个在办问题的期限" if moved else ""
+        )
+
+    run_step(
+        confirm_year_and_recalc,
+        current_user,
+        year,
+        request.form.get("note"),
+        today(),
+        cal=get_calendar(),
+        success=done,
+    )
     return redirect(url_for("admin.calendar", year=year))
 
 

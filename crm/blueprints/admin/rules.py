@@ -19,7 +19,7 @@ from crm.services.problems.rules import (
 )
 
 CHECKPOINTS = ("sign_days", "feedback_days", "progress_days")
-WINDOWS = ("warn_days", "return_days", "extension_notice_days", "max_extension_days")
+WINDOWS = ("warn_share", "warn_days", "return_days", "extension_notice_days", "max_extension_days")
 
 
 def form_values(rules: ProblemRules) -> dict[str, str]:

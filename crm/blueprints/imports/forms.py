@@ -1,4 +1,5 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField
 
 from crm.forms import BaseForm
 from crm.services.imports.parse import SUPPORTED_EXTENSIONS
@@ -13,3 +14,4 @@ class ImportForm(BaseForm):
         ],
         render_kw={"accept": ",".join(f".{ext}" for ext in SUPPORTED_EXTENSIONS)},
     )
+    include_hidden = BooleanField("大文件后台导入时，一并导入 Excel 中隐藏的行")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from crm.blueprints.boundary import run_step
 from crm.blueprints.imports.blueprint import bp
 from crm.blueprints.imports.forms import ImportForm
-from crm.permissions import roles_required
+from crm.permissions import get_import_task_or_404, roles_required
 from crm.reporting.exports.imports import import_error_report, import_template
 from crm.services.enterprises.registry import FIELD_LABELS
 from crm.services.imports.enterprises import (
@@ -14,12 +14,12 @@ from crm.services.imports.enterprises import (
     import_enterprises,
     import_limits,
 )
+from crm.services.imports.tasks import import_task_file, receive_import_upload, recent_import_tasks
 from crm.services.imports.uploads import (
     StoredUpload,
     UploadNotFound,
     discard_import_upload,
     get_import_upload,
-    save_import_upload,
 )
 from crm.timeutil import today
 
@@ -40,10 +40,56 @@ def _upload_or_404(token: str) -> StoredUpload:
 def index():
     form = ImportForm()
     if form.validate_on_submit():
-        step = run_step(save_import_upload, form.file.data.stream, form.file.data.filename, current_user)
+        step = run_step(
+            receive_import_upload,
+            form.file.data.stream,
+            form.file.data.filename,
+            current_user,
+            include_hidden=bool(form.include_hidden.data),
+        )
+        if step and step.value.task is not None:
+            task = step.value.task
+            flash(f"文件共 {task.rows_total} 行，超过网页导入的上限，已转入后台导入，本页会显示进度", "info")
+            return redirect(url_for("imports.task", task_id=task.id))
         if step:
-            return redirect(url_for("imports.preview", token=step.value))
-    return render_template("imports/index.html", form=form, limits=import_limits(web=True))
+            return redirect(url_for("imports.preview", token=step.value.token))
+    return render_template(
+        "imports/index.html",
+        form=form,
+        limits=import_limits(web=True),
+        max_rows=import_limits().max_rows,
+        tasks=recent_import_tasks(current_user),
+    )
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required
+@roles_required("enterprise.import")
+def task(task_id: int):
+    return render_template("imports/task.html", task=get_import_task_or_404(task_id))
+
+
+@bp.route("/tasks/<int:task_id>/errors.xlsx")
+@login_required
+@roles_required("enterprise.import")
+def task_errors(task_id: int):
+    task = get_import_task_or_404(task_id)
+    if task.status != "refused":
+        abort(404)
+    step = run_step(_task_error_report, task, commit=False)
+    if not step:
+        return redirect(url_for("imports.task", task_id=task.id))
+    return send_file(
+        step.value,
+        as_attachment=True,
+        download_name=f"{Path(task.filename).stem}_错误报告.xlsx",
+        mimetype=XLSX,
+    )
+
+
+def _task_error_report(task):
+    """The error workbook of a refused background import, checked as the task was (its creator's scope)."""
+    return import_error_report(import_task_file(task), task.created_by, keep_hidden=task.include_hidden)
 
 
 @bp.route("/template.xlsx")

@@ -16,6 +16,7 @@ from crm.services.problems.desks import (
     inbox_query,
     inbox_tabs,
     recent_notes,
+    unreceived,
 )
 from crm.services.problems.desks import board as board_data
 
@@ -61,5 +62,6 @@ def escalations():
         include_closed=include_closed,
         level_counts=escalation_level_counts(current_user, include_closed),
         notes=recent_notes([p.id for p in page.items]),
+        unreceived=unreceived(page.items),
         **upload_context(),
     )

@@ -70,7 +70,7 @@ from crm.reporting.monthly.visits import (
     visit_figures,
 )
 from crm.services.problems.rules import problem_rules
-from crm.services.workdays.calendar import get_calendar
+from crm.services.workdays.calendar import get_calendar, provisional_note
 from crm.timeutil import utcnow
 
 __all__ = ["MonthlyReport", "Period", "ReportScope", "build_monthly_report"]
@@ -99,6 +99,8 @@ class MonthlyReport:
     cadre_names: dict[int, str]
     department_names: dict[int, str]
     chain_names: dict[int, str]
+    # The caveat when deadlines in the book fall in a year whose 调休 is not entered yet (provisional).
+    calendar_note: Optional[str] = None
 
     @property
     def title(self) -> str:
@@ -147,4 +149,9 @@ def build_monthly_report(scope: ReportScope, period: Period, now: Optional[datet
         cadre_names={r.user_id: r.name for r in cadres},
         department_names=dept_names,
         chain_names={c.chain_id: c.name for c in chains if c.chain_id is not None},
+        calendar_note=provisional_note(
+            cal.provisional_years(
+                day for s in states for day in (s.sign_due_on, s.feedback_due_on, s.progress_due_on, s.due_on)
+            )
+        ),
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.models import Enterprise, Problem, ProblemEvent
-from crm.models.problem_workflow import STEP_OF_EVENT, WORKFLOW
+from crm.models.problem_workflow import REPLAY_OF_EVENT
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.services.problems.deadlines import checkpoints_for, problem_colour, soon_limit, workdays_used
 from crm.services.problems.rules import ProblemRules
@@ -157,6 +157,13 @@ def _escalate(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkC
     s.level = int(e.data.get("to_level") or s.level + 1)
 
 
+def _recalc(s: ProblemState, e: ReplayedEvent, rules: ProblemRules, cal: WorkCalendar) -> None:
+    """Deadlines moved when a year's holiday table was confirmed: data["changes"] = {field: [old, new]}."""
+    for name, (_old, new) in (e.data.get("changes") or {}).items():
+        if name in _DEADLINES:
+            setattr(s, name, _date(new))
+
+
 # The effects the workflow's declaration names (Replay.effect); the simple date stamps need none.
 EFFECTS: dict[str, Effect] = {
     "dispatch": _dispatch,
@@ -165,8 +172,9 @@ EFFECTS: dict[str, Effect] = {
     "on_spot": _on_spot,
     "evaluate": _evaluate,
     "escalate": _escalate,
+    "recalc": _recalc,
 }
-_DECLARED_EFFECTS = {step.replay.effect for step in WORKFLOW.values() if step.replay.effect}
+_DECLARED_EFFECTS = {change.effect for change in REPLAY_OF_EVENT.values() if change.effect}
 if _DECLARED_EFFECTS != set(EFFECTS):  # a declared step whose events the replay would silently skip
     raise RuntimeError(f"replay effects and the declared workflow differ: {_DECLARED_EFFECTS ^ set(EFFECTS)}")
 
@@ -175,17 +183,17 @@ def replay(state: ProblemState, events: list[tuple], rules: ProblemRules, cal: W
     """Rebuild status, department, dates, deadlines, level and evaluation from the events (in order).
 
     events: (action, to_status, department_id, data, happened_on) of the problem, dated <= period end.
-    Each event is replayed as its step declares (crm.models.problem_workflow: Replay), mirroring what
-    the step's function in crm.services.problems.steps did; the 137 checkpoints come from today's rules.
+    Each event is replayed as its step or system event declares (crm.models.problem_workflow: Replay),
+    mirroring what the step's function in crm.services.problems.steps did (or the recomputation of
+    deadlines, crm.services.problems.recalc); the 137 checkpoints come from today's rules.
     """
     s = state
     s.status, s.department_id, s.level, s.evaluation, s.on_spot = "new", None, 1, None, False
     for name in ("dispatched_on", "evaluated_on", "closed_on", *_RESET_ON_DISPATCH, *_DEADLINES):
         setattr(s, name, None)
     for action, to_status, department_id, data, day in events:
-        step = STEP_OF_EVENT.get(action)  # None: an event that changes no field (raising the problem)
-        if step is not None:
-            change = step.replay
+        change = REPLAY_OF_EVENT.get(action)  # None: an event that changes no field (raising the problem)
+        if change is not None:
             for name in change.stamp:
                 setattr(s, name, day)
             for name in change.fill:

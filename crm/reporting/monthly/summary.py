@@ -145,6 +145,9 @@ def write_summary(wb, report) -> None:
     for note in NOTES:
         row += 1
         ws.append([styled(ws, note, font=MUTED)])
+    if report.calendar_note:  # deadlines counted on a provisional calendar (调休 not entered yet)
+        row += 1
+        ws.append([styled(ws, f"注意：{report.calendar_note}", font=BOLD)])
     status_chart = bar_chart(
         ws,
         "问题状态分布（月末，件）",

@@ -33,6 +33,7 @@ class ServedFirm:
     cadre_id: int
     last_contact: Optional[date]
     last_onsite: Optional[date]
+    start_on: date  # the liaison's start: a firm never visited is due counted from it
     contacted: bool = False  # a contact of any kind in the period
     visited: bool = False  # an on-site visit in the period
     overdue: bool = False  # contact or on-site cadence overdue when the month closes
@@ -60,6 +61,7 @@ def served_firms(scope: ReportScope, period: Period) -> list[ServedFirm]:
             Assignment.cadre_id,
             last.c.last_contact,
             last.c.last_onsite,
+            Assignment.start_on,
         )
         .join(Assignment, Assignment.enterprise_id == Enterprise.id)
         .outerjoin(last, last.c.enterprise_id == Enterprise.id)
@@ -79,8 +81,8 @@ def served_firms(scope: ReportScope, period: Period) -> list[ServedFirm]:
         f.visited = f.last_onsite is not None and f.last_onsite >= period.start
         park_rules = rules[f.park_id]
         f.overdue = (
-            contact_status(f.last_contact, judged, park_rules, f.is_key).status == "overdue"
-            or onsite_status(f.last_onsite, judged, park_rules, f.is_key).status == "overdue"
+            contact_status(f.last_contact, judged, park_rules, f.is_key, f.start_on).status == "overdue"
+            or onsite_status(f.last_onsite, judged, park_rules, f.is_key, f.start_on).status == "overdue"
         )
     return firms
 

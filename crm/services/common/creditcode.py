@@ -14,6 +14,20 @@ def normalize_text(value: object) -> str:
     return " ".join(text.split())
 
 
+def keep_text(value: object) -> str:
+    """Text as typed (full-width brackets and punctuation kept): whitespace runs collapsed, trimmed."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def fold_key(value: object) -> str:
+    """What two spellings of one name share: NFKC, case-folded, without any whitespace."""
+    if value is None:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
+
+
 def normalize_credit_code(value: object) -> str:
     """Half-width, no spaces, upper case."""
     return normalize_text(value).replace(" ", "").upper()

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
 from crm.services import ServiceError
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.creditcode import keep_text, normalize_text
 
 # Numeric(16, 2) columns hold at most 14 digits before the point.
 MAX_NUMBER = Decimal(10) ** 14
@@ -67,9 +67,10 @@ def refuse_control_chars_in(typed: dict[str, Any], multiline: Container[str] = (
 
 
 def clean_text(value: Any, label: str, max_len: int, required: bool = False) -> Optional[str]:
-    """One line of text: half-width, whitespace collapsed, trimmed; None when empty."""
+    """One line of text as typed (full-width punctuation kept), whitespace collapsed, trimmed; None
+    when empty. Codes and numbers are width-folded by their own parsers, not here."""
     refuse_control_chars(value, label)
-    text = normalize_text(value)
+    text = keep_text(value)
     if not text:
         if required:
             raise ServiceError(f"{label}不能为空")

@@ -10,6 +10,7 @@ from crm.models import Assignment, Enterprise, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.permissions import visible_enterprises
 from crm.services.common.args import arg_choice, arg_flag, arg_id, arg_text
+from crm.services.common.creditcode import fold_key
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Enterprise.name_initials.asc(), Enterprise.id.asc()),
@@ -88,6 +89,8 @@ def enterprise_list_query(user: User, flt: EnterpriseFilters) -> Select:
         stmt = stmt.where(
             or_(
                 Enterprise.name.ilike(like),
+                # The query is width-folded; the folded name finds 湘潭华宇（集团） from 湘潭华宇(集团).
+                Enterprise.name_key.contains(fold_key(flt.q), autoescape=True),
                 Enterprise.credit_code.ilike(f"%{flt.q.upper()}%"),
                 Enterprise.name_initials.ilike(f"%{flt.q.lower()}%"),
             )

@@ -12,7 +12,13 @@ from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.permissions import can, manages_park
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
-from crm.services.common.creditcode import credit_code_error, normalize_credit_code, normalize_text
+from crm.services.common.creditcode import (
+    credit_code_error,
+    fold_key,
+    keep_text,
+    normalize_credit_code,
+    normalize_text,
+)
 from crm.services.common.locking import check_version
 from crm.services.common.pinyin import initials
 from crm.services.common.validators import control_char_error
@@ -47,20 +53,26 @@ NUMBER_LIMITS = {
     "tax_last_year": Decimal(10) ** 12,
 }
 TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "tags", "note")
+# Text fields width-folded (a phone's full-width digits are still its digits); the others keep what
+# was typed, so a registered name still matches the business licence.
+FOLDED_TEXT_FIELDS = ("contact_phone",)
 CHOICE_FIELDS = {"scale_type": SCALE_TYPES, "size": SIZES, "status": STATUSES}
 MULTILINE_FIELDS = ("note",)
 
 
 def clean_enterprise_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Normalise a dict of field values: half-width text, trimmed, credit code upper-case."""
+    """Normalise a dict of field values: text as typed but trimmed (the phone half-width), credit code
+    half-width and upper-case."""
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if key not in FIELD_LABELS:
             continue
         if key == "credit_code":
             value = normalize_credit_code(value)
-        elif key in TEXT_FIELDS:
+        elif key in FOLDED_TEXT_FIELDS:
             value = normalize_text(value) or None
+        elif key in TEXT_FIELDS:
+            value = keep_text(value) or None
         elif value == "":
             value = None
         cleaned[key] = value
@@ -77,10 +89,24 @@ def control_char_errors(data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+def name_clash_error(other: Enterprise) -> str:
+    """The refusal of a name that folds to the name of another firm (other)."""
+    return f"企业名称与已有企业“{other.name}”（统一社会信用代码 {other.credit_code}）相同，请核对"
+
+
+def find_name_clash(name: str, code: str, firm_id: Optional[int] = None) -> Optional[Enterprise]:
+    """Another firm, with another credit code, whose name folds to the same key as name; else None."""
+    stmt = select(Enterprise).where(Enterprise.name_key == fold_key(name), Enterprise.credit_code != code)
+    if firm_id is not None:
+        stmt = stmt.where(Enterprise.id != firm_id)
+    return db.session.scalars(stmt.order_by(Enterprise.id).limit(1)).first()
+
+
 def validate_enterprise_data(
     data: dict[str, Any], firm_id: Optional[int] = None, check_unique: bool = True
 ) -> dict[str, str]:
-    """Return {field: Chinese error} for cleaned data; empty when valid; check_unique queries the code."""
+    """Return {field: Chinese error} for cleaned data; empty when valid; check_unique queries the code
+    and the name (bulk callers check both against what they fetched at once)."""
     errors: dict[str, str] = {}
     if not data.get("name"):
         errors["name"] = "企业名称不能为空"
@@ -95,6 +121,9 @@ def validate_enterprise_data(
         other = db.session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
         if other is not None and other != firm_id:
             errors["credit_code"] = f"统一社会信用代码 {code} 已被其他企业使用"
+    if check_unique and "name" not in errors and not errors.get("credit_code"):
+        if (clash := find_name_clash(data["name"], code, firm_id)) is not None:
+            errors["name"] = name_clash_error(clash)
     # A retired park or chain stays on the firms that have it but is not given to any other.
     held = db.session.get(Enterprise, firm_id) if firm_id else None
     if not data.get("park_id"):
@@ -150,7 +179,7 @@ def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = Tr
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, data["park_id"])
-    firm = Enterprise(**data, name_initials=initials(data["name"]))
+    firm = Enterprise(**data, name_initials=initials(data["name"]), name_key=fold_key(data["name"]))
     db.session.add(firm)
     db.session.flush()
     record_audit(actor, "enterprise", firm.id, "create", f"新建企业档案：{firm.name}", enterprise_id=firm.id)
@@ -183,6 +212,7 @@ def update_enterprise(
             setattr(firm, field, new)
     if "name" in changes:
         firm.name_initials = initials(firm.name)
+        firm.name_key = fold_key(firm.name)
     if changes:
         labels = "、".join(FIELD_LABELS[f] for f in changes)
         record_audit(

@@ -18,7 +18,8 @@ from crm.services.assignments.operations import assign_enterprise
 from crm.services.common.spreadsheets import SpreadsheetLimits
 from crm.services.enterprises.registry import create_enterprise, update_enterprise
 from crm.services.imports.parse import ParsedFile, read_import_file
-from crm.services.imports.validate import ImportResult, Registry, plan_import
+from crm.services.imports.registry import Registry
+from crm.services.imports.validate import ImportResult, plan_import
 
 IMPORT_REASON = "批量导入"
 # A firm of the file was saved by someone else while the import ran (StaleDataError at the boundary).

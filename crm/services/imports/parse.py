@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
-from crm.services.common.creditcode import normalize_credit_code, normalize_text
+from crm.services.common.creditcode import keep_text, normalize_credit_code, normalize_text
 from crm.services.common.spreadsheets import (
     Sheet,
     SpreadsheetError,
@@ -305,6 +305,14 @@ def cell_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return normalize_text(value)
+
+
+def cell_keep(value: Any) -> str:
+    """A text cell as typed (full-width brackets and punctuation kept), whitespace collapsed, trimmed;
+    numbers and dates read as in cell_text."""
+    if isinstance(value, str):
+        return keep_text(value)
+    return cell_text(value)
 
 
 def to_credit_code(value: Any) -> str:

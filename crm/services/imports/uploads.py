@@ -17,6 +17,7 @@ from flask import current_app
 
 from crm.models import User
 from crm.services import ServiceError
+from crm.services.common.spreadsheets import SpreadsheetLimits
 from crm.services.imports.enterprises import import_limits
 from crm.services.imports.parse import SUPPORTED_EXTENSIONS, ImportFileError, file_extension, read_import_file
 
@@ -52,6 +53,14 @@ def _purge_stale(folder: Path) -> None:
 
 def save_import_upload(stream: BinaryIO, filename: str, actor: User) -> str:
     """Store an uploaded import file for actor once it reads within the page's limits; returns its token."""
+    return store_import_upload(stream, filename, actor, import_limits(web=True))[0]
+
+
+def store_import_upload(
+    stream: BinaryIO, filename: str, actor: User, limits: SpreadsheetLimits
+) -> tuple[str, int]:
+    """Store an uploaded import file for actor once it reads in full within limits; returns its token
+    and its number of data rows."""
     ext = file_extension(filename)
     if ext not in SUPPORTED_EXTENSIONS:
         raise ImportFileError("只支持 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）")
@@ -66,11 +75,11 @@ def save_import_upload(stream: BinaryIO, filename: str, actor: User) -> str:
         meta = {"user_id": actor.id, "filename": Path(filename).name, "ext": ext, "uploaded_at": time.time()}
         (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         # The whole file is checked and read here, so a bomb is refused before a preview is offered.
-        read_import_file(path, import_limits(web=True))
+        rows = len(read_import_file(path, limits).records)
     except BaseException:  # refused, or the check itself failed: nothing stays behind
         discard_import_upload(token)
         raise
-    return token
+    return token, rows
 
 
 def get_import_upload(token: str, actor: User) -> StoredUpload:
@@ -86,6 +95,16 @@ def get_import_upload(token: str, actor: User) -> StoredUpload:
     if meta.get("user_id") != actor.id or meta.get("ext") not in SUPPORTED_EXTENSIONS or not path.exists():
         raise UploadNotFound("导入文件不存在或已过期")
     return StoredUpload(token=token, path=path, filename=meta.get("filename") or path.name)
+
+
+def stored_upload_path(token: str) -> Path | None:
+    """The stored file of an upload whatever its owner (a queued import task's), or None once gone."""
+    if not TOKEN_RE.match(token or ""):
+        return None
+    for item in _upload_folder().glob(f"{token}.*"):
+        if item.suffix.lstrip(".") in SUPPORTED_EXTENSIONS:
+            return item
+    return None
 
 
 def discard_import_upload(token: str) -> None:

@@ -1,28 +1,26 @@
 """Enterprise import, checking: every row of a parsed file against the registry, without changing anything."""
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
-from crm.extensions import db
-from crm.models import Assignment, Enterprise, IndustryChain, Park, User
-from crm.permissions import may_import_into
-from crm.services.common.creditcode import credit_code_error
+from crm.models import Enterprise, Park, User
+from crm.services.common.creditcode import credit_code_error, fold_key
 from crm.services.common.validators import CONTROL_CHARS, has_control_chars
 from crm.services.enterprises.registry import (
     FIELD_LABELS,
+    FOLDED_TEXT_FIELDS,
     MULTILINE_FIELDS,
     TEXT_FIELDS,
     clean_enterprise_data,
+    name_clash_error,
     validate_enterprise_data,
 )
 from crm.services.imports.parse import (
     COLUMNS,
     TEXT_LIMITS,
     ParsedFile,
+    cell_keep,
     cell_text,
     header_key,
     to_amount,
@@ -32,6 +30,7 @@ from crm.services.imports.parse import (
     to_date,
     to_int,
 )
+from crm.services.imports.registry import Registry
 
 PREVIEW_ROWS = 20
 ACTION_LABELS = {
@@ -55,7 +54,6 @@ CONVERTERS = {
 }
 # validate_enterprise_data reports by model field; these live in differently named columns.
 FIELD_COLUMNS = {"park_id": "park", "chain_id": "chain"}
-IN_CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
 
 
 @dataclass
@@ -180,102 +178,21 @@ class ImportResult:
         return text + (f"，跳过隐藏行 {self.skipped} 行" if self.skipped else "")
 
 
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    items = list(items)
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
-
-
 def _same(old: Any, new: Any) -> bool:
     if old in (None, "") and new in (None, ""):
         return True
     return old == new  # Decimal('1.50') == Decimal('1.5'), so amounts compare by value
 
 
-class Registry:
-    """Everything the rows are checked against, fetched in a handful of queries instead of per row."""
-
-    def __init__(self, actor: User):
-        parks = list(db.session.scalars(select(Park).order_by(Park.id)))
-        self.parks_by_id = {p.id: p for p in parks}
-        self.allowed = [p for p in parks if may_import_into(actor, p)]
-        self.allowed_ids = {p.id for p in self.allowed}
-        self.default_park = self.allowed[0] if len(self.allowed) == 1 else None
-        self.parks_by_key = {header_key(p.code).upper(): p for p in parks}
-        self.parks_by_key |= {header_key(p.name): p for p in parks}
-        self.chains = list(db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order)))
-        self.chains_by_key = {header_key(c.name): c for c in self.chains}
-        self.firms: dict[str, Enterprise] = {}
-        self.current_cadre: dict[int, int] = {}
-        self.users_by_username: dict[str, User] = {}
-        self.users_by_name: dict[str, list[User]] = defaultdict(list)
-        self.seen_codes: dict[str, int] = {}
-
-    def prefetch(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        # A cell with control characters is refused by its row; PostgreSQL could not even look up NUL.
-        codes = {
-            code
-            for _, values in records
-            if (
-                code := clean_enterprise_data({"credit_code": cell_text(values.get("credit_code"))})[
-                    "credit_code"
-                ]
-            )
-            and not has_control_chars(code)
-        }
-        for chunk in _chunks(codes):
-            for firm in db.session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(chunk))):
-                self.firms[firm.credit_code] = firm
-        for chunk in _chunks(firm.id for firm in self.firms.values()):
-            rows = db.session.execute(
-                select(Assignment.enterprise_id, Assignment.cadre_id).where(
-                    Assignment.enterprise_id.in_(chunk), Assignment.end_on.is_(None)
-                )
-            )
-            self.current_cadre.update({firm_id: cadre_id for firm_id, cadre_id in rows})
-        names = {
-            text
-            for _, values in records
-            if (text := cell_text(values.get("cadre"))) and not has_control_chars(text)
-        }
-        for chunk in _chunks(names):
-            lowered = [name.lower() for name in chunk]
-            stmt = select(User).where(or_(func.lower(User.username).in_(lowered), User.name.in_(chunk)))
-            for user in db.session.scalars(stmt):
-                self.users_by_username[user.username.lower()] = user
-                if user not in self.users_by_name[user.name]:
-                    self.users_by_name[user.name].append(user)
-
-    def find_park(self, text: str) -> Park | None:
-        key = header_key(text)
-        return self.parks_by_key.get(key) or self.parks_by_key.get(key.upper())
-
-    def find_cadre(self, text: str, park: Park | None) -> tuple[User | None, str | None]:
-        """The cadre meant by a username or an exact name, or (None, why not); park None checks existence."""
-        user = self.users_by_username.get(text.lower())
-        if user is None:
-            named = [u for u in self.users_by_name.get(text, []) if u.role == "cadre"]
-            if not named:
-                return None, f"找不到干部“{text}”，请填写联企干部的用户名或姓名"
-            if park is None:
-                return named[0], None
-            # Same-name cadres elsewhere do not make the name ambiguous for this park.
-            fitting = [u for u in named if u.park_id in (None, park.id) and u.is_active_user]
-            if len(fitting) > 1:
-                return None, f"有{len(fitting)}名干部都叫“{text}”，请改填用户名"
-            user = fitting[0] if fitting else named[0]
-        if user.role != "cadre":
-            return None, f"{user.name}（{user.username}）不是联企干部"
-        if not user.is_active_user:
-            return None, f"{user.name} 的账号已停用，不能担任联系干部"
-        if park is not None and user.park_id not in (None, park.id):
-            return None, f"{user.name} 不是{park.name}的联企干部"
-        return user, None
-
-
 def _read_cells(values: dict[str, Any], add: Callable[[str, str], None]) -> dict[str, Any]:
     """The row's non-blank cells as cleaned model field values; conversion problems go to add()."""
-    raw = {key: cell_text(values[key]) for key in (*TEXT_FIELDS, "credit_code") if key in values}
+    # Names and free text as typed; the phone and the credit code width-folded.
+    folded = (*FOLDED_TEXT_FIELDS, "credit_code")
+    raw = {
+        key: cell_text(values[key]) if key in folded else cell_keep(values[key])
+        for key in (*TEXT_FIELDS, "credit_code")
+        if key in values
+    }
     given = {key: value for key, value in clean_enterprise_data(raw).items() if value not in (None, "")}
     for key, limit in TEXT_LIMITS.items():
         if len(given.get(key) or "") > limit:
@@ -292,6 +209,19 @@ def _read_cells(values: dict[str, Any], add: Callable[[str, str], None]) -> dict
         except ValueError as exc:
             add("is_above", str(exc))
     return given
+
+
+def _check_name(plan: RowPlan, name: str, reg: Registry, add: Callable[[str, str], None]) -> None:
+    """The row's name may not fold to the name of a firm with another credit code, registered or
+    earlier in the file."""
+    key = fold_key(name)
+    clash = next((f for f in reg.firms_by_name_key.get(key, ()) if f.credit_code != plan.credit_code), None)
+    if clash is not None:
+        add("name", name_clash_error(clash).removeprefix(FIELD_LABELS["name"]))
+    elif key in reg.seen_names and reg.seen_names[key][1] != plan.credit_code:
+        add("name", f"与第{reg.seen_names[key][0]}行的企业名称相同，请核对")
+    else:
+        reg.seen_names.setdefault(key, (plan.row, plan.credit_code))
 
 
 def _resolve_park(plan: RowPlan, text: str, reg: Registry, add: Callable[[str, str], None]) -> None:
@@ -361,6 +291,8 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         if fld == "scale_type" and "is_above" in columns:
             column = "is_above"
         add(column, message.removeprefix(FIELD_LABELS[fld]))
+    if given.get("name") and code:
+        _check_name(plan, given["name"], reg, add)
     plan.name = given.get("name") or (firm.name if firm else "")
 
     plan.cadre_text = cell_text(values.get("cadre"))

@@ -3,17 +3,22 @@
 A problem a department is working on (已交办 / 办理中) has up to four deadlines: the 137 checkpoints
 (sign, first feedback, staged progress) until each is met, and the final limit. Then:
   red    = a deadline that is not met has passed (deadline < today);
-  yellow = the nearest unmet deadline is within `warn_days` working days (deadline <= soon_limit);
+  yellow = the nearest unmet deadline is near relative to its own window: today is on or after
+           that checkpoint's warning date (see `warn_on`), stored next to the deadline when it is
+           set (`sign_warn_on` … `due_warn_on`; the model keeps `next_warn_on` for the nearest one);
   green  = on track; grey = closed. Problems not in a department's hands are green (or grey).
+A deadline without a stored warning date (set before warning dates existed, or a report's
+month-end state) falls back to the old rule: yellow when it is within `warn_days` working days
+(deadline <= soon_limit).
 The same definition exists in Python (for pages) and as SQL (for filters and counts); a test
 checks they agree.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Optional, Protocol
 
-from sqlalchemy import and_, case, literal
+from sqlalchemy import and_, case, literal, or_
 
 from crm.models import Problem
 from crm.models.problem import CLOCK_STATUSES, next_deadline
@@ -37,6 +42,8 @@ class ProblemDates(Protocol):
     def dispatched_on(self) -> Optional[date]: ...
     @property
     def resolved_on(self) -> Optional[date]: ...
+    @property
+    def closed_on(self) -> Optional[date]: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,53 @@ def checkpoints_for(
     )
 
 
+def warn_reserve(window: int, share_percent: int) -> int:
+    """How many working days before a deadline its checkpoint turns yellow.
+
+    window = working days from the window's start (the dispatch, or the 重办 day for a new final
+    limit) to the deadline. Yellow while fewer than share × window working days are left, and always
+    on the deadline day itself: reserve = max(ceil(share × window) − 1, 0). So a 1-day 签收 window
+    is yellow on its deadline day only (a fresh dispatch is green), a 3-day window likewise, and a
+    10-day limit at 30 % warns two working days ahead (3 would no longer be fewer than 3).
+    """
+    if window <= 0:
+        return 0
+    return max(-(-share_percent * window // 100) - 1, 0)
+
+
+def warn_on(start: date, deadline: date, rules: ProblemRules, cal: WorkCalendar) -> date:
+    """The first day the checkpoint due on `deadline` (window from `start`) counts as yellow.
+
+    That is the warn_reserve()-th working day before the deadline (the deadline itself for 0); from
+    that day until the deadline at most `reserve` working days are left.
+    """
+    left = warn_reserve(cal.workdays_between(start, deadline), rules.warn_share)
+    day = deadline
+    while left > 0:
+        day -= timedelta(days=1)
+        left -= cal.is_workday(day)
+    return day
+
+
+def set_warn_dates(
+    p: Problem, start: date, rules: ProblemRules, cal: WorkCalendar, only_due: bool = False
+) -> None:
+    """Store the warning dates of a problem's deadlines, their windows running from `start`.
+
+    Call whenever a deadline is set or moved (dispatch, extension, 重办); None where there is no deadline.
+    """
+    fields: list[tuple[str, str]] = [("due_on", "due_warn_on")]
+    if not only_due:
+        fields += [
+            ("sign_due_on", "sign_warn_on"),
+            ("feedback_due_on", "feedback_warn_on"),
+            ("progress_due_on", "progress_warn_on"),
+        ]
+    for due_field, warn_field in fields:
+        deadline = getattr(p, due_field)
+        setattr(p, warn_field, warn_on(start, deadline, rules, cal) if deadline else None)
+
+
 def soon_limit(today: date, rules: ProblemRules, cal: WorkCalendar) -> date:
     """The last date that still counts as "due within warn_days working days" (yellow)."""
     return cal.add_workdays(today, rules.warn_days)
@@ -77,7 +131,14 @@ def problem_colour(p: ProblemDates, today: date, soon: date) -> str:
         return "green"
     if nearest[1] < today:
         return "red"
-    return "yellow" if nearest[1] <= soon else "green"
+    return "yellow" if checkpoint_near(p, nearest[0], nearest[1], today, soon) else "green"
+
+
+def checkpoint_near(p: object, checkpoint: str, due: date, today: date, soon: date) -> bool:
+    """An unmet checkpoint that has not passed is near (yellow): from its warning date on, or by
+    the old `warn_days` rule when it has none (see the module docstring)."""
+    warn = getattr(p, f"{checkpoint}_warn_on", None)
+    return warn <= today if warn is not None else due <= soon
 
 
 def overdue_workdays(p: Problem, today: date, cal: WorkCalendar) -> int:
@@ -88,12 +149,25 @@ def overdue_workdays(p: Problem, today: date, cal: WorkCalendar) -> int:
     return max(cal.workdays_between(nearest[1], today), 0)
 
 
+def clock_end(p: ProblemDates, today: date) -> date:
+    """The day the working-day clock stopped, or today (a report: its period end) while it runs.
+
+    It stops at the resolution (办结, 现场解决), or at the close (销号, 强制销号) of a problem closed
+    without one. A 重办 (unsatisfied evaluation) clears the resolution, so the clock runs again and
+    then stops at the latest resolution; a 改派 restarts it at the new dispatch.
+    """
+    if p.status in ("resolved", "closed") and p.resolved_on is not None:
+        return min(p.resolved_on, today)
+    if p.status == "closed" and p.closed_on is not None:
+        return min(p.closed_on, today)
+    return today
+
+
 def workdays_used(p: ProblemDates, today: date, cal: WorkCalendar) -> Optional[int]:
-    """Working days from dispatch to resolution (or to today while open); None if never dispatched."""
+    """Working days from the (latest) dispatch to clock_end(); None if never dispatched."""
     if p.dispatched_on is None:
         return None
-    end = p.resolved_on if p.status in ("resolved", "closed") and p.resolved_on else today
-    return max(cal.workdays_between(p.dispatched_on, end), 0)
+    return max(cal.workdays_between(p.dispatched_on, clock_end(p, today)), 0)
 
 
 def _missed(bound: date, inclusive: bool):
@@ -106,10 +180,20 @@ def _missed(bound: date, inclusive: bool):
     return and_(Problem.status.in_(CLOCK_STATUSES), Problem.next_due_on.is_not(None), reached)
 
 
+def _near(today: date, soon: date):
+    """SQL: on the clock and the nearest unmet deadline is near (or passed): its warning date has
+    come, or it has none and the deadline is within soon (never SQL NULL)."""
+    reached = or_(
+        and_(Problem.next_warn_on.is_not(None), Problem.next_warn_on <= today),
+        and_(Problem.next_warn_on.is_(None), Problem.next_due_on <= soon),
+    )
+    return and_(Problem.status.in_(CLOCK_STATUSES), Problem.next_due_on.is_not(None), reached)
+
+
 def colour_clause(colour: str, today: date, soon: date):
     """SQL WHERE clause selecting problems of one colour (same rules as problem_colour)."""
     red = _missed(today, inclusive=False)
-    near = _missed(soon, inclusive=True)
+    near = _near(today, soon)
     if colour == "grey":
         return Problem.status == "closed"
     if colour == "red":
@@ -126,6 +210,6 @@ def colour_expression(today: date, soon: date):
     return case(
         (Problem.status == "closed", literal("grey")),
         (_missed(today, inclusive=False), literal("red")),
-        (_missed(soon, inclusive=True), literal("yellow")),
+        (_near(today, soon), literal("yellow")),
         else_=literal("green"),
     )

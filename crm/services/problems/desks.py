@@ -14,6 +14,7 @@ from crm.models import Problem, ProblemEvent, User
 from crm.models.problem import OPEN_STATUSES
 from crm.permissions import escalated_problems, handler_queue_clause, visible_problems
 from crm.services.problems.deadlines import colour_clause
+from crm.services.problems.notices import nobody_at_level
 from crm.services.problems.queries import urgency_order, with_list_options
 
 BOARD_LIMIT = 20  # rows per board section; the section links to the full filtered list
@@ -102,6 +103,12 @@ def escalation_query(user: User, include_closed: bool, today: date, soon: date) 
     if not include_closed:
         stmt = stmt.where(Problem.status.in_(OPEN_STATUSES))
     return with_list_options(stmt).order_by(Problem.level.desc(), *urgency_order(today, soon))
+
+
+def unreceived(problems: list[Problem]) -> set[int]:
+    """Ids of these problems whose current level has nobody to receive them (无人接收), in
+    constant queries (the same people notices.level_people would notify)."""
+    return nobody_at_level(problems)
 
 
 def escalation_level_counts(user: User, include_closed: bool) -> dict[int, int]:

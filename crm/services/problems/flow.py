@@ -108,7 +108,8 @@ def apply_action(
     rules: Optional[ProblemRules] = None,
     cal: Optional[WorkCalendar] = None,
 ) -> ProblemEvent:
-    """Take one step of the workflow; the only way a problem's status or deadlines change.
+    """Take one step of the workflow; the only way a problem's status changes (and its deadlines, but
+    for the recomputation when a year's holidays are confirmed: crm.services.problems.recalc).
 
     data may carry "version" (the version the user saw: a stale form is refused), "note", and the
     step's own fields (department_id, handler_id, days, evaluation, level). actor None means the

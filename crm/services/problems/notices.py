@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from crm.extensions import db
 from crm.models import Assignment, Problem, ProblemEvent, User
 from crm.models.problem import LEVELS
+from crm.models.problem_workflow import RECALC_EVENT
 from crm.services.notifications.inbox import notify
 
 
@@ -96,14 +97,81 @@ def level_people(problem: Problem, level: int) -> list[User]:
     return list(db.session.scalars(stmt.where(User.is_active_user.is_(True)).order_by(User.id)))
 
 
+def admins() -> list[User]:
+    """The active system administrators."""
+    return list(db.session.scalars(_active(select(User).where(User.role == "admin"))))
+
+
+def nobody_at_level(problems: Iterable[Problem]) -> set[int]:
+    """Ids of the problems whose current level has nobody to receive them (same people as level_people).
+
+    Constant queries whatever the number of problems: one per kind of level present.
+    """
+    problems = list(problems)
+    out: set[int] = set()
+    cadres = cadres_by_firm(p.enterprise_id for p in problems if p.level == 1)
+    dept_ids = {p.department_id for p in problems if p.level == 2 and p.department_id}
+    heads: set[Optional[int]] = set()
+    if dept_ids:
+        heads = set(
+            db.session.scalars(
+                _active(
+                    select(User.department_id).where(
+                        User.role == "handler", User.is_dept_head.is_(True), User.department_id.in_(dept_ids)
+                    )
+                )
+            )
+        )
+    leaders: list[tuple[Optional[int], Optional[int]]] = []
+    if any(p.level >= 3 for p in problems):
+        leaders = [
+            (park_id, rank)
+            for park_id, rank in db.session.execute(
+                _active(select(User.park_id, User.leader_level).where(User.role == "leader"))
+            )
+        ]
+    for p in problems:
+        if p.level == 1:
+            nobody = not cadres.get(p.enterprise_id)
+        elif p.level == 2:
+            nobody = p.department_id not in heads
+        else:
+            wanted = (4,) if p.level == 4 else (3, None)
+            park_id = p.enterprise.park_id
+            nobody = not any(rank in wanted and park in (None, park_id) for park, rank in leaders)
+        if nobody:
+            out.add(p.id)
+    return out
+
+
 def notify_escalation(
     problem: Problem, from_level: int, to_level: int, note: str = "", now: Optional[datetime] = None
 ) -> int:
-    """Tell the people of the new level (one notification per problem and level, however it came)."""
-    title = f"问题提级至{LEVELS.get(to_level, to_level)}协调：{problem.title}"
+    """Tell the people of the new level (one notification per problem and level, however it came).
+
+    A level with nobody to receive it (a department without an active 部门负责人, no leader of that
+    rank) is not silent: the park's officers and the admins are told instead, with a note saying so.
+    """
+    level_name = LEVELS.get(to_level, to_level)
+    title = f"问题提级至{level_name}协调：{problem.title}"
     body = note or f"{problem.enterprise.name}的问题由{LEVELS.get(from_level, from_level)}升至本级协调。"
+    people = level_people(problem, to_level)
+    if not people:
+        park_id = problem.enterprise.park_id
+        people = officers_by_park([park_id]).get(park_id, []) + admins()
+        title = f"提级无人接收（{level_name}）：{problem.title}"
+        who = (
+            f"承办部门（{problem.department.name}）没有部门负责人"
+            if to_level == 2 and problem.department
+            else "本级没有可接收的人员"
+        )
+        body = f"{body}\n本级无人接收：{who}，请协调处理或在用户管理中设置接收人。"
     made = 0
-    for user in level_people(problem, to_level):
+    seen: set[int] = set()
+    for user in people:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
         made += bool(
             notify(
                 user,
@@ -144,6 +212,8 @@ def _recipients(problem: Problem, action: str) -> tuple[list[User], str]:
         return problem_handlers(problem), f"企业不满意，问题重办：{t}"
     if action == "force_close":
         return problem_handlers(problem) + cadres, f"问题已强制销号：{t}"
+    if action == RECALC_EVENT:  # deadlines recomputed when a year's holidays were confirmed
+        return problem_handlers(problem), f"问题期限已调整：{t}"
     return [], ""
 
 

@@ -2,6 +2,7 @@
 dashboards' links (their URLs are a stable contract), and the per-request clock that colours rows.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Optional
@@ -12,7 +13,14 @@ from sqlalchemy.orm import contains_eager, joinedload
 from crm.extensions import db
 from crm.models import Assignment, Department, Enterprise, IndustryChain, Park, Problem, User
 from crm.models.org import offered
-from crm.models.problem import CLOCK_STATUSES, LEVELS, OPEN_STATUSES, PROBLEM_CATEGORIES, PROBLEM_STATUSES
+from crm.models.problem import (
+    CLOCK_STATUSES,
+    LEVELS,
+    OPEN_STATUSES,
+    PROBLEM_CATEGORIES,
+    PROBLEM_STATUSES,
+    unmet_deadlines,
+)
 from crm.permissions import (
     is_park_limited,
     visible_cadres,
@@ -25,6 +33,7 @@ from crm.services.problems.deadlines import (
     CHECKPOINT_LABELS,
     COLOUR_CSS,
     COLOUR_LABELS,
+    checkpoint_near,
     colour_clause,
     colour_expression,
     next_deadline,
@@ -34,7 +43,7 @@ from crm.services.problems.deadlines import (
     workdays_used,
 )
 from crm.services.problems.rules import ProblemRules, problem_rules
-from crm.services.workdays.calendar import WorkCalendar, get_calendar
+from crm.services.workdays.calendar import WorkCalendar, get_calendar, provisional_note
 
 COLOURS_ORDER = ("red", "yellow", "green", "grey")
 SORTS = {"urgent": "最紧急优先", "-raised": "最新反映", "raised": "最早反映"}
@@ -143,12 +152,20 @@ class ProblemClock:
                 state, css = "未完成", "secondary"
             elif due < self.today:
                 state, css = f"已超期{max(self.cal.workdays_between(due, self.today), 0)}个工作日", "danger"
-            elif due <= self.soon:
+            elif checkpoint_near(p, key, due, self.today, self.soon):
                 state, css = "即将到期", "warning"
             else:
                 state, css = "未到期", "light"
             rows.append({"label": CHECKPOINT_LABELS[key], "due": due, "met": met, "state": state, "css": css})
         return rows
+
+    def provisional_note(self, *groups: Iterable[Problem]) -> Optional[str]:
+        """The caveat for these problems' unmet deadlines in provisional years (调休 not entered), or None.
+
+        Reads only the loaded rows and the request's calendar: no query.
+        """
+        days = (due for group in groups for p in group for _, due in unmet_deadlines(p))
+        return provisional_note(self.cal.provisional_years(days))
 
 
 def problem_clock(today: date) -> ProblemClock:

@@ -23,7 +23,9 @@ class ProblemRules:
     sign_days: int = 1  # 137: sign within 1 working day
     feedback_days: int = 3  # … first feedback within 3
     progress_days: int = 7  # … staged progress within 7
-    warn_days: int = 2  # yellow when a deadline is within this many working days
+    warn_days: int = 2  # yellow within this many working days (deadlines without a warning date)
+    # Yellow once less than this share (%) of a checkpoint's window is left (and on its last day).
+    warn_share: int = 30
     return_days: int = 1  # a handler may return a problem within this many working days of dispatch
     extension_notice_days: int = 1  # extension requested at least this many working days before due
     max_extension_days: int = 10
@@ -48,6 +50,7 @@ LABELS = {
     "sign_days": "签收时限（工作日）",
     "feedback_days": "首次反馈时限（工作日）",
     "progress_days": "阶段进展时限（工作日）",
+    "warn_share": "黄色预警剩余时限比例（%）",
     "warn_days": "黄色预警提前（工作日）",
     "return_days": "退回时限（交办后工作日）",
     "extension_notice_days": "延期申请至少提前（工作日）",
@@ -57,6 +60,7 @@ LIMITS = {
     "sign_days": (1, 10),
     "feedback_days": (1, 30),
     "progress_days": (1, 60),
+    "warn_share": (0, 100),
     "warn_days": (0, 10),
     "return_days": (0, 10),
     "extension_notice_days": (0, 10),

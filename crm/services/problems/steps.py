@@ -17,7 +17,7 @@ from crm.models.problem import EVALUATIONS, LEVELS
 from crm.models.problem_workflow import WORKFLOW
 from crm.services import ServiceError
 from crm.services.common.validators import clean_multiline
-from crm.services.problems.deadlines import checkpoints_for
+from crm.services.problems.deadlines import checkpoints_for, set_warn_dates
 from crm.services.problems.rules import ProblemRules
 from crm.services.workdays.calendar import WorkCalendar
 
@@ -95,6 +95,7 @@ def _dispatch(ctx: Context) -> Outcome:
     p.dispatched_on = ctx.today
     p.accepted_on = p.first_feedback_on = p.progress_on = p.resolved_on = None
     p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on = cp.sign, cp.feedback, cp.progress, cp.due
+    set_warn_dates(p, ctx.today, ctx.rules, ctx.cal)
     _clear_extension(p)
     data = {"department": dept.name, "due_on": cp.due.isoformat()}
     if handler:
@@ -118,6 +119,7 @@ def _return(ctx: Context) -> Outcome:
     p.department_id = p.handler_id = None
     p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = None
     p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
+    p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
     _clear_extension(p)
     return Outcome("returned", "return", dept_id, data)
 
@@ -151,6 +153,8 @@ def _approve_extension(ctx: Context) -> Outcome:
     # _precheck() let only a pending extension through, and it was requested against the due date.
     assert old is not None and days is not None, "approving needs a due date and a pending extension"
     p.due_on = ctx.cal.add_workdays(old, days)
+    # The extended limit's window still runs from the dispatch.
+    set_warn_dates(p, p.dispatched_on or ctx.today, ctx.rules, ctx.cal, only_due=True)
     p.extension_count += 1
     _clear_extension(p)
     data = {"days": days, "old_due_on": old.isoformat(), "new_due_on": p.due_on.isoformat()}
@@ -202,6 +206,7 @@ def _evaluate(ctx: Context) -> Outcome:
         p.on_spot = False
         return Outcome("new", "evaluate", None, data)
     p.due_on = ctx.cal.add_workdays(ctx.today, ctx.rules.limit_for(p.category, p.urgency))
+    set_warn_dates(p, ctx.today, ctx.rules, ctx.cal, only_due=True)
     data["due_on"] = p.due_on.isoformat()
     return Outcome("in_progress", "evaluate", p.department_id, data)
 

@@ -21,7 +21,7 @@ from crm.models import Assignment, Enterprise, Problem, User
 from crm.models.problem import CLOCK_STATUSES, unmet_deadlines
 from crm.services.notifications.batch import NotificationBatch
 from crm.services.notifications.inbox import notify
-from crm.services.problems.deadlines import CHECKPOINT_LABELS, colour_clause, soon_limit
+from crm.services.problems.deadlines import CHECKPOINT_LABELS, checkpoint_near, colour_clause, soon_limit
 from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.notices import cadres_by_firm, handlers_by_department, notify_escalation
 from crm.services.problems.rules import ProblemRules, problem_rules
@@ -181,7 +181,7 @@ def problem_deadline_reminders(
         people = {u.id: u for u in team}
         by_date: dict[date, list[str]] = defaultdict(list)
         for checkpoint, due in unmet_deadlines(p):
-            if due <= soon:
+            if due < today or checkpoint_near(p, checkpoint, due, today, soon):
                 by_date[due].append(checkpoint)
         for due, checkpoints in sorted(by_date.items()):
             colour = "red" if due < today else "yellow"
@@ -225,7 +225,7 @@ def holiday_calendar_reminder(today: date, now: Optional[datetime] = None) -> di
                 "system",
                 f"请录入{year}年法定节假日安排",
                 f"{year}年的法定节假日和调休安排尚未录入。国务院办公厅通知发布后，请在“节假日”页面录入并确认，"
-                "否则跨年的问题办理期限将按周一至周五计算。",
+                "否则跨年的问题办理期限将按法定节假日和周一至周五推算（不含调休）。",
                 dedupe_key=f"calendar:{year}",
                 endpoint="admin.calendar",
                 now=now,

@@ -12,7 +12,7 @@ from crm.models.user import LEADER_LEVELS, ROLES
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.common.audit import record_audit
-from crm.services.common.creditcode import normalize_text
+from crm.services.common.creditcode import keep_text, normalize_text
 from crm.services.common.validators import refuse_control_chars_in
 from crm.services.users.sessions import end_sessions
 
@@ -50,7 +50,7 @@ def create_user(
     """
     refuse_control_chars_in({"用户名": username, "姓名": name, "电话": phone})
     username = normalize_text(username)
-    name = normalize_text(name)
+    name = keep_text(name)
     if not username or not name:
         raise ServiceError("用户名和姓名不能为空")
     if role not in ROLES:
@@ -197,7 +197,7 @@ def update_user(
     """
     _check_manager(actor)
     refuse_control_chars_in({"姓名": name, "电话": phone})
-    name = normalize_text(name)
+    name = keep_text(name)
     if not name:
         raise ServiceError("姓名不能为空")
     if role not in ROLES:

@@ -2,7 +2,9 @@
 
 The rules are pure functions of the last contact / on-site dates and the park's settings, so pages,
 jobs and reports compute the same status. Cadence belongs to the firm, not to the cadre: a
-reassigned firm keeps its history.
+reassigned firm keeps its history. A firm never contacted (or never visited on site) is due
+counted from `since`, the start of its current liaison (assignment, import or handover), so a
+freshly assigned firm is not overdue on day 0; with no liaison either, it is overdue at once.
 """
 
 import calendar
@@ -33,7 +35,7 @@ class Cadence:
 @dataclass(frozen=True)
 class DueStatus:
     last_on: Optional[date]
-    due_on: Optional[date]  # None: never contacted, due at once
+    due_on: Optional[date]  # None: never contacted and no liaison, due at once
     status: str
 
     @property
@@ -59,17 +61,30 @@ def _classify(due: date, today: date, soon_days: int) -> str:
     return "soon" if (due - today).days <= soon_days else "ok"
 
 
-def interval_status(last_on: Optional[date], today: date, days: int, soon_days: int) -> DueStatus:
-    """Due `days` after the last contact; never contacted is overdue."""
+def interval_status(
+    last_on: Optional[date], today: date, days: int, soon_days: int, since: Optional[date] = None
+) -> DueStatus:
+    """Due `days` after the last contact; never contacted: `days` after `since`, else overdue."""
     if last_on is None:
+        if since is not None:
+            due = since + timedelta(days=days)
+            return DueStatus(None, due, _classify(due, today, soon_days))
         return DueStatus(None, None, "overdue")
     due = last_on + timedelta(days=days)
     return DueStatus(last_on, due, _classify(due, today, soon_days))
 
 
-def monthly_status(last_on: Optional[date], today: date, soon_days: int) -> DueStatus:
-    """On-site once per calendar month: a month without an on-site visit is overdue once it has ended."""
+def monthly_status(
+    last_on: Optional[date], today: date, soon_days: int, since: Optional[date] = None
+) -> DueStatus:
+    """On-site once per calendar month: a month without an on-site visit is overdue once it has ended.
+
+    Never visited on site: due by the end of the month of `since`, else overdue at once.
+    """
     if last_on is None:
+        if since is not None:
+            due = month_end(since)
+            return DueStatus(None, due, _classify(due, today, soon_days))
         return DueStatus(None, None, "overdue")
     this_month = today.replace(day=1)
     if last_on >= this_month:
@@ -82,17 +97,27 @@ def monthly_status(last_on: Optional[date], today: date, soon_days: int) -> DueS
     return DueStatus(last_on, this_month - timedelta(days=1), "overdue")
 
 
-def contact_status(last_contact: Optional[date], today: date, rules: Cadence, is_key: bool) -> DueStatus:
-    """一周一联系: any kind of contact at least every N days (key firms may have a shorter N)."""
+def contact_status(
+    last_contact: Optional[date], today: date, rules: Cadence, is_key: bool, since: Optional[date] = None
+) -> DueStatus:
+    """一周一联系: any kind of contact at least every N days (key firms may have a shorter N).
+
+    since: the start of the firm's current liaison (first contact due N days after it).
+    """
     days = rules.key_contact_days if is_key and rules.key_contact_days else rules.contact_days
-    return interval_status(last_contact, today, days, rules.due_soon_days)
+    return interval_status(last_contact, today, days, rules.due_soon_days, since)
 
 
-def onsite_status(last_onsite: Optional[date], today: date, rules: Cadence, is_key: bool) -> DueStatus:
-    """一月一进企: on-site once per calendar month, or every N days for key firms if the park says so."""
+def onsite_status(
+    last_onsite: Optional[date], today: date, rules: Cadence, is_key: bool, since: Optional[date] = None
+) -> DueStatus:
+    """一月一进企: on-site once per calendar month, or every N days for key firms if the park says so.
+
+    since: the start of the firm's current liaison (first visit due by its month's end, or N days after).
+    """
     if is_key and rules.key_onsite_days:
-        return interval_status(last_onsite, today, rules.key_onsite_days, rules.due_soon_days)
-    return monthly_status(last_onsite, today, rules.due_soon_days)
+        return interval_status(last_onsite, today, rules.key_onsite_days, rules.due_soon_days, since)
+    return monthly_status(last_onsite, today, rules.due_soon_days, since)
 
 
 def cadence_for_parks(park_ids) -> dict[int, Cadence]:

@@ -153,8 +153,9 @@ def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
         contact = onsite = None
         if status == "active":
             park_rules = rules[park_id]
-            contact = contact_status(last_contact, today, park_rules, is_key)
-            onsite = onsite_status(last_onsite, today, park_rules, is_key)
+            # A firm never visited is due counted from its liaison's start (None without one).
+            contact = contact_status(last_contact, today, park_rules, is_key, start_on)
+            onsite = onsite_status(last_onsite, today, park_rules, is_key, start_on)
             if first_due and (last_onsite is None or last_onsite < start_on):
                 onsite = _handover_due(onsite, first_due, today, park_rules.due_soon_days)
         out.append(

@@ -2,7 +2,8 @@
 State Council notice, and the statement that a year's table is complete.
 
 Every change goes through here: it is audited (entity "calendar", id = the year) and drops the cached
-calendar. Deadlines already set on problems are events and never move when the table changes.
+calendar. Deadlines already set on problems do not move when days are entered; confirming the year
+moves the open problems' deadlines it changes (crm.services.problems.recalc, which calls confirm_year).
 """
 
 import re

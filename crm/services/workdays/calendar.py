@@ -1,9 +1,11 @@
 """Working days (工作日) on the Chinese official calendar, including 调休 make-up workdays.
 
 Three sources, in order: the admin-editable table (CalendarDay) overrides everything; then the
-`chinese-calendar` package for the years it knows (2004–2026 in 1.11.0); then Monday–Friday. A year
-that neither the package knows nor an admin has confirmed (CalendarYear) is "missing": deadlines in
-it still compute (Mon–Fri) and admins see a warning until the State Council notice is entered.
+`chinese-calendar` package for the years it knows (2004–2026 in 1.11.0); then the statutory holidays
+by the national rule (crm.services.workdays.statutory, from 2025) and Monday–Friday. A year that
+neither the package knows nor an admin has confirmed (CalendarYear) is "missing" (provisional):
+deadlines in it still compute (rule holidays, Mon–Fri, no 调休), everyone who sees such a deadline is
+told (provisional_note), and admins see a warning until the State Council notice is entered.
 
 A calendar is built once per request or job run (two small queries) and answers in O(1) from
 per-year cumulative counts, so colouring thousands of problems stays cheap.
@@ -12,6 +14,7 @@ per-year cumulative counts, so colouring thousands of problems stays cheap.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Optional
 
 import chinese_calendar
@@ -20,6 +23,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import CalendarDay, CalendarYear
+from crm.services.workdays.statutory import statutory_holidays
 
 MAX_STEP_DAYS = 3660  # add_workdays never searches further than ten years
 
@@ -41,6 +45,12 @@ def _package_is_workday(day: date) -> bool:
     return day.weekday() < 5
 
 
+@lru_cache(maxsize=64)
+def _rule_holidays(year: int) -> dict[date, str]:
+    """The year's statutory holidays by the rule, computed once per process (never mutated)."""
+    return statutory_holidays(year)
+
+
 @dataclass
 class WorkCalendar:
     overrides: dict[date, bool] = field(default_factory=dict)
@@ -59,12 +69,22 @@ class WorkCalendar:
     def missing_years(self, years: Iterable[int]) -> list[int]:
         return sorted(y for y in set(years) if not self.year_known(y))
 
+    def is_provisional(self, year: int) -> bool:
+        """Deadlines in the year are estimated: rule holidays and Mon–Fri, the 调休 not yet entered."""
+        return not self.year_known(year)
+
+    def provisional_years(self, days: Iterable[Optional[date]]) -> list[int]:
+        """The provisional years among the given dates (None is skipped), in order."""
+        return sorted({d.year for d in days if d is not None and self.is_provisional(d.year)})
+
     # --- single days ---
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if self.package_knows(day.year):
             return _package_is_workday(day)
+        if day in _rule_holidays(day.year):
+            return False
         return day.weekday() < 5
 
     def day_name(self, day: date) -> Optional[str]:
@@ -74,7 +94,7 @@ class WorkCalendar:
         if self.package_knows(day.year):
             detail = chinese_calendar.get_holiday_detail(day)[1]
             return HOLIDAY_NAMES.get(detail, detail) if detail else None
-        return None
+        return _rule_holidays(day.year).get(day)
 
     # --- counting ---
     def _year_counts(self, year: int) -> list[int]:
@@ -156,18 +176,30 @@ def forget_calendar() -> None:
         g.pop("_work_calendar", None)
 
 
+def provisional_note(years: Iterable[int]) -> Optional[str]:
+    """The caveat shown next to deadlines that fall in provisional years (None when there are none)."""
+    ys = sorted(set(years))
+    if not ys:
+        return None
+    return (
+        f"{'、'.join(str(y) for y in ys)}年调休安排尚未录入，期限按法定节假日和周一至周五推算，"
+        "录入后将自动调整。"
+    )
+
+
 def calendar_warnings(today: date, cal: Optional[WorkCalendar] = None) -> list[str]:
     """Chinese warnings for admins: the current year unknown, or (from December) next year unknown."""
     cal = cal or get_calendar()
     warnings = []
     if not cal.year_known(today.year):
         warnings.append(
-            f"{today.year}年的法定节假日安排尚未录入，工作日暂按周一至周五计算，期限可能不准确。"
+            f"{today.year}年的法定节假日安排尚未录入，工作日暂按周一至周五计算"
+            "（法定节假日按放假办法推算，不含调休），期限可能不准确。"
             "请在“节假日”页面按国务院办公厅通知录入并确认。"
         )
     if today.month == 12 and not cal.year_known(today.year + 1):
         warnings.append(
             f"{today.year + 1}年的法定节假日安排尚未录入。国务院办公厅通知发布后，"
-            "请在“节假日”页面录入并确认，否则跨年的办理期限将按周一至周五计算。"
+            "请在“节假日”页面录入并确认，否则跨年的办理期限将按法定节假日和周一至周五计算（不含调休）。"
         )
     return warnings

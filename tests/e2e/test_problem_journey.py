@@ -93,12 +93,13 @@ def test_problem_cycle_from_raising_to_closed(db, new_page, login):
     expect(officer_page).to_have_url(re.compile(r"/problems/board$"))
     expect(officer_page.locator("#board-dispatch")).to_contain_text("没有待交办的问题")
 
-    # 3. The handler's home is the inbox; the problem waits under 待签收, due tomorrow (yellow).
+    # 3. The handler's home is the inbox; the problem waits under 待签收, due tomorrow: a fresh dispatch
+    #    is green (yellow comes on the deadline day itself for a one-day window).
     handler_page = login(new_page(), handler)
     expect(handler_page).to_have_url(re.compile(r"/problems/inbox$"))
     expect(handler_page.locator("[data-tab=sign] .badge")).to_have_text("1")
     inbox_row = handler_page.locator("tr.problem-row", has_text="新产线用电增容")
-    expect(inbox_row.locator(".problem-colour")).to_have_text(re.compile("黄色预警"))
+    expect(inbox_row.locator(".problem-colour")).to_have_text(re.compile("正常"))
     expect(inbox_row).to_contain_text("2026-11-03")  # sign within 1 working day
     _shoot(handler_page, "inbox-1280")
     inbox_row.get_by_role("link", name="新产线用电增容").click()

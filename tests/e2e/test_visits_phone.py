@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import date
 
 import pytest
 
@@ -32,7 +33,12 @@ def test_phone_cadre_logs_onsite_visit_with_product_and_problem(db, phone_page, 
     officer = make_user("officer", park, username="officer_visit")
     cadre = make_user("cadre", park, username="cadre_visit", name="王联络")
     firm = make_enterprise(
-        park, "湘潭智造电机有限公司", cadre=cadre, chain=make_chain("装备制造"), assigned_by=officer
+        park,
+        "湘潭智造电机有限公司",
+        cadre=cadre,
+        chain=make_chain("装备制造"),
+        assigned_by=officer,
+        today=date(2026, 10, 1),  # its liaison since October, never visited: overdue
     )
     db.session.commit()
     photo = tmp_path / "现场照片.png"

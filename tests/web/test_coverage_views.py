@@ -2,7 +2,9 @@ from datetime import date, timedelta
 from io import BytesIO
 
 from openpyxl import load_workbook
+from sqlalchemy import update
 
+from crm.extensions import db as _db
 from crm.models import Assignment, Enterprise, ParkSetting, Visit
 from crm.services.common.pinyin import initials
 from crm.services.visits.summary import refresh_visit_summaries
@@ -49,7 +51,8 @@ def test_my_firms_shows_cadence_and_overdue_first(client, login_as, world, db):
     extra = Enterprise(name="从未走访的企业", credit_code=valid_credit_code(), park_id=world.park_a.id)
     db.session.add(extra)
     db.session.flush()
-    db.session.add(Assignment(enterprise_id=extra.id, cadre_id=world.cadre.id, start_on=date(2026, 11, 1)))
+    # Assigned a month ago and never contacted: overdue (a firm assigned today would not be yet).
+    db.session.add(Assignment(enterprise_id=extra.id, cadre_id=world.cadre.id, start_on=date(2026, 10, 1)))
     db.session.commit()
     login_as(world.cadre)
     body = client.get(f"/cadres/{world.cadre.id}").get_data(as_text=True)
@@ -78,8 +81,18 @@ def test_my_firms_query_count_is_constant(client, login_as, world, db, count_que
     assert big.count == small.count, [s[:90] for s in big.statements]
 
 
+def assigned_since(firm, day: date) -> None:
+    """Backdate the firm's current liaison: firms the world assigns today are not due yet."""
+    _db.session.execute(
+        update(Assignment)
+        .where(Assignment.enterprise_id == firm.id, Assignment.end_on.is_(None))
+        .values(start_on=day)
+    )
+
+
 def test_coverage_view_numbers_and_query_count(client, login_as, world, db, count_queries):
     make_visit(world.own_firm, world.cadre, date(2026, 11, 2), "onsite")
+    assigned_since(world.other_firm, date(2026, 10, 1))
     db.session.commit()
     login_as(world.officer)
     body = client.get("/coverage/").get_data(as_text=True)
@@ -164,6 +177,7 @@ def test_my_firms_says_never_visited_and_not_tracked_in_words(client, login_as, 
     db.session.add(closed)
     db.session.flush()
     db.session.add(Assignment(enterprise_id=closed.id, cadre_id=world.cadre2.id, start_on=date(2026, 10, 1)))
+    assigned_since(world.other_firm, date(2026, 10, 1))
     db.session.commit()
     login_as(world.cadre2)
     body = client.get(f"/cadres/{world.cadre2.id}").get_data(as_text=True)

@@ -78,7 +78,9 @@ def test_upload_preview_commit_flow(db, login_as, world):
     assert counts(db)[:2] == (5, 4)
     firm = db.session.scalar(select(Enterprise).where(Enterprise.credit_code == codes[0]))
     assert firm.park_id == world.park_a.id and firm.cadre.username == "cadre_a"
-    assert db.session.get(Enterprise, world.other_firm.id).name == "湘潭另一家企业有限公司(更名)"
+    assert (
+        db.session.get(Enterprise, world.other_firm.id).name == "湘潭另一家企业有限公司（更名）"
+    )  # kept as typed
     assert not any(p.exists() for p in stored)
     assert client.get(f"/imports/{token}").status_code == 404
 

@@ -34,7 +34,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from crm.cli import register_cli
 
     register_cli(app)
-    from crm.jobs import start_inprocess_scheduler
+    from crm.scheduler import start_inprocess_scheduler
 
     start_inprocess_scheduler(app)  # only with CRM_SCHEDULER=inprocess (make run); never under gunicorn
     return app

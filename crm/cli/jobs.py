@@ -14,13 +14,11 @@ from flask.cli import with_appcontext
 from crm.jobs import (
     JOBS,
     Job,
-    acquire_scheduler_lock,
-    build_scheduler,
     counts_text,
     past_day_refusal,
     run_job,
-    stop_inprocess_scheduler,
 )
+from crm.scheduler import acquire_scheduler_lock, build_scheduler, stop_inprocess_scheduler
 
 EXIT_UNKNOWN = 2
 

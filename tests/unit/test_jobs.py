@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 import crm.jobs as jobs_module
 from crm.extensions import db
-from crm.jobs import BUSY, JOBS, MISFIRE_GRACE_SECONDS, Job, build_scheduler, run_job
+from crm.jobs import BUSY, JOBS, MISFIRE_GRACE_SECONDS, Job, run_job
 from crm.models import Delivery, JobRun, Notification, NotificationPref
+from crm.scheduler import build_scheduler
 from crm.services.notifications.inbox import notify
 from crm.services.system.job_runs import DIED, begin_run, end_dead_run, finish_run
 from crm.services.system.job_status import job_states, job_warnings, jobs_to_catch_up

@@ -104,9 +104,9 @@ def test_unknown_job_for_the_scheduler(runner):
 
 
 SERVE = (
-    "import os, time, config, crm.jobs as jobs; from crm import create_app; "
+    "import os, time, config, crm.scheduler as scheduler; from crm import create_app; "
     "config.Config.REPORTS_FOLDER = os.environ['TEST_REPORTS_FOLDER']; create_app(); "
-    "print('started' if jobs._lock_file else 'skipped', flush=True); time.sleep(30)"
+    "print('started' if scheduler._lock_file else 'skipped', flush=True); time.sleep(30)"
 )
 
 
@@ -133,7 +133,7 @@ def test_in_process_scheduler_starts_exactly_once(env):
 
 def test_no_scheduler_without_the_flag(app, monkeypatch):
     """gunicorn workers and CLI commands never set CRM_SCHEDULER, so they never start a scheduler."""
-    from crm.jobs import start_inprocess_scheduler
+    from crm.scheduler import start_inprocess_scheduler
 
     monkeypatch.delenv("CRM_SCHEDULER", raising=False)
     assert start_inprocess_scheduler(app) is None

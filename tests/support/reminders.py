@@ -70,7 +70,7 @@ def make_reminder_world() -> SimpleNamespace:
     w.a = new_problem(w.fine, w.cadre, "用电增容迟迟未批")
     dispatch(w.a, by, w.dept, date(2026, 10, 28), handler=w.h1)
     # b: dispatched 10-30 to the department, not signed: sign 11-02 yellow (its deadline day); feedback
-    # 11-04 is not near yet (a 3-working-day window warns on its last day only).
+    # The deadline on 11-04 is not near yet (a 3-working-day window warns on its last day only).
     w.b = new_problem(w.fine, w.cadre, "招工补贴未到账")
     dispatch(w.b, by, w.dept, date(2026, 10, 30))
     # c: dispatched 10-22, signed, fed back, progress reported: due 11-05 is beyond 11-04 -> green.

@@ -130,7 +130,9 @@ def test_saving_the_notice_changes_working_days(db, admin):
     assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)  # skips the holiday and weekend
     assert cal.is_workday(date(2027, 2, 14))  # a Sunday made a workday (调休)
     assert cal.add_workdays(date(2027, 2, 5), 1) == date(2027, 2, 14)  # across the Spring Festival
-    assert cal.workdays_between(date(2027, 9, 30), date(2027, 10, 11)) == 3  # 10-08, 10-09 (Sat), 10-11
+    assert (
+        cal.workdays_between(date(2027, 9, 30), date(2027, 10, 11)) == 3
+    )  # working days 10-08, 10-09 (Sat), 10-11
     assert cal.day_name(date(2027, 2, 14)) == "春节调休"
     assert audits(db, "set_days") == 1
 
@@ -254,7 +256,7 @@ def test_year_view_merges_the_package_and_the_overrides(db, admin):
         rows[date(2026, 10, 10)].source == "管理员录入（覆盖内置）"
         and not rows[date(2026, 10, 10)].is_workday
     )
-    assert view.overrides == 1 and view.makeup_days == 5  # 10-10 is no longer a make-up day
+    assert view.overrides == 1 and view.makeup_days == 5  # day 10-10 is no longer a make-up day
     missing = year_view(2027, get_calendar())
     assert missing.status == "missing" and missing.rows == []
     set_calendar_days(admin, [CalendarEntry(date(2027, 1, 1), False, "元旦")])
@@ -277,4 +279,4 @@ def test_preview_says_what_each_line_changes(db, admin):
     ]
     entries, _ = parse_notice("2027-01-09 休 元旦\n2027-02-09 休 春节")
     effects = [r.effect for r in preview_rows(entries, get_calendar())]
-    assert effects == ["仅修改名称", "由工作日改为休息日"]  # 01-09 is a Saturday; 02-09 a Tuesday
+    assert effects == ["仅修改名称", "由工作日改为休息日"]  # day 01-09 is a Saturday; 02-09 a Tuesday

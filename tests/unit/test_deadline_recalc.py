@@ -59,7 +59,7 @@ def test_confirming_the_year_recomputes_open_deadlines_with_an_event_and_a_notic
     signed = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, w.officer, **kw)
     extended = make_problem(w.firm, w.cadre, "extension", w.dept, w.handler, w.officer, **kw)
     step(extended, "approve_extension", w.officer, NYE)
-    assert extended.due_on == date(2027, 1, 20)  # 01-15 + 3 working days
+    assert extended.due_on == date(2027, 1, 20)  # due 01-15 + 3 working days
     closed = make_problem(w.firm, w.cadre, "closed", w.dept, w.handler, w.officer, **kw)
     before_closed = _deadlines(closed)
     set_calendar_days(w.admin, NOTICE)

@@ -61,7 +61,7 @@ def test_a_forced_close_after_month_end_counts_to_the_close(db, w):
     """November's workbook replays the problem as it stood on 11-30 (open); December's stops at 12-02."""
     p = _dispatched(w, "dispatched", "十二月销号")
     step(p, "force_close", w.officer, on=date(2026, 12, 2), note="企业已迁出本区")
-    assert _used_in_workbook(w, 11) == {"十二月销号": 18}  # 11-05 … 11-30
+    assert _used_in_workbook(w, 11) == {"十二月销号": 18}  # working days 11-05 … 11-30
     assert _used_in_workbook(w, 12) == {"十二月销号": 20}  # … 12-01, 12-02
     assert problem_clock(YEAR_END).used(p) == 20
 

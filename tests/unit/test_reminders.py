@@ -72,7 +72,7 @@ def test_second_run_creates_nothing(w):
 def test_the_next_period_reminds_again(w):
     """Due soon, then overdue; a new contact starts a new period that reminds again when it nears."""
     visit_reminders(TODAY)
-    assert visit_reminders(date(2026, 11, 3))["created"] == 0  # 11-03 is still the due day
+    assert visit_reminders(date(2026, 11, 3))["created"] == 0  # day 11-03 is still the due day
     made = visit_reminders(date(2026, 11, 4))
     assert ("rem_cadre", f"visit:contact:overdue:{w.soon.id}:2026-11-03") in notes()
     assert made["created"] == 1

@@ -60,7 +60,7 @@ def test_no_rule_before_it_was_in_force():
 
 def test_weekend_holidays_are_not_made_up_and_overrides_win():
     cal = WorkCalendar()
-    # 2027-05-01/02 are Saturday/Sunday: no 补休 by the rule, Monday 05-03 is a working day.
+    # In 2027, 05-01/02 are Saturday/Sunday: no 补休 by the rule, Monday 05-03 is a working day.
     assert not cal.is_workday(date(2027, 5, 1)) and cal.is_workday(date(2027, 5, 3))
     cal.overrides[date(2027, 1, 1)] = True
     assert cal.is_workday(date(2027, 1, 1))

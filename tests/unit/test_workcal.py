@@ -62,10 +62,10 @@ def test_workdays_between_matches_counting_day_by_day(cal):
 def test_year_end_into_2027_without_data_uses_the_statutory_rule(db):
     cal = load_calendar()
     assert not cal.year_known(2027) and cal.is_provisional(2027) and not cal.is_provisional(2026)
-    # 2027-01-01 is a Friday but 元旦 by the rule: the next working day is Monday 01-04.
+    # New Year's Day 2027 (01-01) is a Friday but 元旦 by the rule: the next working day is Monday 01-04.
     assert not cal.is_workday(date(2027, 1, 1)) and cal.day_name(date(2027, 1, 1)) == "元旦"
     assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
-    # 12-30 → 12-31 (1), 01-04..08 (2–6), 01-11..14 (7–10)
+    # counting: 12-30 → 12-31 (1), 01-04..08 (2–6), 01-11..14 (7–10)
     assert cal.add_workdays(date(2026, 12, 30), 10) == date(2027, 1, 14)
     assert cal.is_workday(date(2027, 1, 4))  # no NotImplementedError from the package
 
@@ -100,7 +100,7 @@ def test_year_end_into_2027_with_loaded_data(db):
     cal = load_calendar()
     assert cal.year_known(2027)
     assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
-    # 12-30 → 12-31 (1), 01-04..08 (2–6), 01-09 调休 (7), 01-11..13 (8–10)
+    # counting: 12-30 → 12-31 (1), 01-04..08 (2–6), 01-09 调休 (7), 01-11..13 (8–10)
     assert cal.add_workdays(date(2026, 12, 30), 10) == date(2027, 1, 13)
     assert cal.add_workdays(date(2026, 12, 30), 7) == date(2027, 1, 9)
     assert cal.day_name(date(2027, 1, 9)) == "元旦调休"

@@ -121,7 +121,7 @@ def test_bulk_preview_saves_nothing_then_save_stores_everything(client, login_as
     shown = page(preview)
     assert preview.status_code == 200 and "预览：共 9 天" in shown and "确认保存" in shown
     assert "由工作日改为休息日" in shown and "由休息日改为工作日" in shown
-    # 01-01 and 02-08 (初三) are statutory holidays by the rule already: 02-09..12 and 02-14 change.
+    # Days 01-01 and 02-08 (初三) are statutory holidays by the rule already: 02-09..12 and 02-14 change.
     assert "（休息 8 天，上班 1 天；其中 5 天改变工作日）" in shown
     assert day_count(db) == 0
     saved = client.post("/admin/calendar/bulk", data={"text": NOTICE, "action": "save"})

@@ -168,7 +168,7 @@ def test_export_columns_colour_and_working_days(client, login_as, pworld):
         assert header in sheet
     row = {h: v[sheet["编号"].index(w.p_red.id)] for h, v in sheet.items()}
     assert row["三色预警"] == "红色预警" and row["状态"] == "已交办" and row["协调级别"] == "3级 区分管领导"
-    assert row["承办部门"] == "税务局" and row["已用工作日"] == 5  # 10-27 … 10-30, 11-02
+    assert row["承办部门"] == "税务局" and row["已用工作日"] == 5  # days 10-27 … 10-30, 11-02
     assert row["逾期工作日"] == 4 and row["下一期限"] == "签收 2026-10-27"
     assert set(sheet["三色预警"]) == {"红色预警"}
 

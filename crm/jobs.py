@@ -60,7 +60,7 @@ from crm.services.reminders.scheduled import (
     visit_reminders,
     weekly_overdue_list,
 )
-from crm.services.system.job_runs import begin_run, end_dead_run, finish_run
+from crm.services.system.job_runs import RunGuard, begin_run, end_dead_run, end_orphaned_runs, finish_run
 from crm.timeutil import SHANGHAI, utcnow
 from crm.timeutil import today as local_today
 
@@ -261,25 +261,32 @@ def _busy(exc: OperationalError) -> bool:
     return "locked" in str(exc.orig).lower()
 
 
-def _begin(job: Job, day: date) -> Optional[int]:
+def _begin(job: Job, day: date) -> tuple[Optional[int], RunGuard]:
     """Start the run once no other run of the job is under way (waiting up to LOCK_WAIT; an interval
     job does not wait); the running row is committed at once, so it locks the job for everyone else.
-    None when the other run outlasted the wait."""
+    None when the other run outlasted the wait. The guard is held until the caller releases it."""
     wait = LOCK_WAIT if job.every is None else timedelta(0)
     deadline = time.monotonic() + wait.total_seconds()
+    guard = RunGuard(job.name)
     while True:
-        try:
-            run_id = begin_run(job.name, day, utcnow())
-            if run_id is None and end_dead_run(job.name, utcnow()):
+        run_id = None
+        if guard.try_acquire():
+            try:
+                end_orphaned_runs(job.name, utcnow())
                 run_id = begin_run(job.name, day, utcnow())
-            db.session.commit()
-        except OperationalError as exc:
-            db.session.rollback()
-            if not _busy(exc):
-                raise
-            run_id = None
+                if run_id is None and end_dead_run(job.name, utcnow()):
+                    run_id = begin_run(job.name, day, utcnow())
+                db.session.commit()
+            except OperationalError as exc:
+                db.session.rollback()
+                if not _busy(exc):
+                    guard.release()
+                    raise
+                run_id = None
+            if run_id is None:
+                guard.release()
         if run_id is not None or time.monotonic() >= deadline:
-            return run_id
+            return run_id, guard
         time.sleep(LOCK_POLL_SECONDS)
 
 
@@ -318,7 +325,7 @@ def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[da
         reason = _idle_reason(job, now or utcnow())
         if reason is not None:
             return _not_run(job, day, reason)
-        run_id = _begin(job, day)
+        run_id, guard = _begin(job, day)
         if run_id is None:
             log.warning("job %s: another run is still going, this one is skipped", job.name)
             return _not_run(job, day, BUSY)
@@ -332,6 +339,8 @@ def run_job(app: Flask, job: Job, today: Optional[date] = None, now: Optional[da
             _finish_run(run_id, "failed", None, detail[:2000])
         else:
             _finish_run(run_id, "ok", counts, None)
+        finally:
+            guard.release()
         run = db.session.get_one(JobRun, run_id)
         db.session.refresh(run)
         db.session.expunge(run)

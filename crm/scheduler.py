@@ -1,6 +1,11 @@
 """The scheduler around the job registry: one APScheduler with every job (coalesced, one worker,
-Asia/Shanghai, catch-up of missed runs), and the lock that keeps it to one per machine: `flask crm
-scheduler` in production, in-process in the dev server (CRM_SCHEDULER=inprocess), never in gunicorn.
+Asia/Shanghai, catch-up of missed runs), and the locks that keep it to one: `flask crm scheduler` in
+production, in-process in the dev server (CRM_SCHEDULER=inprocess), never in gunicorn.
+
+On PostgreSQL the schedulers of every host elect one leader with a session advisory lock
+(ClusterLock): the others wait as standbys and take over when the leader's connection ends. On SQLite,
+where every process is on one machine, a lock file does the same. Each job run is guarded in the
+database as well (crm.services.system.job_runs), so a manual `run-jobs` never doubles a scheduled run.
 """
 
 import fcntl
@@ -12,6 +17,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
 
 from crm.extensions import db
 from crm.jobs import JOBS, MISFIRE_GRACE_SECONDS, Job, run_job
@@ -102,3 +109,89 @@ def stop_inprocess_scheduler() -> None:
     if _inprocess is not None:
         _inprocess.shutdown(wait=True)
         _inprocess = None
+
+
+# The advisory lock's key: any constant shared by every host of one database ("lqtscdl" in ASCII).
+CLUSTER_LOCK_KEY = 0x6C71_7473_6364_6C
+# How often a standby asks for the lock and the leader checks it still holds it (seconds).
+DEFAULT_POLL_SECONDS = 15
+
+
+def poll_seconds() -> float:
+    """CRM_SCHEDULER_POLL, bounded to 1..60 s so a standby always takes over within a minute."""
+    try:
+        value = float(os.environ.get("CRM_SCHEDULER_POLL", DEFAULT_POLL_SECONDS))
+    except ValueError:
+        value = DEFAULT_POLL_SECONDS
+    return min(max(value, 1.0), 60.0)
+
+
+def uses_cluster_lock(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class ClusterLock:
+    """Leadership among the schedulers of all hosts sharing one PostgreSQL database.
+
+    The leader holds a session-level advisory lock on a connection of its own, kept open for as long as
+    it leads. When the process dies, or its host drops off the network, PostgreSQL ends the session
+    (TCP keepalives are set short on it, so a vanished host is noticed within about half a minute) and
+    the lock is free for a standby, which asks again every poll_seconds().
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Optional[Connection] = None
+
+    def try_acquire(self) -> bool:
+        """Become the leader if nobody is; False while another session holds the lock."""
+        if self.conn is not None:
+            return self.held()
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            for setting in (
+                "tcp_keepalives_idle = 10",
+                "tcp_keepalives_interval = 5",
+                "tcp_keepalives_count = 3",
+            ):
+                conn.execute(text(f"SET {setting}"))
+            got = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": CLUSTER_LOCK_KEY}).scalar()
+            )
+        except Exception:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self.conn = conn
+        return True
+
+    def held(self) -> bool:
+        """Whether this process still leads: its session is alive and holds the lock."""
+        if self.conn is None:
+            return False
+        try:
+            stmt = text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key"
+            )
+            return bool(self.conn.execute(stmt, {"key": CLUSTER_LOCK_KEY}).scalar())
+        except Exception:  # the connection is gone, and the lock with it
+            log.exception("调度器领导权检查失败")
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": CLUSTER_LOCK_KEY})
+        except Exception:
+            pass  # a dead session has released it already
+        finally:
+            try:
+                conn.close()
+            except Exception:
+                pass

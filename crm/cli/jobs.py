@@ -1,4 +1,5 @@
-"""`flask crm scheduler` (the one scheduler process) and `flask crm run-jobs` (run jobs once: cron, tests)."""
+"""`flask crm scheduler` (the leader runs the jobs, standbys wait for the lock) and `flask crm run-jobs`
+(run jobs once: cron, tests)."""
 
 import signal
 import sys
@@ -7,10 +8,11 @@ from datetime import date
 
 import click
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
+from crm.extensions import db
 from crm.jobs import (
     JOBS,
     Job,
@@ -18,7 +20,14 @@ from crm.jobs import (
     past_day_refusal,
     run_job,
 )
-from crm.scheduler import acquire_scheduler_lock, build_scheduler, stop_inprocess_scheduler
+from crm.scheduler import (
+    ClusterLock,
+    acquire_scheduler_lock,
+    build_scheduler,
+    poll_seconds,
+    stop_inprocess_scheduler,
+    uses_cluster_lock,
+)
 
 EXIT_UNKNOWN = 2
 
@@ -86,43 +95,83 @@ def run_jobs_command(names: tuple[str, ...], today_text: str | None) -> None:
         sys.exit(1)
 
 
-@click.command("scheduler", help="运行唯一的调度进程（生产环境单独启动一个；收到 SIGTERM/Ctrl-C 后安全退出）")
+@click.command(
+    "scheduler",
+    help="运行调度进程（生产环境每台主机可各启动一个：PostgreSQL 上只有一个担任领导者运行任务，"
+    "其余待命，领导者退出后一分钟内接替；收到 SIGTERM/Ctrl-C 后安全退出）",
+)
 @click.option("--job", "names", multiple=True, help="只调度这些任务（可重复）；默认全部")
 @click.option(
     "--interval", type=click.IntRange(1), default=None, help="试运行：每 N 秒运行一次，代替正式时间表"
 )
 @with_appcontext
 def scheduler_command(names: tuple[str, ...], interval: int | None) -> None:
-    """Run the one scheduler process (Asia/Shanghai) until SIGTERM or Ctrl-C; web workers never do."""
+    """Run the scheduler until SIGTERM or Ctrl-C: the leader runs the jobs, a standby waits for the lock."""
     jobs = _select(names)
     stop_inprocess_scheduler()
     # current_app is typed as Flask, not as the LocalProxy it is, so the unwrapping method is not visible.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not acquire_scheduler_lock(app):
-        click.echo("本机已有调度进程在运行（锁文件被占用），不再启动第二个", err=True)
-        sys.exit(1)
-    scheduler = build_scheduler(app, BlockingScheduler, jobs, interval_seconds=interval)
+    stopping = threading.Event()
 
     def stop(signum, _frame) -> None:
         click.echo(f"收到信号 {signal.Signals(signum).name}，等待正在运行的任务结束后退出…")
-
-        def shutdown() -> None:
-            try:
-                scheduler.shutdown(wait=True)
-            except SchedulerNotRunningError:
-                pass
-
-        threading.Thread(target=shutdown, daemon=True).start()
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if uses_cluster_lock(db.engine):
+        sys.exit(_lead_the_cluster(app, jobs, interval, stopping))
+    if not acquire_scheduler_lock(app):
+        click.echo("本机已有调度进程在运行（锁文件被占用），不再启动第二个", err=True)
+        sys.exit(1)
+    _run_until(app, jobs, interval, stopping, still_leading=lambda: True)
+
+
+def _lead_the_cluster(app, jobs: list[Job], interval: int | None, stopping: threading.Event) -> int:
+    """PostgreSQL: wait as a standby until this process holds the cluster lock, then run the jobs for as
+    long as it holds it. Exit status 0 on a signal, 1 when leadership was lost (restart to stand by)."""
+    lock = ClusterLock(db.engine)
+    poll = poll_seconds()
+    if not lock.try_acquire():
+        click.echo(f"已有调度进程担任领导者，本进程待命（每 {poll:g} 秒检查一次，领导者退出后接替）")
+        sys.stdout.flush()
+        while not lock.try_acquire():
+            if stopping.wait(poll):
+                click.echo("调度器已停止（待命中）")
+                return 0
+        click.echo("原领导者已退出，本进程接替运行任务")
+    try:
+        kept = _run_until(app, jobs, interval, stopping, still_leading=lock.held, poll=poll)
+    finally:
+        lock.release()
+    if not kept:
+        click.echo("失去调度领导权（数据库连接中断），已停止运行任务；请重新启动本进程以待命", err=True)
+        return 1
+    return 0
+
+
+def _run_until(
+    app, jobs: list[Job], interval: int | None, stopping: threading.Event, still_leading, poll=1.0
+):
+    """Run the jobs until a signal (True) or until still_leading() answers False (False)."""
+    scheduler = build_scheduler(app, BackgroundScheduler, jobs, interval_seconds=interval)
     for job in jobs:
         plan = f"每 {interval} 秒" if interval else job.schedule_label
         click.echo(f"  {job.label}（{job.name}）：{plan}")
+    scheduler.start()
     click.echo(f"调度器已启动（Asia/Shanghai），共 {len(jobs)} 个任务；按 Ctrl-C 或发送 SIGTERM 停止")
     sys.stdout.flush()
-    scheduler.start()  # blocks until shutdown() from the signal handler
+    leading = True
+    while not stopping.wait(poll):
+        if not still_leading():
+            leading = False
+            break
+    try:
+        scheduler.shutdown(wait=True)
+    except SchedulerNotRunningError:
+        pass
     click.echo("调度器已停止")
+    return leading
 
 
 COMMANDS = [run_jobs_command, scheduler_command]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import JobRun
+from crm.scheduler import uses_cluster_lock
 from tests.support.dates import TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +76,10 @@ def test_scheduler_runs_on_schedule_and_stops_cleanly(env, sig):
     assert all(r.status == "ok" and r.finished_at for r in runs)  # stopped between runs, none cut off
 
 
-def test_a_second_scheduler_refuses_to_start(env):
+def test_a_second_scheduler_refuses_to_start(env, app):
+    """SQLite: one machine, one scheduler (the lock file); PostgreSQL elects a leader instead."""
+    if uses_cluster_lock(db.engine):
+        pytest.skip("PostgreSQL 上第二个调度进程待命而非退出（test_scheduler_cluster.py）")
     first = subprocess.Popen(
         [*FLASK, "scheduler", "--job", "holiday_calendar", "--interval", "60"],
         cwd=ROOT,

@@ -32,6 +32,9 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("CRM_UPLOAD_FOLDER") or str(BASE_DIR / "instance" / "uploads")
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per visit/problem attachment
     REPORTS_FOLDER = os.environ.get("CRM_REPORTS_FOLDER") or str(BASE_DIR / "reports")
+    # Where attachments, import uploads and reports are kept: "filesystem" (the folders above) or
+    # "database" (several hosts on one PostgreSQL; move existing files with `crm storage migrate`).
+    FILE_STORAGE = os.environ.get("CRM_FILE_STORAGE") or "filesystem"
     # Secrets of the external channels: from the environment only, never stored in the database.
     CRM_SMTP_PASSWORD = os.environ.get("CRM_SMTP_PASSWORD", "")
     CRM_WECOM_WEBHOOK = os.environ.get("CRM_WECOM_WEBHOOK", "")

@@ -3,17 +3,18 @@
 from flask import abort, send_file
 
 from crm.models import Attachment
-from crm.services.common.attachments import attachment_path
+from crm.services.common.attachments import open_attachment
 
 
 def send_attachment(att: Attachment):
     """The attachment's file (404 if missing); the caller has checked who may see it."""
-    path = attachment_path(att)
-    if path is None or not path.is_file():
+    stream = open_attachment(att)
+    if stream is None:
         abort(404)
     # Images open in the page (thumbnails); anything else downloads. nosniff is set globally.
     response = send_file(
-        path, mimetype=att.content_type, as_attachment=not att.is_image, download_name=att.filename
+        stream, mimetype=att.content_type, as_attachment=not att.is_image, download_name=att.filename
     )
+    response.content_length = att.size
     response.headers["Cache-Control"] = "private, no-cache"
     return response

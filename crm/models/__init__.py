@@ -10,6 +10,7 @@ from crm.models.org import Department, IndustryChain, Park
 from crm.models.problem import Problem, ProblemEvent
 from crm.models.report import GeneratedReport
 from crm.models.settings import ParkSetting, Setting
+from crm.models.storage import StoredFile, StoredFileChunk
 from crm.models.user import LoginFailure, User
 from crm.models.visit import Attachment, FirmVisitSummary, Visit
 
@@ -39,6 +40,8 @@ __all__ = [
     "ProductItem",
     "SalesItem",
     "Setting",
+    "StoredFile",
+    "StoredFileChunk",
     "TechItem",
     "User",
     "Visit",

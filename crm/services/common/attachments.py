@@ -1,14 +1,15 @@
-"""Attachments: uploads checked before anything is written, stored under UPLOAD_FOLDER, never in the DB.
+"""Attachments: uploads checked before anything is written, then kept in the file store
+(crm.services.storage: UPLOAD_FOLDER/attachments, or the database when FILE_STORAGE is "database").
 
-Files land on disk before the transaction commits. Paths written in a transaction are remembered on
-the session and removed again if that transaction ends without a commit (a ServiceError rolled back
-by the view, a failed commit, a request torn down), so a refused form never leaves a file behind.
+In the database a file commits or rolls back with its Attachment row. On the filesystem files land on
+disk before the transaction commits: paths written in a transaction are remembered on the session and
+removed again if that transaction ends without a commit (a ServiceError rolled back by the view, a
+failed commit, a request torn down), so a refused form never leaves a file behind.
 What a file's content must look like for its extension is checked in filetypes.
 """
 
 import logging
 import re
-import shutil
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from crm.extensions import db
 from crm.models import Attachment, User
 from crm.services import ServiceError
 from crm.services.common.filetypes import ContentRefused, check_content
+from crm.services.storage.store import FileStore, get_store
 from crm.timeutil import today
 
 MAX_FILES = 9
@@ -142,10 +144,16 @@ def attachment_root() -> Path:
 
 
 def attachment_path(attachment: Attachment) -> Optional[Path]:
-    """Where the attachment's file lives, or None if the stored name would leave the folder."""
+    """Where the attachment's file lives on the filesystem, or None if the stored name would leave the
+    folder."""
     root = attachment_root().resolve()
     path = (root / attachment.stored_name).resolve()
     return path if path.is_relative_to(root) else None
+
+
+def open_attachment(attachment: Attachment) -> Optional[BinaryIO]:
+    """The attachment's content as a stream from wherever it is stored, or None if it is missing."""
+    return get_store("attachments").open(attachment.stored_name)
 
 
 def delete_files(paths: Iterable[Path]) -> None:
@@ -164,24 +172,25 @@ def save_attachments(
     uploads = validate_uploads(files)
     if not uploads:
         return []
-    folder = attachment_root() / f"{today():%Y}"
-    folder.mkdir(parents=True, exist_ok=True)
+    store = get_store("attachments")
+    year = f"{today():%Y}"
     written: list[Path] = []
     try:
         for upload in uploads:
-            stored_name = f"{uuid.uuid4().hex}.{upload.ext}"
-            path = folder / stored_name
+            stored_name = f"{year}/{uuid.uuid4().hex}.{upload.ext}"
             upload.stream.seek(0)
-            with path.open("xb") as out:
+            if isinstance(store, FileStore):
+                path = store.path(stored_name)
+                assert path is not None, stored_name
                 written.append(path)
-                shutil.copyfileobj(upload.stream, out)
+            store.write(stored_name, upload.stream)
             db.session.add(
                 Attachment(
                     owner_type=owner_type,
                     owner_id=owner_id,
                     enterprise_id=enterprise_id,
                     filename=upload.filename,
-                    stored_name=f"{folder.name}/{stored_name}",
+                    stored_name=stored_name,
                     content_type=upload.content_type,
                     size=upload.size,
                     uploaded_by_id=actor.id if actor else None,

@@ -21,7 +21,11 @@ from crm.models.imports import IMPORT_TASK_RUNNING
 from crm.permissions import can
 from crm.services import ServiceError
 from crm.services.imports.enterprises import import_enterprises, import_limits
-from crm.services.imports.uploads import discard_import_upload, store_import_upload, stored_upload_path
+from crm.services.imports.uploads import (
+    store_import_upload,
+    stored_upload_path,
+    undo_import_upload,
+)
 from crm.timeutil import utcnow
 
 ERRORS_LISTED = 20  # the task page lists this many errors, then says how many more
@@ -52,7 +56,7 @@ def receive_import_upload(
     try:
         task = queue_import(token, Path(filename).name, actor, rows, include_hidden)
     except BaseException:
-        discard_import_upload(token)
+        undo_import_upload(token)
         raise
     return Received(token, task)
 

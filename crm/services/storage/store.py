@@ -11,9 +11,11 @@ import io
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Optional, Protocol
 
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Connection
 from crm.extensions import db
 from crm.models import StoredFile, StoredFileChunk
 from crm.services import ServiceError
+from crm.timeutil import utcnow
 
 CHUNK_BYTES = 256 * 1024
 BACKENDS = {"filesystem": "文件系统", "database": "数据库"}
@@ -57,6 +60,8 @@ class Store(Protocol):
     def open(self, key: str) -> Optional[BinaryIO]: ...
     def size(self, key: str) -> Optional[int]: ...
     def delete(self, key: str) -> None: ...
+    def discard(self, key: str) -> None: ...
+    def purge_older_than(self, seconds: float) -> None: ...
     def keys(self) -> Iterator[str]: ...
     def local_path(self, key: str): ...
 
@@ -109,6 +114,21 @@ class FileStore:
         path = self.path(key)
         if path is not None:
             path.unlink(missing_ok=True)
+
+    def discard(self, key: str) -> None:
+        """Delete now, whatever the caller's transaction does (the filesystem has none)."""
+        self.delete(key)
+
+    def purge_older_than(self, seconds: float) -> None:
+        """Remove files not touched for this long (abandoned uploads)."""
+        cutoff = time.time() - seconds
+        for key in list(self.keys()):
+            path = self.path(key)
+            try:
+                if path is not None and path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:  # another worker removed it first
+                continue
 
     def keys(self) -> Iterator[str]:
         if not self.root.is_dir():
@@ -198,6 +218,22 @@ class DatabaseStore:
         if row is not None:
             db.session.execute(delete(StoredFileChunk).where(StoredFileChunk.file_id == row[0]))
             db.session.execute(delete(StoredFile).where(StoredFile.id == row[0]))
+
+    def discard(self, key: str) -> None:
+        """Delete in a transaction of its own and commit it, whatever the caller's session does next."""
+        with db.engine.begin() as conn:
+            ids = select(StoredFile.id).where(StoredFile.area == self.area, StoredFile.key == key)
+            conn.execute(delete(StoredFileChunk).where(StoredFileChunk.file_id.in_(ids)))
+            conn.execute(delete(StoredFile).where(StoredFile.area == self.area, StoredFile.key == key))
+
+    def purge_older_than(self, seconds: float) -> None:
+        cutoff = utcnow() - timedelta(seconds=seconds)
+        with db.engine.begin() as conn:
+            ids = select(StoredFile.id).where(StoredFile.area == self.area, StoredFile.created_at < cutoff)
+            conn.execute(delete(StoredFileChunk).where(StoredFileChunk.file_id.in_(ids)))
+            conn.execute(
+                delete(StoredFile).where(StoredFile.area == self.area, StoredFile.created_at < cutoff)
+            )
 
     def keys(self) -> Iterator[str]:
         stmt = select(StoredFile.key).where(StoredFile.area == self.area).order_by(StoredFile.key)

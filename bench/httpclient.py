@@ -9,6 +9,7 @@ http. The app itself runs its unchanged production configuration (no flag weaken
 
 import html
 import re
+import uuid
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from urllib.error import HTTPError
@@ -32,6 +33,7 @@ class Page:
     text: str
     headers: dict = field(default_factory=dict)
     redirects: list = field(default_factory=list)  # (status, Location) of each redirect followed
+    body: bytes = b""  # the raw response (downloads)
 
     def csrf_token(self) -> str:
         """The CSRF token of the first form on the page."""
@@ -44,6 +46,25 @@ class Page:
         """The flash messages shown on the page (alert boxes), as plain text."""
         boxes = re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', self.text, re.S)
         return [" ".join(re.sub(r"<[^>]+>", " ", html.unescape(b)).split()) for b in boxes]
+
+
+def _multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body and its Content-Type."""
+    boundary = f"----crm{uuid.uuid4().hex}"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{item}\r\n'.encode()
+            )
+    for name, (filename, data, content_type) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{quote(filename)}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class _Recorder(HTTPRedirectHandler):
@@ -65,24 +86,29 @@ class Browser:
         self._redirects = _Recorder()
         self.opener = build_opener(HTTPCookieProcessor(self.jar), self._redirects)
 
-    def open(self, path: str, fields: dict | None = None) -> Page:
-        """GET (or POST the urlencoded fields) and return the final page, whatever its status."""
+    def open(self, path: str, fields: dict | None = None, files: dict | None = None) -> Page:
+        """GET (or POST the urlencoded fields, or multipart with files) and return the final page,
+        whatever its status. files: {field: (filename, bytes, content type)}."""
         url = quote(path if path.startswith("http") else self.base + path, safe=":/?&=%#+@;,")
-        data = urlencode(fields, doseq=True).encode() if fields is not None else None
+        headers = {}
+        if files:
+            data, headers["Content-Type"] = _multipart(fields or {}, files)
+        else:
+            data = urlencode(fields, doseq=True).encode() if fields is not None else None
         self._redirects.seen = []
         try:
-            with self.opener.open(Request(url, data=data), timeout=self.timeout) as resp:
+            with self.opener.open(Request(url, data=data, headers=headers), timeout=self.timeout) as resp:
                 status, final, headers, body = resp.status, resp.url, dict(resp.headers), resp.read()
         except HTTPError as err:
             status, final, headers, body = err.code, err.url, dict(err.headers), err.read()
         text = body.decode("utf-8", "replace")
-        return Page(status, final, text, headers, list(self._redirects.seen))
+        return Page(status, final, text, headers, list(self._redirects.seen), body)
 
     def get(self, path: str) -> Page:
         return self.open(path)
 
-    def post(self, path: str, fields: dict) -> Page:
-        return self.open(path, fields)
+    def post(self, path: str, fields: dict, files: dict | None = None) -> Page:
+        return self.open(path, fields, files)
 
     def login(self, username: str, password: str) -> Page:
         """Log in through the real form (its CSRF token included); returns the page after the redirect."""

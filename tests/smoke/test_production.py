@@ -11,54 +11,22 @@ import fcntl
 import os
 import re
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from glob import glob
-from importlib.util import find_spec
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from bench import serve
 from bench.httpclient import Browser
 from crm.jobs import JOBS
 from crm.models import JobRun, Problem
+from crm.scheduler import CLUSTER_LOCK_KEY
 
 pytestmark = pytest.mark.production
 PASSWORD = "Demo2026!"  # the demo accounts' password (crm/services/demo.py)
 WORKERS = 3
 IN_CI = os.environ.get("CI") == "true"
 CHINESE = re.compile(r"[\u4e00-\u9fff]{2,}")
-
-
-def _unavailable(reason: str) -> None:
-    """Required in CI (fail), optional on a developer's machine (skip with the reason)."""
-    if IN_CI:
-        pytest.fail(f"CI 必须运行生产冒烟测试：{reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def database_url():
-    """A fresh, empty PostgreSQL database on the test server; dropped afterwards."""
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        if IN_CI and not glob("/usr/lib/postgresql/*/bin/initdb"):
-            pytest.fail("CI 需要 PostgreSQL，但未安装")
-        pytest.skip("生产冒烟测试在 scripts/test.sh 的 PostgreSQL 轮运行（需 TEST_DATABASE_URL=postgresql…）")
-    if find_spec("gunicorn") is None:
-        _unavailable("未安装 gunicorn（pip install -r requirements.txt）")
-    name = f"crm_smoke_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _lock_is_free(path: str) -> bool:
@@ -70,6 +38,16 @@ def _lock_is_free(path: str) -> bool:
             return False
         fcntl.flock(handle, fcntl.LOCK_UN)
         return True
+
+
+def _leader_sessions(engine) -> int:
+    """Sessions holding the schedulers' cluster lock (PostgreSQL's advisory lock)."""
+    stmt = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND ((classid::bigint << 32) | objid::bigint) = :key"
+    )
+    with engine.connect() as conn:
+        return conn.execute(stmt, {"key": CLUSTER_LOCK_KEY}).scalar_one()
 
 
 def _runs(engine) -> list[JobRun]:
@@ -187,7 +165,7 @@ def test_gunicorn_and_one_scheduler_serve_the_demo(database_url, tmp_path):
         assert len(serve.children(web.pid)) == WORKERS
         # Every worker has loaded the app: none of them started a scheduler (no lock held, no runs).
         time.sleep(1)
-        assert _lock_is_free(env["CRM_SCHEDULER_LOCK"])
+        assert _lock_is_free(env["CRM_SCHEDULER_LOCK"]) and _leader_sessions(engine) == 0
         assert _runs(engine) == []
         sched = serve.scheduler(env, sched_log)
         _wait_for_catch_up(engine, sched, sched_log)
@@ -202,7 +180,7 @@ def test_gunicorn_and_one_scheduler_serve_the_demo(database_url, tmp_path):
         jobs_page = Browser(base)
         jobs_page.login("admin", PASSWORD)
         assert "定时提醒任务从未运行" not in jobs_page.get("/admin/jobs").text
-        assert not _lock_is_free(env["CRM_SCHEDULER_LOCK"])  # held by the scheduler process
+        assert _leader_sessions(engine) == 1  # the scheduler process leads the cluster
     finally:
         web_code, sched_code = serve.stop(web), serve.stop(sched)
     elapsed = time.monotonic() - started

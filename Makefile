@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test quick check lint format bench load clean
+.PHONY: run test quick check lint format bench bench-policies load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ check: $(VENV)/.dev
 ## bench: a synthetic city (20,000 firms) on SQLite and PostgreSQL, pages/report/import/export/jobs -> bench/results.md
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run
+
+## bench-policies: the city plus 300 policies: matching on its pages, whole-city counts, report, card, job -> bench/policies_results.md
+bench-policies: $(VENV)/.dev
+	$(BIN)/python -m bench.policies
 
 ## load: 32 users for 60 s through gunicorn on 127.0.0.1 (SQLite, then PostgreSQL if installed) -> bench/load_results.md
 load: $(VENV)/.dev

@@ -54,6 +54,17 @@ class Config:
     # ignored; a client could forge it). Set CRM_TRUSTED_PROXIES=1 behind one nginx.
     TRUSTED_PROXY_COUNT = int(os.environ.get("CRM_TRUSTED_PROXIES") or 0)
     PASSWORD_MIN_LENGTH = 8
+    # 企业服务码: the address printed in the firms' QR codes (what their phones can reach; without it, the
+    # address the officer's page was opened on), and the key the printable tokens derive from (else
+    # SECRET_KEY; issued cards keep working if it changes, but must be reissued to be printed again).
+    PUBLIC_BASE_URL = os.environ.get("CRM_PUBLIC_URL", "")
+    SERVICE_CODE_SECRET = os.environ.get("CRM_SERVICE_CODE_SECRET", "")
+    # The firm page's rate limits, counted in the database per service code and per client address.
+    PORTAL_SUBMITS_PER_CODE = 5
+    PORTAL_SUBMITS_PER_ADDRESS = 10
+    PORTAL_ACTIONS_PER_CODE = 30
+    PORTAL_ACTIONS_PER_ADDRESS = 60
+    PORTAL_WINDOW_MINUTES = 60
     IMPORT_MAX_ROWS = 200_000  # data rows per file from `flask crm import-enterprises`
     # The import page must answer within seconds: saving a new firm (with its liaison and audit rows)
     # takes 2-3 ms here, so 1,000 rows commit in 2-3 s. Bigger files are refused there with a pointer

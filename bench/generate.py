@@ -33,7 +33,8 @@ from crm.models import (
     Visit,
 )
 from crm.models.problem import PROBLEM_CATEGORIES
-from crm.services.common.creditcode import CHARSET, check_digit
+from crm.services.common.creditcode import CHARSET, check_digit, fold_key
+from crm.services.common.pinyin import initials, search_pinyin
 from crm.services.problems.deadlines import checkpoints_for
 from crm.services.problems.rules import ProblemRules
 from crm.services.visits.summary import refresh_visit_summaries
@@ -161,7 +162,9 @@ def generate(scale: float = 1.0, today: date = date(2026, 11, 2), seed: int = 20
         firms.append(
             {
                 "name": name,
-                "name_initials": "xt" + format(i, "05d"),
+                "name_initials": initials(name),
+                "name_key": fold_key(name),
+                "name_pinyin": search_pinyin(name),
                 "credit_code": _credit_code(i + 1),
                 "park_id": parks[i % len(parks)],
                 "chain_id": rnd.choice(chains),

@@ -95,7 +95,7 @@ def _pages(u: dict[str, int]) -> list[tuple[str, str, str]]:
     """(name, user key, path) of the main pages."""
     return [
         ("企业列表（筛选）", "officer", "/enterprises/?chain=1&scale=above&sort=name"),
-        ("企业列表（拼音搜索）", "officer", "/enterprises/?q=xt00"),
+        ("企业列表（拼音搜索）", "officer", "/enterprises/?q=xtcc"),
         ("企业档案", "officer", f"/enterprises/{u['firm']}"),
         ("企业档案·问题清单", "officer", f"/enterprises/{u['firm']}?tab=problems"),
         ("我的企业", "cadre", f"/cadres/{u['cadre']}"),

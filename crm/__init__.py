@@ -77,10 +77,14 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.converters import IdConverter
     from crm.blueprints.coverage import bp as coverage_bp
     from crm.blueprints.enterprises import bp as enterprises_bp
+    from crm.blueprints.field import bp as field_bp
+    from crm.blueprints.firm_portal import bp as firm_portal_bp
+    from crm.blueprints.firm_voice import bp as firm_voice_bp
     from crm.blueprints.imports import bp as imports_bp
     from crm.blueprints.lists import bp as lists_bp
     from crm.blueprints.main import bp as main_bp
     from crm.blueprints.notifications import bp as notifications_bp
+    from crm.blueprints.policies import bp as policies_bp
     from crm.blueprints.problems import bp as problems_bp
     from crm.blueprints.reports import bp as reports_bp
     from crm.blueprints.system import bp as system_bp
@@ -93,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(assignments_bp)
     app.register_blueprint(visits_bp)
+    app.register_blueprint(field_bp)
     app.register_blueprint(lists_bp)
     app.register_blueprint(coverage_bp)
     app.register_blueprint(problems_bp, url_prefix="/problems")
@@ -100,6 +105,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)
     app.register_blueprint(system_bp, url_prefix="/admin")
+    app.register_blueprint(firm_voice_bp)
+    app.register_blueprint(policies_bp)
+    # The firms' public service pages (企业服务码): short links for the QR codes, no login.
+    app.register_blueprint(firm_portal_bp, url_prefix="/s")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -7,14 +7,14 @@ start one), or cron calls `flask --app wsgi crm run-jobs`; `make run` starts it 
 repeated by cron, by hand or after a crash creates nothing twice; and two runs of one job never overlap
 (the running heartbeat row is the job's lock): the second waits for the first, then finds the work done.
 
-Adding a job (the reporting issue adds its monthly report this way):
+Adding a job (the month close was added this way):
     1. write the service in crm/services/ or crm/reporting/:
-           def monthly_report(today: date, now: datetime | None = None) -> dict[str, int]
-       (flushes, never commits; returns counts such as {"created": 1});
-    2. add one line to JOBS below, at the marked place:
-           Job("monthly_report", "月度报表", monthly_report, cron={"day": 1, "hour": 6, "minute": 0}),
+           def close_due_months(today: date, now: datetime | None = None) -> dict[str, int]
+       (flushes, never commits; returns counts such as {"closed": 1});
+    2. add one line to JOBS below:
+           Job("month_close", "月结", close_due_months, cron={"hour": 8, "minute": 0}),
        (cron fields in Asia/Shanghai, or every=timedelta(...) for an interval).
-The scheduler, `run-jobs --job monthly_report`, the 任务状态 page and the missed-run warning pick it
+The scheduler, `run-jobs --job month_close`, the 任务状态 page and the missed-run warning pick it
 up from the registry; nothing else needs to change.
 """
 
@@ -34,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.models import ImportTask, JobRun
-from crm.reporting.monthly.generate import generate_monthly_reports
+from crm.reporting.monthly.close import close_due_months
 from crm.services import ServiceError
 from crm.services.imports.enterprises import STALE_IMPORT
 from crm.services.imports.tasks import (
@@ -53,6 +53,9 @@ from crm.services.notifications.delivery import (
     send_claimed,
 )
 from crm.services.notifications.digest import daily_digest
+from crm.services.portal.callbacks import monthly_callbacks
+from crm.services.reminders.firm_rating import rating_reminders
+from crm.services.reminders.policies import policy_window_reminders
 from crm.services.reminders.scheduled import (
     holiday_calendar_reminder,
     problem_deadline_reminders,
@@ -83,12 +86,16 @@ COUNT_LABELS = {
     "retry": "待重试",
     "failed": "放弃",
     "reports": "报表",
+    "closed": "月结",
+    "rows": "冻结数据行",
+    "policies": "政策",
     "imported": "导入完成",
     "refused": "有错误未导入",
 }
 # What a job that decides from the current state reads (see Job.decides_from and past_day_refusal).
 PROBLEM_STATE = "问题的当前状态和期限"
 VISIT_STATE = "企业当前的联企干部和走访记录"
+POLICY_STATE = "政策的申报截止日期和企业当前的申报进度"
 WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
 
 
@@ -227,6 +234,24 @@ JOBS: dict[str, Job] = {
         ),
         Job("daily_digest", "每日汇总", daily_digest, cron={"hour": 8, "minute": 30}),
         Job("holiday_calendar", "节假日录入提醒", holiday_calendar_reminder, cron={"hour": 9, "minute": 0}),
+        # 企业之声: resolved problems the firm has not rated remind its cadre to call; on the 1st, each
+        # park's 回访抽查 sample of last month's closed problems is drawn (once) for its officers.
+        Job(
+            "firm_ratings",
+            "企业评价回访提醒",
+            rating_reminders,
+            cron={"hour": 7, "minute": 45},
+            decides_from=PROBLEM_STATE,
+        ),
+        Job("callback_samples", "回访抽查抽样", monthly_callbacks, cron={"day": 1, "hour": 7, "minute": 50}),
+        # 惠企政策: an application window closing soon for a firm that meets the policy and has not applied.
+        Job(
+            "policy_windows",
+            "政策申报截止提醒",
+            policy_window_reminders,
+            cron={"hour": 7, "minute": 55},
+            decides_from=POLICY_STATE,
+        ),
         Job(
             "deliver_pending",
             "外部渠道投递",
@@ -235,7 +260,9 @@ JOBS: dict[str, Job] = {
             grace=timedelta(minutes=15),
             idle=delivery_idle_reason,
         ),
-        Job("monthly_report", "月度报表", generate_monthly_reports, cron={"day": 1, "hour": 8, "minute": 0}),
+        # 月结 every day at 08:00: closes last month on its close day (the Nth working day, default the
+        # 3rd), any month an admin reopened, any a stopped scheduler missed; then the official workbooks.
+        Job("month_close", "月结", close_due_months, cron={"hour": 8, "minute": 0}),
         Job("imports", "后台导入", run_import_tasks, every=timedelta(minutes=1), grace=timedelta(minutes=15)),
     )
 }

@@ -56,7 +56,15 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         ("assignments.caseload",),
     ),
     ("走访覆盖", "coverage.index", dict, lambda: can(current_user, "coverage.view"), ("coverage.",)),
+    (
+        "惠企政策",
+        "policies.index",
+        dict,
+        lambda: can(current_user, "policy.view"),
+        ("policies.index", "policies.detail", "policies.create", "policies.edit", "policies.import"),
+    ),
     ("报表", "reports.index", dict, lambda: can(current_user, "report.view"), ("reports.",)),
+    ("企业之声", "firm_voice.index", dict, lambda: can(current_user, "firm_voice.view"), ("firm_voice.",)),
     (
         "交接",
         "assignments.handovers",
@@ -70,7 +78,7 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         "admin.users",
         dict,
         lambda: can(current_user, "user.manage"),
-        ("admin.user", "admin.calendar", "admin.rules"),
+        ("admin.user", "admin.calendar", "admin.rules", "policies.tag"),
     ),
     ("基础数据", "admin.reference", dict, lambda: can(current_user, "reference.manage"), REFERENCE_PAGES),
 ]

@@ -23,6 +23,7 @@ from crm.models import (
     Notification,
     Park,
     ParkSetting,
+    Policy,
     Problem,
     ProblemEvent,
     User,
@@ -55,8 +56,16 @@ ACTION_ROLES: dict[str, set[str]] = {
     "visit.log": {"admin", "officer", "cadre"},
     "visit.edit": {"admin", "officer", "cadre"},
     "visit.export": {"admin", "officer", "leader", "cadre"},
+    # 现场佐证: a visit's location is the cadre's personal data, seen only by that cadre and the park's
+    # own officers and leaders (_may_see_location); officers review check-ins and place firms.
+    "visit.location": {"officer", "leader", "cadre"},
+    "visit.review": {"officer"},
+    "firm.location": {"admin", "officer", "leader", "cadre"},
+    "firm.locate": {"admin", "officer"},
     "lists.view": {"admin", "officer", "leader", "cadre", "handler"},
     "lists.edit": {"admin", "officer", "cadre"},
+    # A firm's problem counts over all departments (清单变化); handlers see only their department's problems.
+    "lists.problem_totals": {"admin", "officer", "leader", "cadre"},
     "problem.raise": {"admin", "officer", "cadre"},
     "attachment.view": {"admin", "officer", "leader", "cadre"},
     "coverage.view": {"admin", "officer", "leader"},
@@ -79,6 +88,23 @@ ACTION_ROLES: dict[str, set[str]] = {
     # 报表: officers for their park; city-wide leaders and admins for one park or all parks.
     "report.view": {"admin", "officer", "leader"},
     "report.generate": {"admin", "officer", "leader"},
+    # 企业之声: service codes (cadres print their firms' cards), 撤单质检 and 回访抽查 (the park office).
+    "service_code.view": {"admin", "officer", "leader", "cadre"},
+    "service_code.manage": {"admin", "officer"},
+    "firm_voice.view": {"admin", "officer", "leader"},
+    "withdrawal.view": {"admin", "officer", "leader"},
+    "callback.view": {"admin", "officer", "leader"},
+    "callback.record": {"admin", "officer"},
+    "callback.settings": {"admin", "officer"},
+    # 月结: closing a month, reopening it (重新结账) and setting the close day are the admins'.
+    "month.close": {"admin"},
+    "month.reopen": {"admin"},
+    # 惠企政策: the library (a park's office keeps its park's policies, admins the city-wide ones), the
+    # steps on a firm–policy pair (the firm's cadre and its park's office), the managed tag list.
+    "policy.view": {"admin", "officer", "leader", "cadre"},
+    "policy.manage": {"admin", "officer"},
+    "policy.deliver": {"admin", "officer", "cadre"},
+    "tag.manage": {"admin"},
 }
 # Steps a department takes: only a handler of the problem's department (and, when the problem names
 # a handler, only that handler or the department head).
@@ -203,6 +229,8 @@ def is_in_scope(user: User, obj: Any) -> bool:
         return user.role == "admin" or user.park_id == obj.id
     if isinstance(obj, GeneratedReport):
         return is_city_wide(user) or (obj.park_id is not None and obj.park_id == user.park_id)
+    if isinstance(obj, Policy):
+        return is_city_wide(user) or obj.park_id is None or obj.park_id == user.park_id
     if isinstance(obj, User):
         if user.role == "cadre":
             return obj.id == user.id
@@ -222,6 +250,11 @@ def can(user: Optional[User], action: str, obj: Any = None) -> bool:
         return False
     if action == "visit.edit" and isinstance(obj, Visit):
         return _may_correct_visit(user, obj)
+    if action == "visit.location" and isinstance(obj, Visit):
+        return _may_see_location(user, obj)
+    if action == "policy.manage" and isinstance(obj, Policy):
+        # A city-wide policy is the admins'; a park's policy its own office's.
+        return user.role == "admin" or (obj.park_id is not None and obj.park_id == user.park_id)
     if isinstance(obj, Problem) and action in HANDLER_ACTIONS:
         return obj.handler_id in (None, user.id) or user.is_dept_head
     return True
@@ -237,6 +270,13 @@ def _may_correct_visit(user: User, visit: Visit) -> bool:
     window = setting.visit_edit_days if setting else DEFAULT_CADENCE["visit_edit_days"]
     logged_on = to_local(visit.created_at).date() if visit.created_at else visit.visited_on
     return (today() - logged_on).days <= window
+
+
+def _may_see_location(user: User, visit: Visit) -> bool:
+    """The cadre who logged the visit, and officers and leaders of the visited firm's own park."""
+    if user.role == "cadre":
+        return visit.cadre_id == user.id
+    return user.park_id is not None and user.park_id == visit.enterprise.park_id
 
 
 def roles_required(*actions: str) -> Callable:
@@ -263,6 +303,28 @@ def get_enterprise_or_404(enterprise_id: int, action: str = "enterprise.view") -
     if not can(current_user, action, firm):
         abort(403)
     return firm
+
+
+def visible_policies(user: User) -> Select:
+    """SELECT of the policies a user may see: the city-wide ones and those of the parks in scope."""
+    stmt = select(Policy)
+    if not can(user, "policy.view"):
+        return stmt.where(false())
+    if is_city_wide(user):
+        return stmt
+    if user.park_id is None:
+        return stmt.where(Policy.park_id.is_(None))
+    return stmt.where(or_(Policy.park_id.is_(None), Policy.park_id == user.park_id))
+
+
+def get_policy_or_404(policy_id: int, action: str = "policy.view") -> Policy:
+    """Load a policy the current user may see (else 404) and may act on (else 403)."""
+    policy = db.session.scalar(visible_policies(current_user).where(Policy.id == policy_id))
+    if policy is None:
+        abort(404)
+    if not can(current_user, action, policy):
+        abort(403)
+    return policy
 
 
 def get_import_task_or_404(task_id: int) -> ImportTask:

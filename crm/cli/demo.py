@@ -7,11 +7,16 @@ import click
 from flask.cli import with_appcontext
 
 from crm.cli.core import fail
+from crm.demo.firm_voice import demo_service_link
 from crm.demo.park import DEMO_PASSWORD, DEMO_URL, demo_logins, has_users, load_demo
 from crm.extensions import db
 from crm.models import User
+from crm.reporting.monthly.close import close_recent_months
 from crm.services import ServiceError
+from crm.services.closing.store import month_label
 from crm.timeutil import today
+
+DEMO_CLOSED_MONTHS = 3  # the demo's months closed as in use (the three before the open ones)
 
 
 def _width(text: str) -> int:
@@ -38,6 +43,8 @@ def echo_logins(users: list[User]) -> None:
         cells = [_pad(cell, width) for cell, width in zip(row[:3], widths, strict=True)] + [row[3]]
         click.echo("  " + "  ".join(cells))
     click.echo(f"访问地址：{DEMO_URL}")
+    if link := demo_service_link(DEMO_URL):
+        click.echo(f"企业服务码（无需登录，用手机或浏览器打开）：{link[0]} {link[1]}")
 
 
 @click.command("demo")
@@ -62,6 +69,9 @@ def demo_command(if_empty: bool) -> None:
         except ServiceError as exc:
             fail(str(exc))
         db.session.commit()
+        # The past months are closed (月结), as they would be in use: 已月结 months and a current 初稿.
+        closed = close_recent_months(today(), DEMO_CLOSED_MONTHS)
+        db.session.commit()
         click.echo(
             f"演示数据已装入：用户 {summary['users']} 个，企业 {summary['firms']} 家"
             f"（已分配联系干部 {summary['assigned']} 家，未分配的在营企业 {summary['unassigned_active']} 家，"
@@ -69,6 +79,8 @@ def demo_command(if_empty: bool) -> None:
             f"走访记录 {summary['visits']} 条，产品 {summary['products']} 项、"
             f"销售记录 {summary['sales']} 条、技术事项 {summary['tech']} 项。"
         )
+        labels = [month_label(c.close.month) for c in closed]
+        click.echo(f"已月结：{labels[0]}至{labels[-1]}，共 {len(labels)} 个月，各生成正式版报表。")
     if users := demo_logins():
         echo_logins(users)
 

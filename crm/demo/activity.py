@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from sqlalchemy import select
 
+from crm.demo.evidence import DemoEvidence
 from crm.demo.history import backdate_activity, backdate_registry, stamp_on
 from crm.demo.lists import DemoLists
 from crm.demo.plans import FirmPlan, PlannedVisit
@@ -48,6 +49,7 @@ class DemoActivity(DemoLists):
         self.stamps: dict[tuple[str, int], datetime] = {}
         self.counts = {"visits": 0, "products": 0, "sales": 0, "tech": 0}
         self.since = today  # the current firm's liaison start, while its list items are added
+        self.evidence: Optional[DemoEvidence] = None  # once the park collects on-site evidence
 
     # ---- planning
 
@@ -198,6 +200,7 @@ class DemoActivity(DemoLists):
             self.today,
             product=planned.product,
             tech=planned.tech,
+            **(self.evidence.for_visit(firm, planned.kind, planned.day) if self.evidence else {}),
         )
         stamp = self.stamps[("visit", visit.id)] = stamp_on(planned.day, rnd)
         self.counts["visits"] += 1

@@ -33,15 +33,23 @@ def _bulk_update(model: type[Model], rows: list[dict]) -> None:
         db.session.execute(update(table).where(table.c.id == bindparam("_id")), params)
 
 
+LATER_STEPS = ("solve", "retire")  # audited steps after an item was added, stamped on their own day
+
+
+def _last_change(stamps: dict[tuple[str, int], datetime], entity: str, key: int, added: datetime) -> datetime:
+    return max([added] + [at for step in LATER_STEPS if (at := stamps.get((f"{entity}_{step}", key)))])
+
+
 def backdate_activity(stamps: dict[tuple[str, int], datetime]) -> None:
     """Date visits and list items, and their audit rows; stamps maps (entity, id) to when it happened.
 
-    ("tech_item_solve", id) is when a technology item was ticked off (its last change).
+    ("tech_item_solve", id) is when a technology item was ticked off, ("product_item_retire", id) when a
+    product was retired (停产/下架): their last change.
     """
     db.session.flush()
     for model, entity in MODELS:
         rows = [
-            {"id": key, "created_at": at, "updated_at": stamps.get((f"{entity}_solve", key), at)}
+            {"id": key, "created_at": at, "updated_at": _last_change(stamps, entity, key, at)}
             for (kind, key), at in stamps.items()
             if kind == entity
         ]
@@ -53,7 +61,7 @@ def backdate_activity(stamps: dict[tuple[str, int], datetime]) -> None:
     )
     rows = []
     for audit_id, entity, key, action in audit:
-        at = stamps.get((f"{entity}_solve" if action == "solve" else entity, key))
+        at = stamps.get((f"{entity}_{action}" if action in LATER_STEPS else entity, key))
         if at is not None:
             rows.append({"id": audit_id, "at": at})
     _bulk_update(AuditLog, rows)

@@ -8,9 +8,9 @@ from typing import Any
 
 from crm.demo.history import stamp_on
 from crm.demo.plans import FirmPlan
-from crm.models import Enterprise, User
+from crm.models import Enterprise, ProductItem, User
 from crm.services.common.validators import add_months
-from crm.services.enterprises.lists import add_product, add_sales, add_tech, tick_off_tech
+from crm.services.enterprises.lists import add_product, add_sales, add_tech, retire_product, tick_off_tech
 
 BULK_UNITS = {"吨", "公里", "万平方米"}  # quantities that may have decimals; machines and boxes do not
 
@@ -62,16 +62,36 @@ class DemoLists:
             # Items are dated no earlier than the day their author took the firm over.
             self.since = firm.active_assignment.start_on if firm.cadre else today - timedelta(days=30)
             added_on = today - timedelta(days=rnd.randint(185, 220))  # before the first sales month is in
+            items = []
             for data in plan.products:
                 item = add_product(firm, actor, data, today=today)
                 self._stamp_item("product_item", item, added_on)
                 self.counts["products"] += 1
+                items.append(item)
+            retired = self._retire_one(firm, items, actor)
             if plan.products and rnd.random() < self.settings["sales_share"]:
-                self._add_sales(plan, actor)
+                self._add_sales(plan, actor, retired)
             if rnd.random() < self.settings["tech_share"]:
                 self._add_tech(plan, actor)
 
-    def _add_sales(self, plan: "FirmPlan", actor: User) -> None:
+    def _retire_one(self, firm: Enterprise, items: list[ProductItem], actor: User) -> dict[str, date]:
+        """停产/下架 of the last of a firm's several products, some weeks ago, at some firms: {name: day}."""
+        if len(items) < 2:
+            return {}
+        item = items[-1]
+        # A generator of its own, so the rest of the demo draws the same numbers as before.
+        rnd = random.Random(f"retire:{firm.credit_code}:{item.name}")
+        if rnd.random() >= self.settings["retire_share"]:
+            return {}
+        # The service checks the day against when the product was put on the list: give it that day now.
+        item.created_at = self.stamps[("product_item", item.id)]
+        day = self._clamp(self.today - timedelta(days=rnd.randint(12, 80)))
+        reason = rnd.choice(self.words["retire_reasons"])
+        retire_product(item, actor, {"retired_on": day, "reason": reason}, today=self.today)
+        self.stamps[("product_item_retire", item.id)] = stamp_on(day, rnd)
+        return {item.name: day}
+
+    def _add_sales(self, plan: "FirmPlan", actor: User, retired: dict[str, date]) -> None:
         rnd, firm = self.rnd, plan.firm
         monthly = (firm.output_last_year or Decimal(1200)) / 12
         shares = (Decimal("0.65"), Decimal("0.35")) if len(plan.products) > 1 else (Decimal(1),)
@@ -79,6 +99,9 @@ class DemoLists:
         for back in range(self.settings["sales_months"], 0, -1):
             year, month = add_months(self.today, -back)
             for product, share in zip(plan.products, shares, strict=False):
+                stopped = retired.get(product["name"])
+                if stopped is not None and date(year, month, 1) > stopped:
+                    continue  # nothing sold after the product stopped
                 factor = Decimal(rnd.randint(85, 115)) / 100
                 quantity = None
                 if product["capacity"] is not None:

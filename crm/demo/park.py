@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from crm.demo.activity import DemoActivity
+from crm.demo.evidence import DemoEvidence
+from crm.demo.firm_voice import load_demo_firm_voice
+from crm.demo.policies import demo_tags, load_demo_policies, profile_of
 from crm.demo.problems import load_demo_problems
 from crm.extensions import db
 from crm.models import Department, Enterprise, IndustryChain, Park, User
@@ -246,8 +249,12 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     specs = _firm_specs(rnd, words, chains, park, today)
     _plan(rnd, specs, plan, today)
     used_codes: set[str] = set()
+    # 画像: the managed tags; the word list's 高企, 专精特新 … become qualifications.
+    tags = demo_tags(users["admin"])
+    profile_rnd = random.Random(DEMO_SEED + 3)
     for spec in specs:
         spec.data["credit_code"] = _credit_code(rnd, words, spec.data["founded_on"], used_codes)
+        spec.data |= profile_of((spec.data.pop("tags") or "").split(","), tags, profile_rnd, today)
         spec.firm = create_enterprise(spec.data, officer)
 
     cadres = [u for u in users.values() if u.role == "cadre"]
@@ -280,6 +287,9 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
 
     # Visits are logged by the liaison of the day: those before the handover by the outgoing cadre.
     activity = DemoActivity(random.Random(DEMO_SEED + 2), today, officer)
+    # 现场佐证: collected since last month; the office places the firms (a few wait for a check-in).
+    activity.evidence = DemoEvidence(random.Random(DEMO_SEED + 5), today, officer, park)
+    activity.evidence.place_firms([s.created for s in specs])
     activity.plan_firms([(s.created, s.chain, s.industry, s.plan) for s in specs], handed_on)
     activity.log_visits(before=handed_on)
     handover_caseload(from_cadre, to_cadre, officer, handed_on, handover["reason"], handover["note"])
@@ -290,9 +300,12 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
         assign_enterprise(spec.created, users[after["cadre"]], officer, start, after["reason"])
     activity.plan_new_firms([(s.created, s.chain, s.industry) for s in newcomers])
     activity.log_visits()
+    activity.evidence.settle()
     activity.add_lists()
     activity.backdate()
     problems = load_demo_problems(today)
+    voices = load_demo_firm_voice(today)  # service codes, 企业自报, ratings, a withdrawal, 回访抽查
+    policies = load_demo_policies(today, park, officer, users["admin"])  # this year's 惠企政策 and 送政策
 
     db.session.flush()
     return (
@@ -308,4 +321,6 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
         }
         | activity.counts
         | {"problems": problems}
+        | voices
+        | policies
     )

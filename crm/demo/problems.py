@@ -4,6 +4,9 @@ Each script raises a problem some working days before today and takes its steps 
 offsets from that day, so deadlines, colours, escalations and the monthly report all look like a
 real park's: some waiting for dispatch, some signed and on track, some yellow, some red and
 escalated, one returned, one with a pending extension, one redone after 不满意, many closed.
+
+The rules have two versions, as after an admin's change: the defaults, then (RULES_CHANGED working
+days ago) a longer limit for technology problems. Problems dispatched before the change keep the first.
 """
 
 from dataclasses import dataclass
@@ -17,6 +20,8 @@ from crm.models import Department, Enterprise, User
 from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.flow import apply_action
 from crm.services.problems.intake import raise_problem
+from crm.services.problems.rules import ensure_rule_set
+from crm.services.problems.rules_admin import update_problem_rules
 from crm.services.workdays.calendar import WorkCalendar, get_calendar
 
 # Who takes each step: the park office, the department's handler, the firm's cadre or a leader.
@@ -40,6 +45,15 @@ class Script:
     urgency: str = "normal"
     source: str = "visit"
 
+
+# The admin's change of the rules: technology problems get 15 working days (the others keep theirs).
+RULES_CHANGED = 5  # working days before today
+RULES_FORM = {
+    "limit_normal": 10, "limit_urgent": 3, "sign_days": 1, "feedback_days": 3, "progress_days": 7,
+    "warn_share": 30, "return_days": 1, "extension_notice_days": 1, "max_extension_days": 10,
+    "escalate_2": 1, "escalate_3": 3, "escalate_4": 5, "cat_technology_normal": 15,
+    "note": "技术攻关类问题需对接高校院所，一般问题办结时限调整为15个工作日",
+}  # fmt: skip
 
 FB = {"note": "已电话联系企业，了解具体诉求，正在协调。"}
 PG = {"note": "已形成办理方案，报分管负责同志审定。"}
@@ -305,6 +319,9 @@ def load_demo_problems(today: date) -> int:
     ]
     firms = [f for f in firms if f.cadre is not None]
     officer, leader = users["officer"], users["leader"]
+    # Version 1 (the defaults) before the oldest script, version 2 by the admin some days ago.
+    ensure_rule_set(_stamp(_back(cal, today, max(s.raised for s in SCRIPTS) + 1), 0))
+    update_problem_rules(users["admin"], RULES_FORM, now=_stamp(_back(cal, today, RULES_CHANGED), 0))
     for i, script in enumerate(SCRIPTS):
         firm = firms[(i * 7) % len(firms)]
         raised_on = _back(cal, today, script.raised)
@@ -333,8 +350,9 @@ def load_demo_problems(today: date) -> int:
 
 
 def _stamp(day: date, step: int) -> datetime:
-    """A naive UTC time in office hours of that day; later steps of one day come later."""
-    return datetime.combine(day, time(1 + min(step, 8), (step * 7) % 60))
+    """A naive UTC time in office hours of that day (from 09:00 Beijing time); a later step always comes
+    later, 7 minutes apart (up to 60 steps a day), so a timeline never shows an answer before its question."""
+    return datetime.combine(day, time(1)) + timedelta(minutes=7 * min(step, 60))
 
 
 def _department_id(handler: Optional[User]) -> int:

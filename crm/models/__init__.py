@@ -3,11 +3,23 @@
 from crm.models.audit import AuditLog
 from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
+from crm.models.evidence import FirmLocation, VisitLocation
 from crm.models.imports import ImportTask
 from crm.models.lists import ProductItem, SalesItem, TechItem
+from crm.models.month_close import MonthClose, MonthSnapshotRow
 from crm.models.notification import Delivery, DeliveryAttempt, JobRun, Notification, NotificationPref
 from crm.models.org import Department, IndustryChain, Park
-from crm.models.problem import Problem, ProblemEvent
+from crm.models.policy import Policy, PolicyEvent, PolicyMatch, PolicyQualification, PolicySize
+from crm.models.portal import (
+    CallbackCheck,
+    CallbackDraw,
+    PortalHit,
+    PortalSetting,
+    ServiceCode,
+    Withdrawal,
+)
+from crm.models.problem import Problem, ProblemEvent, ProblemRuleSet
+from crm.models.profile import FirmQualification, Tag
 from crm.models.report import GeneratedReport
 from crm.models.settings import ParkSetting, Setting
 from crm.models.storage import StoredFile, StoredFileChunk
@@ -20,10 +32,14 @@ __all__ = [
     "AuditLog",
     "CalendarDay",
     "CalendarYear",
+    "CallbackCheck",
+    "CallbackDraw",
     "Delivery",
     "DeliveryAttempt",
     "Department",
     "Enterprise",
+    "FirmLocation",
+    "FirmQualification",
     "FirmVisitSummary",
     "GeneratedReport",
     "Handover",
@@ -31,18 +47,32 @@ __all__ = [
     "IndustryChain",
     "JobRun",
     "LoginFailure",
+    "MonthClose",
+    "MonthSnapshotRow",
     "Notification",
     "NotificationPref",
     "Park",
     "ParkSetting",
+    "Policy",
+    "PolicyEvent",
+    "PolicyMatch",
+    "PolicyQualification",
+    "PolicySize",
+    "PortalHit",
+    "PortalSetting",
     "Problem",
     "ProblemEvent",
+    "ProblemRuleSet",
     "ProductItem",
     "SalesItem",
+    "ServiceCode",
     "Setting",
     "StoredFile",
     "StoredFileChunk",
+    "Tag",
     "TechItem",
     "User",
     "Visit",
+    "VisitLocation",
+    "Withdrawal",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import Model
 from crm.models.org import IndustryChain, Park
+from crm.models.profile import QUALIFICATION_ORDER, FirmQualification, Tag, enterprise_tags
 from crm.models.user import User
 from crm.timeutil import utcnow
 
@@ -19,6 +20,11 @@ STATUSES = {"active": "在营", "suspended": "停产", "closed": "注销"}
 
 class Enterprise(Model):
     __tablename__ = "enterprises"
+    # Policy matching scans the firms' 画像 columns once per policy (crm.services.policies): this covering
+    # index lets the scan read a narrow index instead of the wide rows.
+    __table_args__ = (
+        Index("ix_enterprises_profile", "status", "park_id", "chain_id", "size", "scale_type", "founded_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -27,6 +33,10 @@ class Enterprise(Model):
     # The name folded (full-width to half-width, case, no spaces) for duplicate checks and search; the
     # name itself stays as typed, as on the business licence.
     name_key: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+    # What a pinyin query is matched against: initials and full pinyin for each combination of the
+    # readings of its polyphonic characters (湘潭长顺 -> xtzs xtcs … xiangtanchangshun …), bounded;
+    # computed by crm.services.common.pinyin.search_pinyin whenever the name is saved.
+    name_pinyin: Mapped[str] = mapped_column(Text, default="", server_default="")
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     legal_rep: Mapped[Optional[str]] = mapped_column(String(64))
     contact_name: Mapped[Optional[str]] = mapped_column(String(64))
@@ -42,7 +52,6 @@ class Enterprise(Model):
     output_last_year: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
     tax_last_year: Mapped[Optional[Decimal]] = mapped_column(Numeric(14, 2))
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
-    tags: Mapped[Optional[str]] = mapped_column(String(300))
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -53,6 +62,11 @@ class Enterprise(Model):
 
     park: Mapped[Park] = relationship()
     chain: Mapped[Optional[IndustryChain]] = relationship()
+    # 企业画像 (crm.models.profile): written by crm.services.enterprises.profile only.
+    qualifications: Mapped[list[FirmQualification]] = relationship(
+        cascade="all, delete-orphan", order_by=FirmQualification.code
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=enterprise_tags, order_by=(Tag.sort_order, Tag.id))
     # The current liaison, if any; viewonly because Assignment rows are managed by services only.
     active_assignment: Mapped[Optional["Assignment"]] = relationship(
         primaryjoin="and_(Assignment.enterprise_id == Enterprise.id, Assignment.end_on.is_(None))",
@@ -70,6 +84,16 @@ class Enterprise(Model):
     @property
     def size_label(self) -> str:
         return SIZES.get(self.size or "", "")
+
+    @property
+    def qualification_list(self) -> list[FirmQualification]:
+        """The firm's qualifications in the reference list's order."""
+        return sorted(self.qualifications, key=lambda q: QUALIFICATION_ORDER.get(q.code, 99))
+
+    @property
+    def tag_names(self) -> str:
+        """The tags as one line: 出口企业、技术改造项目"""
+        return "、".join(tag.name for tag in self.tags)
 
     @property
     def status_label(self) -> str:

@@ -25,6 +25,9 @@ class ProductItem(Model):
     unit: Mapped[Optional[str]] = mapped_column(String(32))
     main_market: Mapped[Optional[str]] = mapped_column(String(200))
     note: Mapped[Optional[str]] = mapped_column(Text)
+    # 停产/下架: the business date the product stopped (None: still made). A retired product stays on
+    # the list, greyed, and leaves the active count from that day; deleting is for mistaken entries.
+    retired_on: Mapped[Optional[date]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking (crm.services.common.locking): a stale edit, delete or tick-off is refused.
@@ -34,6 +37,10 @@ class ProductItem(Model):
 
     def __repr__(self) -> str:
         return f"<ProductItem {self.name}>"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_on is not None
 
 
 class SalesItem(Model):

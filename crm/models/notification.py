@@ -23,6 +23,7 @@ NOTIFICATION_KINDS = {
     "problem_deadline": "问题期限",
     "problem_event": "问题动态",
     "escalation": "提级协调",
+    "policy_window": "政策申报提醒",
     "digest": "每日汇总",
     "report": "月度报表",
     "system": "系统消息",
@@ -57,6 +58,10 @@ class Notification(Model):
     dedupe_key: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     read_at: Mapped[Optional[datetime]]
+    # A reminder whose cause went away (the overdue visit was logged, the deadline was met) is done:
+    # read, no longer current, with what settled it (crm.services.notifications.settle).
+    done_at: Mapped[Optional[datetime]]
+    done_note: Mapped[Optional[str]] = mapped_column(String(200))
 
     user: Mapped[User] = relationship()
 
@@ -70,6 +75,10 @@ class Notification(Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
 
 
 class NotificationPref(Model):

@@ -8,7 +8,7 @@ Statuses change only through crm.services.problems.flow.apply_action, which writ
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import Model
@@ -42,6 +42,9 @@ PROBLEM_SOURCES = {
     "forum": "政企面对面",
     "other": "其他",
 }
+# 企业自报: raised by the firm itself on its service page (企业服务码); never picked by staff on a form.
+FIRM_SOURCE = "firm"
+SOURCE_LABELS = PROBLEM_SOURCES | {FIRM_SOURCE: "企业自报"}
 PROBLEM_STATUSES = {
     "new": "待交办",
     "dispatched": "已交办",
@@ -54,7 +57,41 @@ OPEN_STATUSES = ("new", "dispatched", "in_progress", "resolved", "returned")
 # Statuses in which a department is working against the 137 checkpoints and the final limit.
 CLOCK_STATUSES = ("dispatched", "in_progress")
 EVALUATIONS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# Who gave the 回访评价: the firm itself on its service page (企业自评), or its cadre or the office for it
+# (代录), and for 代录 how the firm was asked.
+EVALUATED_BY = {"firm": "企业自评", "cadre": "代录"}
+EVALUATION_CHANNELS = {"phone": "电话", "onsite": "上门"}
 LEVELS = {1: "助企员", 2: "平台部门", 3: "区分管领导", 4: "区主要领导"}
+
+
+class ProblemRuleSet(Model):
+    """One version of the problem rules (办理规则): time limits, 137 checkpoints, warning and escalation.
+
+    Every save by an admin adds a version; a version is never changed afterwards (a before-update hook
+    refuses it), so a problem keeps computing its deadlines, warnings and escalations from the version
+    it was dispatched under. `rules` is the JSON of crm.services.problems.rules.ProblemRules.
+    """
+
+    __tablename__ = "problem_rule_sets"
+    __table_args__ = (UniqueConstraint("number", name="uq_problem_rule_sets_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]  # 第N版: 1, 2, 3 … without gaps (ids may skip on PostgreSQL)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # From when dispatches use this version (naive UTC): the save, or the start of versioning for the first.
+    effective_from: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))  # None: the system
+    note: Mapped[Optional[str]] = mapped_column(String(200))
+
+    created_by: Mapped[Optional[User]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ProblemRuleSet v{self.number}>"
+
+
+@event.listens_for(ProblemRuleSet, "before_update")
+def _rule_sets_are_immutable(_mapper, _connection, row: ProblemRuleSet) -> None:
+    raise RuntimeError(f"problem rule set v{row.number} is immutable: save a new version instead")
 
 
 class Problem(Model):
@@ -111,6 +148,10 @@ class Problem(Model):
     extension_reason: Mapped[Optional[str]] = mapped_column(String(500))
     extension_requested_on: Mapped[Optional[date]]
 
+    # The version of the rules its current deadlines were computed under (set at 交办, 改派 and 重办; None
+    # while it is not in a department's hands): warnings, escalation and recomputations follow it.
+    rule_set_id: Mapped[Optional[int]] = mapped_column(ForeignKey("problem_rule_sets.id"))
+
     level: Mapped[int] = mapped_column(default=1, index=True)  # 四级协调 1..4
     redo_count: Mapped[int] = mapped_column(default=0)  # 重办: times the firm was not satisfied
     extension_count: Mapped[int] = mapped_column(default=0)
@@ -119,6 +160,19 @@ class Problem(Model):
     evaluation: Mapped[Optional[str]] = mapped_column(String(16))
     evaluation_note: Mapped[Optional[str]] = mapped_column(String(500))
     forced_close_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    evaluation_by: Mapped[Optional[str]] = mapped_column(String(8))  # EVALUATED_BY
+    evaluation_channel: Mapped[Optional[str]] = mapped_column(String(8))  # EVALUATION_CHANNELS (代录)
+
+    # 企业自报: who to call back and when the firm hopes to see it done (as the firm typed them).
+    contact_name: Mapped[Optional[str]] = mapped_column(String(64))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    wished_on: Mapped[Optional[date]]  # 希望办结时间
+    # A pending 撤单申请, awaiting the firm's confirmation (on its page, or by phone to an officer).
+    withdrawal_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    withdrawal_requested_on: Mapped[Optional[date]]
+    withdrawal_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    # Set while the problem stands closed by a confirmed 撤单 (cleared if the 质检 reopens it).
+    withdrawn_on: Mapped[Optional[date]]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -131,6 +185,7 @@ class Problem(Model):
     raised_by: Mapped[Optional[User]] = relationship(foreign_keys=[raised_by_id])
     department: Mapped[Optional[Department]] = relationship()
     handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
+    withdrawal_requested_by: Mapped[Optional[User]] = relationship(foreign_keys=[withdrawal_requested_by_id])
     events: Mapped[list["ProblemEvent"]] = relationship(
         back_populates="problem", order_by="(ProblemEvent.at, ProblemEvent.id)", viewonly=True
     )
@@ -149,6 +204,8 @@ class Problem(Model):
 
     @property
     def status_label(self) -> str:
+        if self.status == "closed" and self.withdrawn_on is not None:
+            return "已撤单"  # closed by a confirmed withdrawal, not by an evaluation
         return PROBLEM_STATUSES.get(self.status, self.status)
 
     @property
@@ -157,7 +214,7 @@ class Problem(Model):
 
     @property
     def source_label(self) -> str:
-        return PROBLEM_SOURCES.get(self.source, self.source)
+        return SOURCE_LABELS.get(self.source, self.source)
 
     @property
     def level_label(self) -> str:
@@ -170,6 +227,17 @@ class Problem(Model):
     @property
     def has_pending_extension(self) -> bool:
         return self.extension_days is not None
+
+    @property
+    def has_pending_withdrawal(self) -> bool:
+        return self.withdrawal_requested_on is not None
+
+    @property
+    def evaluation_by_label(self) -> str:
+        """企业自评, or 代录（电话） / 代录（上门）."""
+        label = EVALUATED_BY.get(self.evaluation_by or "", "")
+        channel = EVALUATION_CHANNELS.get(self.evaluation_channel or "")
+        return f"{label}（{channel}）" if label and channel else label
 
 
 # Timeline labels of the event codes, from the one declaration of the workflow.

@@ -10,6 +10,7 @@ replay of the report does with its events. The rest reads this table:
   function of the same code in crm.services.problems.steps.HANDLERS, checked against this table);
 - crm.blueprints.problems.helpers: the step forms, their order and which one starts open;
 - crm.reporting.monthly.state: how a month-end state is replayed from the events.
+- crm.services.portal: the steps the firm itself takes on its service page (Action.firm).
 
 Adding a step means adding its row here and its function to HANDLERS (plus a replay effect if its
 events change something the report reads). Pure data: this module imports nothing from crm, because
@@ -31,6 +32,10 @@ OFFICE = frozenset({"admin", "officer"})  # the park office
 DEPARTMENT = frozenset({"handler"})  # the department the problem was handed to
 CADRE_SIDE = frozenset({"admin", "officer", "cadre"})  # the firm's side: its cadre and the office
 LEADERS = frozenset({"leader"})
+# Who may ask for a 撤单 (withdrawal): the department working on it, the firm's cadre, the office.
+WITHDRAWAL_ASKERS = frozenset({"admin", "officer", "cadre", "handler"})
+# States from which a problem may be withdrawn: not yet resolved (a resolved one awaits its evaluation).
+WITHDRAWABLE = ("new", "dispatched", "in_progress", "returned")
 
 # The event written when a problem is raised (crm.services.problems.intake): not a step of this table.
 RAISE_EVENT = "raise"
@@ -41,7 +46,9 @@ RAISE_LABEL = "反映问题"
 class Form:
     """The step's compact form on the problem page (crm/templates/problems/_action_form.html)."""
 
-    fields: tuple[str, ...] = ()  # inputs besides the note: department, handler, days, evaluation, level
+    # Inputs besides the note: department, handler, days, evaluation (with how the firm was asked), level,
+    # verdict (撤单质检).
+    fields: tuple[str, ...] = ()
     files: bool = False  # photos or attachments may be added
     css: str = "btn-primary"  # the submit button's Bootstrap class
     confirm: Optional[str] = None  # a confirmation asked before submitting
@@ -79,6 +86,9 @@ class Action:
     # The events it writes, code -> timeline label; empty: one event named and labelled like the step.
     events: Mapping[str, str] = field(default_factory=dict, compare=False)
     system: bool = False  # the scheduler may take it with no actor (automatic escalation)
+    # The firm itself may take it on its service page (企业服务码), with no account: the event's actor is
+    # the firm (actor_id None, data["by"] = "firm"), and a required note is optional for it.
+    firm: bool = False
 
     def __post_init__(self) -> None:
         if not self.events:
@@ -117,7 +127,7 @@ _ACTIONS = (
         DEPARTMENT,
         ("dispatched",),
         "in_progress",
-        Form(primary=2),
+        Form(primary=2, confirm="签收后即开始计算首次反馈、阶段进展和办结期限，确定签收？"),
         Replay(stamp=("accepted_on",)),
     ),
     Action(
@@ -147,7 +157,12 @@ _ACTIONS = (
         DEPARTMENT,
         ("in_progress",),
         "resolved",
-        Form(files=True, css="btn-success", primary=6),
+        Form(
+            files=True,
+            css="btn-success",
+            primary=6,
+            confirm="办结后不能再补充反馈，将请联系干部回访企业评价，确定办结？",
+        ),
         # The resolution also counts as the feedback and the progress report.
         Replay(stamp=("resolved_on",), fill=("first_feedback_on", "progress_on")),
         note="办理结果",
@@ -159,10 +174,18 @@ _ACTIONS = (
         ("resolved",),
         "closed",
         # The note is required only for 不满意, which the step itself checks.
-        Form(("evaluation",), files=True, note_hint="回访情况（不满意时必填）", primary=3),
+        Form(
+            ("evaluation",),
+            files=True,
+            note_hint="回访情况（不满意时必填）",
+            primary=3,
+            confirm="确定提交企业评价？满意或基本满意即销号，不满意将退回承办部门重办。",
+        ),
         Replay(stamp=("evaluated_on",), effect="evaluate"),
         # 不满意: back to the department (重办), or to the park office if it was solved on the spot.
         other_outcomes=("in_progress", "new"),
+        # The firm's own rating on its page is the 回访评价 (企业自评); the cadre's is 代录.
+        firm=True,
     ),
     Action(
         "solve_on_spot",
@@ -170,7 +193,7 @@ _ACTIONS = (
         CADRE_SIDE,
         ("new",),
         "resolved",
-        Form(files=True, css="btn-outline-success"),
+        Form(files=True, css="btn-outline-success", confirm="确定该问题已现场解决？提交后等待企业评价销号。"),
         Replay(stamp=("resolved_on",), effect="on_spot"),
         note="解决情况",
     ),
@@ -180,7 +203,7 @@ _ACTIONS = (
         OFFICE,
         ("in_progress",),
         None,
-        Form(css="btn-success", primary=4),
+        Form(css="btn-success", primary=4, confirm="同意后办结期限按申请顺延，确定同意延期？"),
         Replay(effect="extend"),
     ),
     Action(
@@ -189,7 +212,7 @@ _ACTIONS = (
         OFFICE,
         ("in_progress",),
         None,
-        Form(css="btn-outline-danger"),
+        Form(css="btn-outline-danger", confirm="确定不同意延期？办结期限保持不变。"),
         Replay(),
         note="不同意的理由",
     ),
@@ -234,6 +257,56 @@ _ACTIONS = (
         Replay(effect="escalate"),
         note="提级理由",
         system=True,
+    ),
+    Action(
+        "request_withdrawal",
+        "申请撤单",
+        WITHDRAWAL_ASKERS,
+        WITHDRAWABLE,
+        None,  # withdrawn only when the firm confirms
+        Form(css="btn-outline-secondary", confirm="撤单须经企业本人确认，确定提出撤单申请？"),
+        Replay(),
+        note="撤单理由",
+    ),
+    Action(
+        "confirm_withdrawal",
+        "确认撤单",
+        OFFICE,  # an officer records the firm's confirmation by phone; the firm confirms on its page
+        WITHDRAWABLE,
+        "closed",
+        Form(
+            css="btn-outline-danger",
+            confirm="确认企业已同意撤单？撤单后问题关闭，并进入撤单质检。",
+            primary=9,
+        ),
+        Replay(stamp=("closed_on",)),
+        note="电话确认情况",
+        events={"withdraw_phone": "电话确认撤单", "withdraw_firm": "企业确认撤单"},
+        firm=True,
+    ),
+    Action(
+        "decline_withdrawal",
+        "不同意撤单",
+        OFFICE,
+        WITHDRAWABLE,
+        None,
+        Form(css="btn-outline-primary"),
+        Replay(),
+        note="企业意见",
+        events={"withdraw_declined": "企业不同意撤单"},
+        firm=True,
+    ),
+    Action(
+        "review_withdrawal",
+        "撤单质检",
+        OFFICE,
+        ("closed",),  # only a problem closed by a confirmed 撤单, not yet reviewed
+        None,  # 属实: it stays closed
+        Form(("verdict",), note_hint="质检说明（不属实时必填）", primary=10),
+        # 不属实 reopens it: back to the park office (待交办) to be dispatched again.
+        Replay(effect="reopen"),
+        other_outcomes=("new",),
+        events={"withdraw_review": "撤单质检"},
     ),
     Action(
         "return",

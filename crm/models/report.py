@@ -39,6 +39,15 @@ class GeneratedReport(Model):
         return self.park.name if self.park else "全部园区"
 
     @property
+    def version(self) -> Optional[int]:
+        """The closed month's version an official workbook was made for (its auto_key ends :v2 from the
+        second on); None for a workbook generated on demand."""
+        if not self.auto_key:
+            return None
+        tail = self.auto_key.rsplit(":", 1)[-1]
+        return int(tail[1:]) if tail.startswith("v") and tail[1:].isdigit() else 1
+
+    @property
     def month_label(self) -> str:
         year, month = self.month.split("-")
         return f"{year}年{int(month)}月"

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Optional, TypedDict
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import Model
@@ -38,6 +38,11 @@ class ParkSetting(Model):
     key_onsite_days: Mapped[Optional[int]]
     due_soon_days: Mapped[int] = mapped_column(default=2)
     visit_edit_days: Mapped[int] = mapped_column(default=7)
+    # 现场佐证 (crm.services.visits.evidence): on-site visits capture the device's location and a photo;
+    # farther from the firm than the distance, or a fix coarser than the accuracy, is 位置存疑.
+    evidence_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    evidence_max_distance_m: Mapped[int] = mapped_column(default=500, server_default="500")
+    evidence_max_accuracy_m: Mapped[int] = mapped_column(default=100, server_default="100")
 
     def __repr__(self) -> str:
         return f"<ParkSetting park={self.park_id}>"

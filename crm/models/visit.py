@@ -3,11 +3,12 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import Model
 from crm.models.enterprise import Enterprise
+from crm.models.evidence import EVIDENCE_CSS, EVIDENCE_LABELS
 from crm.models.user import User
 from crm.timeutil import utcnow
 
@@ -16,8 +17,13 @@ VISIT_KINDS = {"onsite": "上门走访", "phone": "电话", "online": "线上", 
 
 class Visit(Model):
     __tablename__ = "visits"
-    # kind is included so cadence and report aggregates are answered from the index alone.
-    __table_args__ = (Index("ix_visits_enterprise_date_kind", "enterprise_id", "visited_on", "kind"),)
+    __table_args__ = (
+        # kind is included so cadence and report aggregates are answered from the index alone.
+        Index("ix_visits_enterprise_date_kind", "enterprise_id", "visited_on", "kind"),
+        # A visit saved on a phone carries an id made there: resending it (a retry after a lost answer,
+        # a second tab syncing the same draft) finds this row instead of logging the visit twice.
+        UniqueConstraint("cadre_id", "client_id", name="uq_visits_cadre_client"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
@@ -32,6 +38,10 @@ class Visit(Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking (crm.services.common.locking): a stale correction is refused, not overwritten.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The id the browser gave the visit when it was typed (a UUID); None for visits logged otherwise.
+    client_id: Mapped[Optional[str]] = mapped_column(String(36))
+    # 现场佐证 of an on-site visit (crm.models.evidence.EVIDENCE_LABELS); None when not collected.
+    evidence: Mapped[Optional[str]] = mapped_column(String(16), index=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -49,6 +59,14 @@ class Visit(Model):
     @property
     def kind_label(self) -> str:
         return VISIT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def evidence_label(self) -> str:
+        return EVIDENCE_LABELS.get(self.evidence or "", "")
+
+    @property
+    def evidence_css(self) -> str:
+        return EVIDENCE_CSS.get(self.evidence or "", "secondary")
 
 
 class Attachment(Model):
@@ -89,6 +107,8 @@ class FirmVisitSummary(Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
     last_contact_on: Mapped[Optional[date]]
     last_onsite_on: Mapped[Optional[date]]
+    # The last on-site visit with evidence (位置、照片 verified), for coverage counted with evidence.
+    last_evidenced_on: Mapped[Optional[date]]
 
     def __repr__(self) -> str:
         return f"<FirmVisitSummary firm={self.enterprise_id} {self.last_contact_on} {self.last_onsite_on}>"

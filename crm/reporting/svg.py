@@ -1,6 +1,10 @@
 """Small server-side SVG charts for the dashboards: no JavaScript, no inline style (CSP-safe), every
 bar or slice a link to the list behind it. Sizes are viewBox units; the SVG scales to its container.
 
+A bar or slice is too small to tap on a phone, so each chart with links also carries the same links as
+a folded list of full-width rows (shown on phones only, see access.css); there the picture itself is
+not a target.
+
 Text is escaped with markupsafe; colours are presentation attributes, classes come from app.css.
 """
 
@@ -58,6 +62,30 @@ def _svg(width: float, height: float, label: str, body: str, css: str = "") -> M
     )
 
 
+def _swatch(fill: str) -> str:
+    return (
+        '<svg class="chart-swatch" viewBox="0 0 10 10" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">'
+        f'<rect width="10" height="10" rx="2" fill="{escape(fill)}"/></svg>'
+    )
+
+
+def _phone_links(chart: Markup, rows: Sequence[tuple[str, Item]]) -> Markup:
+    """The chart, plus its links as a folded list of tappable rows for phones: (row label, item)."""
+    linked = [(label, item) for label, item in rows if item.url]
+    if not linked:
+        return chart
+    lines = "".join(
+        '<a class="list-group-item list-group-item-action d-flex justify-content-between align-items-center"'
+        f' href="{escape(item.url)}"><span class="d-flex align-items-center gap-2">{_swatch(item.fill)}'
+        f'{escape(label)}</span><span class="fw-semibold">{escape(item.shown)}</span></a>'
+        for label, item in linked
+    )
+    return Markup(
+        f'{chart}<details class="chart-phone-links d-md-none mt-2"><summary class="small">查看明细</summary>'
+        f'<div class="list-group list-group-flush">{lines}</div></details>'
+    )
+
+
 def hbar_chart(
     items: Sequence[Item], label: str, max_value: Optional[float] = None, label_width: float = 96
 ) -> Markup:
@@ -82,7 +110,8 @@ def hbar_chart(
         )
         parts.append(_link(item, body))
     height = max(len(items) * (row + gap) - gap, row)
-    return _svg(width, height, label, "".join(parts), "chart-hbar")
+    chart = _svg(width, height, label, "".join(parts), "chart-hbar")
+    return _phone_links(chart, [(item.label, item) for item in items])
 
 
 def donut_chart(items: Sequence[Item], label: str, centre: str, centre_caption: str) -> Markup:
@@ -122,7 +151,8 @@ def donut_chart(items: Sequence[Item], label: str, centre: str, centre_caption: 
         )
         parts.append(_link(item, body))
         y += 30
-    return _svg(size + 150, size, label, "".join(parts), "chart-donut")
+    chart = _svg(size + 150, size, label, "".join(parts), "chart-donut")
+    return _phone_links(chart, [(item.label, item) for item in items])
 
 
 @dataclass(frozen=True)
@@ -174,7 +204,9 @@ def column_chart(categories: Sequence[str], series: Sequence[Series], label: str
             f'<text x="{left + n * slot + slot / 2:.1f}" y="{height - 5:g}" text-anchor="middle" '
             f'class="chart-small">{escape(category)}</text>'
         )
-    return _svg(width, height, label, "".join(parts), "chart-columns")
+    chart = _svg(width, height, label, "".join(parts), "chart-columns")
+    rows = [(f"{category} {s.name}", s.items[n]) for n, category in enumerate(categories) for s in series]
+    return _phone_links(chart, [(label, item) for label, item in rows if item.value])
 
 
 def meter(value: Optional[float], colour: str = "blue", width: float = 100.0) -> Markup:

@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 import crm.reporting.monthly.generate as generate
 from crm.extensions import db as _db
 from crm.models import GeneratedReport, JobRun, Notification
+from crm.reporting.monthly.close import close_month
 from tests.concurrency.workers import ProcessPool, run_in_threads
 from tests.support.reports import report_world
 
-FIRST = date(2026, 11, 1)  # the monthly job's day: October's workbooks, parks A and B and all parks
+FIRST = date(2026, 11, 4)  # October's close day (月结): its workbooks, parks A and B and all parks
 SLOW = 0.3  # seconds per workbook: long enough for two unguarded runs to overlap
 
 
@@ -58,7 +59,7 @@ def _check_the_two_runs(outcomes: list[dict], workbooks: int, folder) -> None:
     assert workbooks == 3, "the two runs overlapped"
     _db.session.rollback()  # see what the workers committed
     runs = _db.session.execute(select(JobRun.job, JobRun.status)).all()
-    assert runs == [("monthly_report", "ok")] * 2
+    assert runs == [("month_close", "ok")] * 2
     reports = _db.session.scalars(select(GeneratedReport)).all()
     assert len(reports) == 3 and all(r.auto_key for r in reports)
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.xlsx")) == sorted(
@@ -79,19 +80,21 @@ def test_two_runs_in_threads_take_turns_and_the_second_finds_the_work_done(app, 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(generate, "monthly_workbook", slow)
-    spec = {"job": "monthly_report", "today": FIRST.isoformat()}
+    spec = {"job": "month_close", "today": FIRST.isoformat()}
     outcomes = run_in_threads(app, "run_job_once", [spec, dict(spec)])
     _check_the_two_runs(outcomes, len(built), month.reports_folder)
 
 
 def test_two_runs_in_processes_take_turns_and_the_second_finds_the_work_done(month, job_pool):
-    spec = {"job": "monthly_report", "today": FIRST.isoformat(), "slow": SLOW}
+    spec = {"job": "month_close", "today": FIRST.isoformat(), "slow": SLOW}
     outcomes = job_pool.run("run_job_once", [spec, dict(spec)])
     _check_the_two_runs(outcomes, sum(o["workbooks"] for o in outcomes), job_pool.reports_folder)
 
 
 def test_two_monthly_generators_at_once_store_each_workbook_once(app, month, monkeypatch):
     """Without the job's lock (the generator called directly): the unique key settles it, no failure."""
+    close_month("2026-10", None, FIRST)
+    _db.session.commit()
     real = generate.monthly_workbook
 
     def slow(*args, **kwargs):

@@ -25,7 +25,7 @@ MODES = ["threads", "processes"]
 POOL_SIZE = 4
 WORKERS = {"threads": 4, "processes": 3}
 ROUNDS = {"threads": 3, "processes": 2}
-FIELDS = {"firm": ["contact_name", "legal_rep", "address", "tags"],
+FIELDS = {"firm": ["contact_name", "legal_rep", "address", "note"],
           "product": ["name", "category", "unit", "main_market"]}  # fmt: skip
 SAVED, STALE = "已保存修改", "已被其他人修改"
 

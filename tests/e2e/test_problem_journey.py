@@ -19,6 +19,7 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
 from tests.e2e.conftest import PHONE, SCREENSHOTS
+from tests.support.browser import confirm_dialog
 from tests.support.factories import make_chain, make_department, make_enterprise, make_park, make_user
 from tests.support.problems import make_problem
 
@@ -80,7 +81,8 @@ def test_problem_cycle_from_raising_to_closed(db, new_page, login):
     problem_url = cadre_page.url
     expect(cadre_page.locator("h1")).to_have_text("新产线用电增容")
     expect(cadre_page.locator(".badge", has_text="待交办")).to_be_visible()
-    expect(cadre_page.locator("details.problem-action")).to_have_count(1)  # only 现场解决 for the cadre
+    # The cadre's steps on a new problem: 现场解决, and 申请撤单 (withdrawn only if the firm agrees).
+    expect(cadre_page.locator("details.problem-action")).to_have_count(2)
 
     # 2. The officer dispatches it from the board to the power company.
     officer_page = login(new_page(), officer)
@@ -104,6 +106,7 @@ def test_problem_cycle_from_raising_to_closed(db, new_page, login):
     _shoot(handler_page, "inbox-1280")
     inbox_row.get_by_role("link", name="新产线用电增容").click()
     _step(handler_page, "accept").get_by_role("button", name="签收").click()
+    confirm_dialog(handler_page, "签收后即开始计算")  # 签收 starts the clock: it asks first
     expect(_alert(handler_page, "签收成功")).to_be_visible()
     expect(handler_page.locator(".badge", has_text="办理中")).to_be_visible()
     progress = _step(handler_page, "progress")
@@ -113,6 +116,7 @@ def test_problem_cycle_from_raising_to_closed(db, new_page, login):
     resolve = _step(handler_page, "resolve")
     resolve.locator("textarea[name=note]").fill("增容方案已批复，施工完成并送电")
     resolve.get_by_role("button", name="办结").click()
+    confirm_dialog(handler_page, "办结后不能再补充反馈")
     expect(_alert(handler_page, "办结成功")).to_be_visible()
     expect(handler_page.locator(".badge", has_text="已办结")).to_be_visible()
     expect(handler_page.locator("details.problem-action")).to_have_count(0)
@@ -123,6 +127,7 @@ def test_problem_cycle_from_raising_to_closed(db, new_page, login):
     evaluate.get_by_role("radio", name="满意", exact=True).check()
     evaluate.locator("textarea[name=note]").fill("企业表示满意")
     evaluate.get_by_role("button", name="回访评价").click()
+    confirm_dialog(cadre_page, "满意或基本满意即销号")
     expect(_alert(cadre_page, "回访评价已记录，问题已销号")).to_be_visible()
     colour = cadre_page.locator("h1 + div .problem-colour")
     expect(colour).to_have_text(re.compile("已销号"))
@@ -155,6 +160,7 @@ def test_phone_unsatisfied_evaluation_goes_back_to_the_department(db, new_page, 
     evaluate.get_by_role("radio", name="不满意").check()
     evaluate.locator("textarea[name=note]").fill("企业反映路面仍有积水")
     evaluate.get_by_role("button", name="回访评价").tap()
+    confirm_dialog(page, "不满意将退回承办部门重办")
     expect(_alert(page, "企业不满意，问题已转为办理中（第1次重办）")).to_be_visible()
     expect(page.locator("h1 + div .badge", has_text="办理中")).to_be_visible()
     expect(page.locator("h1 + div .badge", has_text="重办 1 次")).to_be_visible()

@@ -12,6 +12,7 @@ except ImportError:  # the browser fixture turns this into a failure under CI=tr
         raise
     pytest.skip("跳过浏览器测试：未安装 Python 包 playwright", allow_module_level=True)
 
+from crm.reporting.monthly.writer import SHEETS
 from tests.e2e.conftest import PHONE
 from tests.support.reports import report_world
 
@@ -56,8 +57,8 @@ def test_leader_generates_and_downloads_the_months_workbook(db, page, login, tmp
     path = tmp_path / "report.xlsx"
     download.save_as(path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["汇总", "干部走访", "未走访企业", "问题清单", "部门办理", "产业链", "督办与升级"]
-    assert wb["汇总"]["A1"].value == "全部园区2026年10月联企服务月报"
+    assert wb.sheetnames == SHEETS and "四张清单变化" in SHEETS
+    assert wb["汇总"]["A1"].value == "全部园区2026年10月联企服务月报（初稿）"
     assert len(wb["干部走访"]._charts) == 1
 
 

@@ -89,7 +89,7 @@ def test_phone_cadre_logs_onsite_visit_with_product_and_problem(db, phone_page, 
     _no_horizontal_scroll(page)
     # every tab of the firm file is on screen (they wrap on a phone), the open one included
     tabs = page.locator(".firm-tabs .nav-link")
-    assert tabs.count() == 7  # a cadre has every tab but 变更记录
+    assert tabs.count() == 9  # a cadre has every tab but 变更记录 (政策 and 清单变化 included)
     for i in range(tabs.count()):
         box = tabs.nth(i).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, tabs.nth(i).inner_text()

@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.models import Department, Enterprise, IndustryChain, Park, User
 from crm.services.assignments.operations import assign_enterprise
 from crm.services.common.creditcode import CHARSET, check_digit, fold_key
-from crm.services.common.pinyin import initials
+from crm.services.common.pinyin import initials, search_pinyin
 from tests.support.dates import TODAY
 
 PASSWORD = "Passw0rd!"
@@ -90,6 +90,7 @@ def make_enterprise(
     firm = Enterprise(
         name=name,
         name_initials=initials(name),
+        name_pinyin=search_pinyin(name),
         name_key=fold_key(name),
         credit_code=fields.pop("credit_code", None) or valid_credit_code(),
         park_id=park.id,

@@ -42,6 +42,9 @@ PATHS = {
     "on_spot": ("solve_on_spot",),
     "extension": ("dispatch", "accept", "request_extension"),
     "green": ("dispatch", "accept", "progress"),
+    # 撤单: asked for by the department and waiting for the firm; confirmed (by phone) and closed.
+    "withdrawal": ("dispatch", "accept", "request_withdrawal"),
+    "withdrawn": ("dispatch", "accept", "request_withdrawal", "confirm_withdrawal"),
 }
 
 
@@ -129,6 +132,10 @@ def make_problem(
             step(problem, "evaluate", raised_by, on, evaluation=evaluation, note="企业表示认可")
         elif action == "solve_on_spot":
             step(problem, "solve_on_spot", raised_by, on, note="现场协调解决")
+        elif action == "request_withdrawal":
+            step(problem, "request_withdrawal", handler, on, note="企业已自行解决，申请撤单")
+        elif action == "confirm_withdrawal":
+            step(problem, "confirm_withdrawal", officer, on, note="已电话联系企业负责人，同意撤单")
     return problem
 
 

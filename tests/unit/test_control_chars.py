@@ -237,7 +237,7 @@ def _cells(path) -> str:
 
 
 def test_monthly_job_writes_every_report_despite_stored_control_characters(app, soiled_month, db):
-    run = run_job(app, JOBS["monthly_report"], today=date(2026, 11, 1))
+    run = run_job(app, JOBS["month_close"], today=date(2026, 11, 4))  # October's close day
     assert run.status == "ok" and run.counts["reports"] == 3, run.error
     files = sorted(Path(current_app.config["REPORTS_FOLDER"]).rglob("*.xlsx"))
     assert len(files) == db.session.scalar(select(func.count(GeneratedReport.id))) == 3

@@ -14,7 +14,7 @@ from crm.reporting.monthly.state import problem_states, replay
 from crm.reporting.monthly.writer import write_monthly_workbook
 from crm.services.problems.queries import problem_clock
 from crm.services.problems.recalc import confirm_year_and_recalc
-from crm.services.problems.rules import problem_rules
+from crm.services.problems.rules import RuleBook
 from crm.services.workdays.admin import CalendarEntry, set_calendar_days
 from crm.services.workdays.calendar import load_calendar
 from tests.support.problems import make_problem, problem_world, step
@@ -103,9 +103,9 @@ def test_the_recalculation_is_replayed_at_month_end(db):
     set_calendar_days(w.admin, NOTICE)
     confirm_year_and_recalc(w.admin, 2027, None, CONFIRMED_ON)
     db.session.flush()
-    rules, cal = problem_rules(), load_calendar()
+    book, cal = RuleBook.load(), load_calendar()
     period = Period.parse("2027-01", date(2027, 2, 1))
-    state = next(s for s in problem_states(ReportScope(None), period, rules, cal) if s.id == p.id)
+    state = next(s for s in problem_states(ReportScope(None), period, book, cal) if s.id == p.id)
     rows = db.session.execute(
         select(
             ProblemEvent.action,
@@ -117,7 +117,7 @@ def test_the_recalculation_is_replayed_at_month_end(db):
         .where(ProblemEvent.problem_id == p.id)
         .order_by(ProblemEvent.at, ProblemEvent.id)
     )
-    replay(state, [tuple(row) for row in rows], rules, cal)
+    replay(state, [tuple(row) for row in rows], book, cal)
     assert _deadlines(state) == _deadlines(p) and p.due_on == date(2027, 1, 21)
 
 

@@ -3,10 +3,8 @@ from sqlalchemy import func, select
 from crm.demo.park import DEMO_PASSWORD, DEMO_URL
 from crm.models import Assignment, Enterprise, Handover, Park, Problem, ProblemEvent, User
 from crm.services.common.creditcode import is_valid_credit_code
-from crm.services.problems.deadlines import problem_colour, soon_limit
-from crm.services.problems.rules import problem_rules
+from crm.services.problems.deadlines import problem_colour
 from crm.services.users.authentication import authenticate
-from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import today, utcnow
 from tests.support.factories import make_user
 
@@ -118,8 +116,7 @@ def test_demo_has_problems_in_every_state_with_real_timelines(runner, db):
         "returned",
         "closed",
     }
-    soon = soon_limit(today(), problem_rules(), get_calendar())
-    assert {problem_colour(p, today(), soon) for p in problems} == {"red", "yellow", "green", "grey"}
+    assert {problem_colour(p, today()) for p in problems} == {"red", "yellow", "green", "grey"}
     assert any(p.level >= 2 for p in problems) and any(p.redo_count for p in problems)
     assert any(p.has_pending_extension for p in problems) and any(p.forced_close_reason for p in problems)
     assert {p.evaluation for p in problems if p.status == "closed"} >= {"satisfied", "basic"}

@@ -195,3 +195,25 @@ def test_demo_is_deterministic_for_a_given_today(db):
     db.session.rollback()
     load_demo(TODAY + timedelta(days=7))
     assert _fingerprint(db) != first
+
+
+def test_demo_retires_some_products_and_their_sales_stop(db, demo):
+    """停产/下架 through the service: some products stopped weeks ago; nothing is sold after that month."""
+    retired = db.session.scalars(select(ProductItem).where(ProductItem.retired_on.is_not(None))).all()
+    assert len(retired) >= 2
+    for item in retired:
+        assert to_local(item.created_at).date() <= item.retired_on < TODAY
+        entry = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.entity_type == "product_item",
+                AuditLog.entity_id == item.id,
+                AuditLog.action == "retire",
+            )
+        ).one()
+        assert to_local(entry.at).date() == item.retired_on and "原因" in entry.summary
+        sold = db.session.scalars(
+            select(SalesItem.period).where(
+                SalesItem.enterprise_id == item.enterprise_id, SalesItem.product == item.name
+            )
+        ).all()
+        assert all(period <= f"{item.retired_on:%Y-%m}" for period in sold), item.name

@@ -129,7 +129,8 @@ def test_header_aliases_and_normalisation(db, tmp_path, park, officer):
     assert (firm.scale_type, firm.size, firm.is_key, firm.status) == ("above", "small", True, "active")
     assert firm.founded_on == date(2015, 3, 1) and firm.headcount == 1200
     assert firm.output_last_year == Decimal("1234.57") and firm.tax_last_year == Decimal("88")
-    assert firm.tags == "专精特新" and firm.name_initials
+    # 专精特新 in the 标签 column is a qualification, and is recorded as one.
+    assert [q.code for q in firm.qualifications] == ["srdi"] and firm.tags == [] and firm.name_initials
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
@@ -346,7 +347,10 @@ def test_row_level_value_errors_name_row_and_column(db, tmp_path, park, officer)
     assert "第2行【成立日期】“2015-13-45”不是有效日期，请按 2015-03-01 的格式填写" in errors
     assert "第2行【从业人数】“十个”不是整数" in errors
     assert "第2行【上年税收(万元)】“abc”不是有效数字" in errors
-    assert "第2行【企业规模】“巨型”不是有效取值，可选：大型/中型/小型/微型" in errors
+    assert (
+        "第2行【企业规模】“巨型”不是有效取值，可选：大型/中型/小型/微型（可同时填写 规上/规下，如 规上·中型）"
+        in errors
+    )
     assert "第2行【是否重点企业】“也许”无法识别，请填写 是 或 否" in errors
     assert any(e.startswith("第2行【所属产业链】产业链“不存在的链”不存在") for e in errors)
     assert f"第3行【统一社会信用代码】{code} 与第2行重复" in errors

@@ -49,9 +49,9 @@ def test_a_state_job_runs_for_today_and_later_days(app, late, name):
 
 
 def test_period_jobs_may_run_for_an_earlier_day(app, db):
-    for name in ("monthly_report", "daily_digest", "holiday_calendar"):
+    for name in ("month_close", "daily_digest", "holiday_calendar"):
         assert past_day_refusal(JOBS[name], YESTERDAY) is None, name
-    assert run_job(app, JOBS["monthly_report"], today=YESTERDAY).status == "ok"
+    assert run_job(app, JOBS["month_close"], today=YESTERDAY).status == "ok"
 
 
 def test_run_jobs_refuses_an_earlier_day_with_a_non_zero_exit(app, late, runner):
@@ -65,7 +65,7 @@ def test_run_jobs_refuses_an_earlier_day_with_a_non_zero_exit(app, late, runner)
             "crm",
             "run-jobs",
             "--job",
-            "monthly_report",
+            "month_close",
             "--job",
             "problem_deadlines",
             "--today",
@@ -75,7 +75,7 @@ def test_run_jobs_refuses_an_earlier_day_with_a_non_zero_exit(app, late, runner)
     assert mixed.exit_code == 2 and "问题期限预警（problem_deadlines）不能补跑" in mixed.output
     assert _count(JobRun) == 0
     assert _count(ProblemEvent, ProblemEvent.action == "escalate") == 0
-    report = runner.invoke(args=["crm", "run-jobs", "--job", "monthly_report", "--today", "2026-11-01"])
+    report = runner.invoke(args=["crm", "run-jobs", "--job", "month_close", "--today", "2026-11-01"])
     assert report.exit_code == 0, report.output
     today = runner.invoke(args=["crm", "run-jobs", "--job", "escalations", "--today", "2026-11-02"])
     assert today.exit_code == 0, today.output

@@ -89,7 +89,6 @@ def test_registry_keeps_the_name_and_folds_code_and_phone(db, park, officer):
             contact_name="李四",
             contact_phone=" １３８００００００００ ",
             address="湘潭市岳塘区（高新区）晓塘路１号",
-            tags="专精特新，小巨人",
             note="一期：投产（２０２５年）",
         ),
         officer,
@@ -97,7 +96,7 @@ def test_registry_keeps_the_name_and_folds_code_and_phone(db, park, officer):
     assert firm.name == LICENCE_NAME and firm.name_key == "湘潭华宇(集团)新材料有限公司"
     assert firm.credit_code == code and firm.contact_phone == "13800000000"
     assert (firm.legal_rep, firm.address) == ("王五（代）", "湘潭市岳塘区（高新区）晓塘路１号")
-    assert (firm.tags, firm.note) == ("专精特新，小巨人", "一期：投产（２０２５年）")
+    assert firm.note == "一期：投产（２０２５年）"
     assert firm.name_initials == "xthy(jt)xclyxgs"  # initials are width-folded, like the query
     update_enterprise(firm, {"name": "湘潭华宇（集团）新材料股份有限公司"}, officer)
     assert firm.name == "湘潭华宇（集团）新材料股份有限公司"
@@ -149,7 +148,9 @@ def test_import_keeps_names_and_folds_codes(db, tmp_path, park, officer, write, 
         "13800000000",
         "晓塘路（东）１号",
     )
-    assert (firm.tags, firm.note) == ("专精特新，小巨人", "备注：一期（２０２５）")
+    # 标签 holding qualifications written with a full-width comma: both are recorded as qualifications.
+    assert {q.code for q in firm.qualifications} == {"srdi", "little_giant"}
+    assert firm.note == "备注：一期（２０２５）"
 
 
 def test_import_refuses_a_duplicate_name_per_row_and_updates_by_code(db, tmp_path, park, officer):

@@ -205,3 +205,58 @@ def test_upgrade_cleans_control_characters_out_of_stored_text(migrated_app):
             assert read("problem_events", event, "note") == ("请尽快\n办理",)
             assert read("visits", visit, "participants", "summary") == ("王总 李总", "走访[31m情况\n第二行")
             assert read("product_items", item, "name") == ("电机",)
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_upgrade_makes_version_1_of_the_problem_rules(migrated_app, saved):
+    """The rules an admin saved (or the defaults) become version 1, completed with the defaults of the
+    time and without the retired warn_days; problems already dispatched record it; the setting goes.
+    Downgrading writes the newest version back into the setting."""
+    import json
+    from datetime import date, datetime
+
+    import sqlalchemy as sa
+
+    mine = "febe7c8eb32d"
+    at = datetime(2026, 9, 1, 2, 0)
+    with migrated_app.app_context():
+        upgrade(revision=f"{mine}-1")
+        with db.engine.begin() as conn:
+            admin = _insert(conn, "users", username="admin", name="管理员", role="admin")
+            if saved:
+                stored = {"sign_days": 2, "warn_days": 3, "limits": {"normal": 15, "urgent": 3},
+                          "escalate_after": {"2": 2, "3": 4, "4": 6}}  # fmt: skip
+                _insert(
+                    conn, "settings", key="problem_rules", value=stored, updated_by_id=admin, updated_at=at
+                )
+            park = _insert(conn, "parks", code="A", name="甲园区")
+            firm = _insert(conn, "enterprises", park_id=park, name="甲企业", credit_code="91430300MA4L000001")
+            kw = {"enterprise_id": firm, "raised_by_id": admin, "title": "用电", "description": "增容"}
+            dispatched = _insert(conn, "problems", dispatched_on=date(2026, 10, 26), **kw)
+            waiting = _insert(conn, "problems", **kw)
+        upgrade(revision=mine)
+        with db.engine.connect() as conn:
+            versions = conn.execute(
+                sa.text("SELECT id, number, rules, created_by_id, note FROM problem_rule_sets")
+            )
+            [(id_, number, rules, author, note)] = versions.all()
+            rules = rules if isinstance(rules, dict) else json.loads(rules)  # SQLite returns the text
+            linked = dict(conn.execute(sa.text("SELECT id, rule_set_id FROM problems")).all())
+            setting = conn.execute(
+                sa.text("SELECT count(*) FROM settings WHERE key = 'problem_rules'")
+            ).scalar()
+        assert (id_, number) == (1, 1) and "warn_days" not in rules
+        assert rules["sign_days"] == (2 if saved else 1) and rules["feedback_days"] == 3
+        assert rules["limits"] == {"normal": 15 if saved else 10, "urgent": 3} and rules["warn_share"] == 30
+        assert rules["escalate_after"] == ({"2": 2, "3": 4, "4": 6} if saved else {"2": 1, "3": 3, "4": 5})
+        assert (author, note) == ((admin, "由原办理规则设置生成") if saved else (None, "初始版本"))
+        assert linked == {dispatched: 1, waiting: None} and setting == 0
+        from crm.services.problems.rules import problem_rules
+
+        assert problem_rules().sign_days == (2 if saved else 1)
+        db.session.remove()  # end the session's transaction: the downgrade alters its tables
+        downgrade(revision=f"{mine}-1")
+        with db.engine.connect() as conn:
+            value = conn.execute(sa.text("SELECT value FROM settings WHERE key = 'problem_rules'")).scalar()
+        value = value if isinstance(value, dict) else json.loads(value)
+        assert value["sign_days"] == (2 if saved else 1) and value["warn_days"] == 2

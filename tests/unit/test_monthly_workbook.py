@@ -12,11 +12,11 @@ from tests.support.reports import HYPERLINK, report_world
 
 HEADERS = {
     "干部走访": "干部姓名 所属园区 联系企业数 联系次数 上门次数 已联系企业 已上门企业 联系覆盖率 上门覆盖率 "
-    "逾期企业 反映问题 销号问题",
+    "逾期企业 反映问题 销号问题 上门(有佐证)",
     "未走访企业": "企业名称 所属园区 产业链 重点企业 联系干部 最近上门日期 最近联系日期",
     "问题清单": "问题编号 企业名称 所属园区 问题标题 问题类别 紧急程度 承办部门 状态（月末） 提出日期 "
     "交办日期 办结期限 办结日期 销号日期 已用工作日 三色预警 协调级别 企业评价",
-    "部门办理": "承办部门 本月收到 按时签收 按时签收率 本月办结 按期办结 按期办结率 本月销号 月末在办 "
+    "部门办理": "承办部门 本月收到 应签收 按时签收 按时签收率 本月办结 按期办结 按期办结率 本月销号 月末在办 "
     "月末超期 延期（次） 退回（次） 回访评价 满意率",
     "产业链": "产业链 在营企业 联系企业 已上门企业 上门覆盖率 走访次数 上门次数 本月新增问题 月末在办问题 "
     "月末超期 本月销售额（万元） 本年累计销售额（万元）",
@@ -36,7 +36,8 @@ def wb(db):
 def test_workbook_has_the_sheets_headers_frozen_rows_and_filters(wb):
     assert wb.sheetnames == SHEETS
     summary = wb["汇总"]
-    assert summary["A1"].value == "甲园区2026年10月联企服务月报"
+    assert summary["A1"].value == "甲园区2026年10月联企服务月报（初稿）"  # not closed yet
+    assert summary["A3"].value == "初稿，将于2026年11月4日月结后定稿，此前数据可能变动。"
     assert [c.value for c in summary[4]] == ["指标", "本月", "上月", "环比变化", "口径说明"]
     assert summary.freeze_panes == "A5"
     for title, headers in HEADERS.items():

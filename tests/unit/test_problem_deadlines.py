@@ -6,37 +6,34 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Problem, ProblemEvent, Setting
+from crm.models import Problem, ProblemEvent
 from crm.services import ServiceError
 from crm.services.problems.deadlines import (
     colour_clause,
     colour_expression,
     overdue_workdays,
     problem_colour,
-    soon_limit,
     warn_reserve,
     workdays_used,
 )
 from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.flow import apply_action
 from crm.services.problems.notices import level_people
-from crm.services.problems.rules import ProblemRules
+from crm.services.problems.rules_admin import update_problem_rules
 from crm.services.workdays.calendar import WorkCalendar
 from tests.support.factories import make_user
 from tests.support.problems import make_problem, problem_world
 
 CAL = WorkCalendar()
-RULES = ProblemRules()
 MON = date(2026, 11, 2)  # dispatched on a Monday: sign 11-03, feedback 11-05, progress 11-11, due 11-16
 
 
 def colour_on(problem, today):
-    return problem_colour(problem, today, soon_limit(today, RULES, CAL))
+    return problem_colour(problem, today)
 
 
 def sql_colour(problem, today):
-    soon = soon_limit(today, RULES, CAL)
-    return db.session.scalar(select(colour_expression(today, soon)).where(Problem.id == problem.id))
+    return db.session.scalar(select(colour_expression(today)).where(Problem.id == problem.id))
 
 
 @pytest.fixture()
@@ -110,10 +107,9 @@ def test_sql_colour_filter_agrees_with_python_on_a_mixed_set(w):
     ]
     db.session.flush()
     for today in (MON, date(2026, 11, 4), date(2026, 11, 12), date(2026, 11, 30)):
-        soon = soon_limit(today, RULES, CAL)
         for colour in ("red", "yellow", "green", "grey"):
-            in_sql = set(db.session.scalars(select(Problem.id).where(colour_clause(colour, today, soon))))
-            in_python = {p.id for p in problems if problem_colour(p, today, soon) == colour}
+            in_sql = set(db.session.scalars(select(Problem.id).where(colour_clause(colour, today))))
+            in_python = {p.id for p in problems if problem_colour(p, today) == colour}
             assert in_sql == in_python, (today, colour)
 
 
@@ -226,7 +222,10 @@ def test_a_ten_day_limit_warns_two_working_days_ahead(w):
 
 
 def test_the_share_is_an_admin_rule_read_when_the_deadline_is_set(w):
-    db.session.add(Setting(key="problem_rules", value={"warn_share": 50}))
+    form = {"limit_normal": 10, "limit_urgent": 3, "sign_days": 1, "feedback_days": 3, "progress_days": 7,
+            "warn_share": 50, "return_days": 1, "extension_notice_days": 1, "max_extension_days": 10,
+            "escalate_2": 1, "escalate_3": 3, "escalate_4": 5}  # fmt: skip
+    update_problem_rules(w.admin, form)
     db.session.flush()
     p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     # 50 % of the 10-day limit: fewer than 5 working days left, from Tue 11-10 (Wed, Thu, Fri, Mon).
@@ -245,14 +244,15 @@ def test_an_extension_moves_the_warning_with_the_limit(w):
     assert CAL.workdays_between(p.due_warn_on, p.due_on) == warn_reserve(window, 30)
 
 
-def test_deadlines_without_warning_dates_fall_back_to_warn_days(w):
+def test_deadlines_without_warning_dates_are_yellow_on_their_own_day_only(w):
     p = make_problem(w.firm, w.cadre, "dispatched", w.dept, w.handler, raised_on=MON, on=MON)
     p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
     p.title = "旧问题"  # any write runs the model's hook
     db.session.flush()
     assert p.next_warn_on is None
-    # The old rule: sign due 11-03 is within 2 working days of 11-02 -> yellow.
-    assert colour_on(p, MON) == "yellow" == sql_colour(p, MON)
+    # Sign due 11-03: green the day before (no "within N working days" rule any more), yellow on it.
+    assert colour_on(p, MON) == "green" == sql_colour(p, MON)
+    assert colour_on(p, date(2026, 11, 3)) == "yellow" == sql_colour(p, date(2026, 11, 3))
 
 
 def test_python_and_sql_colours_agree_over_many_dates(w):
@@ -278,16 +278,13 @@ def test_python_and_sql_colours_agree_over_many_dates(w):
     seen = set()
     for offset in range(60):
         today = date.fromordinal(date(2026, 10, 19).toordinal() + offset)
-        soon = soon_limit(today, RULES, CAL)
-        colour = colour_expression(today, soon)
+        colour = colour_expression(today)
         in_sql = dict(db.session.execute(select(Problem.id, colour).where(Problem.id.in_(ids))).all())
-        in_python = {p.id: problem_colour(p, today, soon) for p in problems}
+        in_python = {p.id: problem_colour(p, today) for p in problems}
         assert in_sql == in_python, today
         for name in ("red", "yellow", "green", "grey"):
             chosen = set(
-                db.session.scalars(
-                    select(Problem.id).where(Problem.id.in_(ids), colour_clause(name, today, soon))
-                )
+                db.session.scalars(select(Problem.id).where(Problem.id.in_(ids), colour_clause(name, today)))
             )
             assert chosen == {i for i, c in in_python.items() if c == name}, (today, name)
         seen |= set(in_python.values())

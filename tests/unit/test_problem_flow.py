@@ -12,18 +12,18 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import AuditLog, ProblemEvent
 from crm.services import ServiceError
-from crm.services.problems.deadlines import problem_colour, soon_limit
+from crm.services.problems.deadlines import problem_colour
 from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.flow import STEPS, apply_action
-from crm.services.problems.rules import ProblemRules
-from crm.services.workdays.calendar import get_calendar
 from tests.support.factories import make_department, make_park, make_user
 from tests.support.problems import make_problem, problem_world
 
 DAY = date(2026, 10, 12)  # a Monday; the final limit is 2026-10-26
-OPEN = {"new", "dispatched", "in_progress", "in_progress_ext", "resolved", "returned"}
-ON_CLOCK = {"dispatched", "in_progress", "in_progress_ext"}
-WORKING = {"in_progress", "in_progress_ext"}
+# "withdrawal": in progress with a 撤单申请 waiting for the firm; "withdrawn": closed by a confirmed 撤单.
+OPEN = {"new", "dispatched", "in_progress", "in_progress_ext", "resolved", "returned", "withdrawal"}
+ON_CLOCK = {"dispatched", "in_progress", "in_progress_ext", "withdrawal"}
+WORKING = {"in_progress", "in_progress_ext", "withdrawal"}
+WITHDRAWABLE = {"new", "dispatched", "in_progress", "in_progress_ext", "returned"}
 
 # action -> (states in which it is possible, actors who may take it)
 EXPECTED = {
@@ -32,7 +32,7 @@ EXPECTED = {
     "return": ({"dispatched"} | WORKING, {"handler", "head"}),
     "feedback": (WORKING, {"handler", "head"}),
     "progress": (WORKING, {"handler", "head"}),
-    "request_extension": ({"in_progress"}, {"handler", "head"}),
+    "request_extension": ({"in_progress", "withdrawal"}, {"handler", "head"}),
     "approve_extension": ({"in_progress_ext"}, {"admin", "officer"}),
     "refuse_extension": ({"in_progress_ext"}, {"admin", "officer"}),
     "resolve": (WORKING, {"handler", "head"}),
@@ -42,7 +42,16 @@ EXPECTED = {
     "supervise": (ON_CLOCK, {"admin", "officer"}),
     "instruct": (OPEN, {"deputy", "chief"}),
     "escalate": (ON_CLOCK, {"admin", "officer"}),
+    # 撤单: the department (only once it has the problem), the cadre or the office asks; the office
+    # records the firm's answer by phone (the firm's own answer: tests/unit/test_portal_workflow.py);
+    # the office reviews a confirmed one.
+    "request_withdrawal": (WITHDRAWABLE, {"admin", "officer", "cadre", "handler", "head"}),
+    "confirm_withdrawal": ({"withdrawal"}, {"admin", "officer"}),
+    "decline_withdrawal": ({"withdrawal"}, {"admin", "officer"}),
+    "review_withdrawal": ({"withdrawn"}, {"admin", "officer"}),
 }
+# Actors allowed only while a department has the problem (not in 待交办 or 已退回).
+DEPARTMENT_ONLY = {"request_withdrawal": {"handler", "head"}}
 # The status each allowed step leads to (None: unchanged).
 RESULT = {
     "dispatch": "dispatched",
@@ -52,6 +61,7 @@ RESULT = {
     "solve_on_spot": "resolved",
     "evaluate": "closed",
     "force_close": "closed",
+    "confirm_withdrawal": "closed",
 }
 DATA = {
     "return": {"note": "该事项属供电公司职责"},
@@ -66,6 +76,10 @@ DATA = {
     "supervise": {"note": "请加快办理"},
     "instruct": {"note": "请相关部门限期解决"},
     "escalate": {"note": "协调难度大，提请部门负责人"},
+    "request_withdrawal": {"note": "企业已自行解决"},
+    "confirm_withdrawal": {"note": "已电话确认，企业同意撤单"},
+    "decline_withdrawal": {"note": "企业不同意撤单"},
+    "review_withdrawal": {"verdict": "genuine"},
 }
 ACTORS = [
     "admin",
@@ -79,7 +93,17 @@ ACTORS = [
     "other_cadre",
     "other_handler",
 ]
-STATES = ["new", "dispatched", "in_progress", "in_progress_ext", "resolved", "returned", "closed"]
+STATES = [
+    "new",
+    "dispatched",
+    "in_progress",
+    "in_progress_ext",
+    "resolved",
+    "returned",
+    "closed",
+    "withdrawal",
+    "withdrawn",
+]
 
 
 def _snapshot(problem) -> dict:
@@ -127,6 +151,7 @@ def test_state_action_role(setup, state, action):
         audits = db.session.scalar(select(func.count(AuditLog.id)))
         savepoint = db.session.begin_nested()
         allowed = state in states and who in actors
+        allowed = allowed and not (who in DEPARTMENT_ONLY.get(action, ()) and state in ("new", "returned"))
         if allowed:
             event = apply_action(problem, action, actor, _data(w, action), today=DAY)
             assert db.session.scalar(select(func.count(ProblemEvent.id))) == events + 1, (who, action)
@@ -277,5 +302,5 @@ def test_a_redo_starts_on_its_new_limit_not_red_from_old_checkpoints(setup):
     today = date(2026, 11, 2)
     apply_action(p, "evaluate", w.cadre, {"evaluation": "unsatisfied", "note": "仍未解决"}, today=today)
     assert p.status == "in_progress" and p.due_on == date(2026, 11, 16)  # a fresh 10-working-day limit
-    assert problem_colour(p, today, soon_limit(today, ProblemRules(), get_calendar())) == "green"
+    assert problem_colour(p, today) == "green"
     assert escalate_overdue(today) == []

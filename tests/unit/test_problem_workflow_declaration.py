@@ -28,7 +28,7 @@ from crm.reporting.monthly.period import Period, ReportScope
 from crm.reporting.monthly.state import EFFECTS, ProblemState, problem_states, replay
 from crm.services.problems import flow
 from crm.services.problems.flow import STEPS, SYSTEM_ACTIONS, apply_action, available_actions
-from crm.services.problems.rules import problem_rules
+from crm.services.problems.rules import RuleBook, rules_of
 from crm.services.problems.steps import HANDLERS, Outcome
 from crm.services.workdays.calendar import get_calendar
 from tests.support.dates import TODAY
@@ -45,14 +45,25 @@ NOT_STEPS = {
     "problem.attach",
 }
 # The inputs _action_form.html knows how to render.
-FORM_FIELDS = {"department", "handler", "days", "evaluation", "level"}
+FORM_FIELDS = {"department", "handler", "days", "evaluation", "level", "verdict"}
 # Situations a problem can be put in (tests.support.problems.PATHS), tried in this order.
-SITUATIONS = ("new", "dispatched", "in_progress", "extension", "resolved", "returned", "on_spot")
+SITUATIONS = (
+    "new",
+    "dispatched",
+    "in_progress",
+    "extension",
+    "resolved",
+    "returned",
+    "on_spot",
+    "withdrawal",
+    "withdrawn",
+)
 # Data a step needs besides a note.
 DATA = {
     "request_extension": {"days": 3},
     "evaluate": {"evaluation": "satisfied"},
     "escalate": {"level": 2},
+    "review_withdrawal": {"verdict": "genuine"},
 }
 # The fields of a month-end state the replay rebuilds (crm.reporting.monthly.state.replay).
 REPLAYED = (
@@ -69,6 +80,10 @@ REPLAYED = (
     "feedback_due_on",
     "progress_due_on",
     "due_on",
+    "sign_warn_on",
+    "feedback_warn_on",
+    "progress_warn_on",
+    "due_warn_on",
     "level",
     "evaluation",
     "on_spot",
@@ -160,11 +175,11 @@ def _in(w, situation: str) -> Problem:
 
 def _who_may(w, step: Action) -> tuple[str, object]:
     """The first situation and permitted user for which the page offers the step."""
-    rules, cal, users = problem_rules(), get_calendar(), _users(w)
+    cal, users = get_calendar(), _users(w)
     for situation in SITUATIONS:
         problem = _in(w, situation)
         for role in sorted(step.roles):
-            if step.code in available_actions(users[role], problem, TODAY, rules, cal):
+            if step.code in available_actions(users[role], problem, TODAY, rules_of(problem), cal):
                 return situation, users[role]
     raise AssertionError(f"no situation and role offers {step.code}")
 
@@ -183,10 +198,10 @@ def test_every_step_has_a_form_on_the_problem_page(client, login_as, db, code):
 
 
 def _replayed(problem: Problem) -> ProblemState:
-    rules, cal = problem_rules(), get_calendar()
+    book, cal = RuleBook.load(), get_calendar()
     state = next(
         s
-        for s in problem_states(ReportScope(None), Period.parse(TODAY.strftime("%Y-%m"), TODAY), rules, cal)
+        for s in problem_states(ReportScope(None), Period.parse(TODAY.strftime("%Y-%m"), TODAY), book, cal)
         if s.id == problem.id
     )
     rows = _db.session.execute(
@@ -200,7 +215,7 @@ def _replayed(problem: Problem) -> ProblemState:
         .where(ProblemEvent.problem_id == problem.id)
         .order_by(ProblemEvent.at, ProblemEvent.id)
     )
-    replay(state, [tuple(row) for row in rows], rules, cal)
+    replay(state, [tuple(row) for row in rows], book, cal)
     return state
 
 
@@ -232,12 +247,20 @@ def test_every_step_is_replayed_at_month_end(db, code):
         ("resolved", "evaluate", {"evaluation": "unsatisfied", "note": "仍未通电"}, "evaluate"),  # 重办
         ("on_spot", "evaluate", {"evaluation": "unsatisfied", "note": "现场未解决"}, "evaluate"),
         ("resolved", "evaluate", {"evaluation": "basic"}, "evaluate"),
+        # 撤单质检 不属实: back to the park office, undone.
+        (
+            "withdrawn",
+            "review_withdrawal",
+            {"verdict": "false", "note": "企业称并未同意撤单"},
+            "withdraw_review",
+        ),
+        ("withdrawal", "decline_withdrawal", {"note": "企业不同意"}, "withdraw_declined"),
     ],
 )
 def test_the_branches_of_a_step_are_replayed_too(db, situation, code, data, event):
     w = problem_world()
     problem = _in(w, situation)
-    actor = w.officer if code == "dispatch" else w.cadre
+    actor = w.officer if code in ("dispatch", "review_withdrawal", "decline_withdrawal") else w.cadre
     if code == "dispatch":
         data = data | {"department_id": w.dept.id}
     written = apply_action(problem, code, actor, data, today=TODAY)

@@ -31,15 +31,15 @@ def test_an_import_failing_on_a_later_row_rolls_back_the_rows_written(db, login_
     first = ["先写入的企业有限公司", valid_credit_code(), "甲园区", "cadre_a"]
     second = ["后失败的企业有限公司", valid_credit_code(), "甲园区", "cadre_a"]
     token = upload_token(client, [HEADER, first, second])
-    real, calls = imports.assign_enterprise, []
+    real, calls = imports.start_first_assignment, []
 
     def fails_second_time(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:  # the first firm and its liaison are flushed by now
+        if len(calls) == 2:  # both new firms are flushed by now, and the first one's liaison added
             raise ServiceError("该干部已停用")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "assign_enterprise", fails_second_time)
+    monkeypatch.setattr(imports, "start_first_assignment", fails_second_time)
     before = counts(db)
     resp = client.post(f"/imports/{token}/commit", follow_redirects=True)
     assert "第3行：该干部已停用，本次导入未做任何修改" in resp.get_data(as_text=True)

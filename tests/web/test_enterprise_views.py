@@ -1,3 +1,4 @@
+import re
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -207,16 +208,16 @@ def test_officer_dashboard_warns_about_unassigned(client, login_as, world):
 
 def test_handover_view_prints_list(client, login_as, world, db):
     login_as(world.officer)
-    resp = client.post(
-        "/handovers/new",
-        data={
-            "from_cadre_id": world.cadre.id,
-            "to_cadre_id": world.cadre2.id,
-            "reason": "retire",
-            "first_visit_days": 10,
-            "note": "",
-        },
-    )
+    data = {
+        "from_cadre_id": world.cadre.id,
+        "to_cadre_id": world.cadre2.id,
+        "reason": "retire",
+        "first_visit_days": 10,
+        "note": "",
+    }
+    preview = names(client.post("/handovers/new", data=data))
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]+)"', preview).group(1)
+    resp = client.post("/handovers/new", data=data | {"token": token, "confirm": "1"})
     assert resp.status_code == 302
     body = names(client.get(resp.headers["Location"]))
     assert "联系企业交接清单" in body and world.own_firm.name in body and "2026-11-12" in body

@@ -105,3 +105,20 @@ def test_an_import_uploaded_on_one_host_is_previewed_and_committed_on_another(
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0  # discarded after import
     assert files_under(second / "imports-cache") == []
     assert client.get(f"/imports/{token}").status_code == 404
+
+
+def test_a_report_made_on_one_host_is_downloaded_from_another(
+    db, client, login_as, world, hosts, tmp_path, monkeypatch
+):
+    from crm.reporting.monthly.generate import generate_report
+    from tests.support.dates import TODAY
+
+    monkeypatch.setitem(hosts.app.config, "REPORTS_FOLDER", str(tmp_path / "reports-a"))
+    report = generate_report(world.officer, "2026-10", world.own_firm.park, TODAY)
+    db.session.commit()
+    assert files_under(tmp_path / "reports-a") == []
+    monkeypatch.setitem(hosts.app.config, "REPORTS_FOLDER", str(tmp_path / "reports-b"))
+    login_as(world.officer)
+    resp = client.get(f"/reports/{report.id}/download")
+    assert resp.status_code == 200 and resp.data[:2] == b"PK" and len(resp.data) == report.size
+    assert resp.headers["Content-Length"] == str(report.size)

@@ -37,6 +37,8 @@ def list_routes(firm_id, product_id, sales_id, tech_id):
             ("POST", f"{base}/{kind}/{item_id}/edit"),
             ("POST", f"{base}/{kind}/{item_id}/delete"),
         ]
+    product = f"{base}/products/{product_id}"
+    routes += [("GET", f"{product}/retire"), ("POST", f"{product}/retire"), ("POST", f"{product}/restore")]
     return routes + [("POST", f"{base}/tech/{tech_id}/done")]
 
 
@@ -47,7 +49,7 @@ def own_routes(w):
 def test_every_lists_route_is_exercised(app, world):
     """list_routes() must follow the blueprint: a new lists.* route needs a line there."""
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("lists.")}
-    assert len(rules) == len({url for _, url in own_routes(world)}) == 11
+    assert len(rules) == len({url for _, url in own_routes(world)}) == 13
 
 
 # ---- the cadre keeps the lists of their own firm
@@ -221,6 +223,7 @@ def test_handler_reads_the_tabs_but_gets_403_on_every_edit_route(client, login_a
         page = body(client.get(tab_url(world.own_firm, tab)))
         assert text in page, tab
         assert "/delete" not in page and "/edit" not in page and "/new" not in page, tab
+        assert "/retire" not in page and "/restore" not in page, tab
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ProductItem.id))) == 1
     assert world.tech.status == "pending"

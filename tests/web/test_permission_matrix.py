@@ -10,6 +10,9 @@ or "login" (redirect to the login page).
 import pytest
 
 from crm import create_app
+from crm.extensions import db
+from crm.services.portal.codes import issue_service_code, token_of
+from tests.support.policies import make_policy, make_tag
 
 ROLES = ["anon", "admin", "leader", "officer", "officer_b", "cadre", "handler"]
 EVERYONE = dict.fromkeys(ROLES, "ok")  # public: static files and the login page
@@ -27,6 +30,8 @@ LISTS_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404)
 LISTS_FOREIGN = expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)
 # An item id of {own} under another firm's URL is not found, even for those who may edit that firm.
 ITEM_OF_OTHER_FIRM = expect(404, leader=403, handler=403)
+# The same under a park-B firm: out of scope for park A's people, not found for those who may edit it.
+LISTS_FOREIGN_ITEM = expect(404, leader=403)
 
 
 # visit.log / visit.edit: the firm's cadre (the author, within the correction window) and its park's officers.
@@ -35,9 +40,19 @@ VISIT_LOG_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404
 VISIT_LOG_FOREIGN = expect(403, admin="ok", officer=404, officer_b="ok", cadre=404, handler=404)
 
 
+# firm.locate: the park's officers and admins; visit.review: the park's officers only.
+VISIT_PLACE = expect(403, admin="ok", officer="ok", officer_b=404)
+VISIT_REVIEW = expect(403, officer="ok", officer_b=404)
+VISIT_LOGGERS = expect(403, admin="ok", officer="ok", officer_b="ok", cadre="ok")
+
+
 IMPORTERS = expect(403, admin="ok", officer="ok", officer_b="ok")
 IMPORTERS_UNKNOWN = expect(403, admin=404, officer=404, officer_b=404)
 ADMIN_ONLY = expect(403, admin="ok")
+# A park's policy: its office keeps it (admins any); other parks do not see it, handlers see no policy.
+POLICY_MANAGE = expect(403, admin="ok", officer="ok", officer_b=404, handler=404)
+POLICY_STEP_OWN = expect(403, admin="ok", officer="ok", officer_b=404, cadre="ok", handler=404)
+POLICY_STEP_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404, handler=404)
 
 
 # (endpoint, method, url template, expectations). {own} = cadre's firm in park A, {other} = another
@@ -109,6 +124,12 @@ CASES = [
     ("lists.product_edit", "GET", "/enterprises/{other}/products/{product}/edit", ITEM_OF_OTHER_FIRM),
     ("lists.product_delete", "POST", "/enterprises/{own}/products/{product}/delete", LISTS_OWN),
     ("lists.product_delete", "POST", "/enterprises/{other}/products/{product}/delete", ITEM_OF_OTHER_FIRM),
+    ("lists.product_retire", "GET", "/enterprises/{own}/products/{product}/retire", LISTS_OWN),
+    ("lists.product_retire", "POST", "/enterprises/{own}/products/{product}/retire", LISTS_OWN),
+    ("lists.product_retire", "GET", "/enterprises/{other}/products/{product}/retire", ITEM_OF_OTHER_FIRM),
+    ("lists.product_retire", "POST", "/enterprises/{foreign}/products/{product}/retire", LISTS_FOREIGN_ITEM),
+    ("lists.product_restore", "POST", "/enterprises/{own}/products/{product}/restore", LISTS_OWN),
+    ("lists.product_restore", "POST", "/enterprises/{other}/products/{product}/restore", ITEM_OF_OTHER_FIRM),
     ("lists.sales_new", "GET", "/enterprises/{own}/sales/new", LISTS_OWN),
     ("lists.sales_new", "POST", "/enterprises/{foreign}/sales/new", LISTS_FOREIGN),
     ("lists.sales_edit", "GET", "/enterprises/{own}/sales/{sales}/edit", LISTS_OWN),
@@ -189,6 +210,12 @@ CASES = [
         "/settings/cadence",
         expect(403, admin="ok", officer="ok", officer_b="ok"),
     ),
+    (
+        "coverage.evidence_settings",
+        "POST",
+        "/settings/{park}/evidence",
+        expect(403, admin="ok", officer="ok", officer_b=404),
+    ),
     ("assignments.handover_detail", "GET", "/handovers/999999", expect(404, cadre=403, handler=403)),
     # Spreadsheet import (officers and admins); an unknown upload token is a 404 for them.
     ("imports.index", "GET", "/imports/", IMPORTERS),
@@ -213,6 +240,21 @@ CASES = [
     ("visits.edit", "GET", "/visits/{foreign_visit}/edit", VISIT_LOG_FOREIGN),
     ("visits.attachment", "GET", "/attachments/{attachment}", expect("ok", officer_b=404, handler=403)),
     ("visits.attachment", "GET", "/attachments/999999", expect(404)),
+    # 现场核验 and firms' locations: the park's officers review; admins and officers place firms.
+    ("visits.evidence_queue", "GET", "/visits/evidence", expect(403, officer="ok", officer_b="ok")),
+    ("visits.evidence_confirm", "POST", "/visits/{visit}/evidence/confirm", VISIT_REVIEW),
+    ("visits.evidence_review", "POST", "/visits/{visit}/evidence/verified", VISIT_REVIEW),
+    ("visits.firm_location_edit", "GET", "/enterprises/{own}/location", VISIT_PLACE),
+    ("visits.firm_location_edit", "POST", "/enterprises/{own}/location", VISIT_PLACE),
+    # The field app: the installable shell is public; drafts, sync and the JSON endpoints need a session
+    # and answer JSON (401 signed out; a sync of nothing is refused with 422).
+    ("field.service_worker", "GET", "/sw.js", EVERYONE),
+    ("field.manifest", "GET", "/manifest.webmanifest", EVERYONE),
+    ("field.offline", "GET", "/offline", EVERYONE),
+    ("field.drafts", "GET", "/visits/drafts", VISIT_LOGGERS),
+    ("field.session_info", "GET", "/field/session", expect("ok", anon=401)),
+    ("field.offline_forms", "GET", "/field/forms", expect("ok", anon=401, leader=403, handler=403)),
+    ("field.sync", "POST", "/visits/sync", expect(422, anon=401, leader=403, handler=403)),
     # Problems. Rows on real problems in every state, with handlers of two departments, a
     # department head and both leader levels: tests/web/test_problem_matrix.py (same roles plus those).
     ("problems.index", "GET", "/problems/", expect("ok")),
@@ -242,6 +284,8 @@ CASES = [
     ("system.deliveries", "GET", "/admin/deliveries", expect(403, admin="ok")),
     # 报表: admins, leaders and officers; whose report is whose: tests/web/test_reports_views.py.
     ("reports.index", "GET", "/reports/", expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok")),
+    # 指标说明: definitions only, no figures: anyone signed in.
+    ("reports.definitions", "GET", "/reports/definitions", expect("ok")),
     (
         "reports.generate",
         "POST",
@@ -249,6 +293,11 @@ CASES = [
         expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok"),
     ),
     ("reports.download", "GET", "/reports/999999/download", expect(404, cadre=403, handler=403)),
+    # 月结: closing, reopening (重新结账) and the close day are the admins'; what they do:
+    # tests/web/test_month_close_views.py.
+    ("reports.close_month", "POST", "/reports/months/2026-10/close", ADMIN_ONLY),
+    ("reports.reopen_month_view", "POST", "/reports/months/2026-10/reopen", ADMIN_ONLY),
+    ("reports.close_day_setting", "POST", "/reports/close-day", ADMIN_ONLY),
     # User administration, 节假日 and 问题办理规则: admins only ({cadre} is the user acted on). What each
     # action does: tests/web/test_admin_views.py, test_admin_calendar_views.py, test_admin_rules_views.py.
     ("admin.users", "GET", "/admin/users/", ADMIN_ONLY),
@@ -292,6 +341,68 @@ CASES = [
     ("admin.calendar_bulk", "POST", "/admin/calendar/bulk", ADMIN_ONLY),
     ("admin.rules", "GET", "/admin/rules", ADMIN_ONLY),
     ("admin.rules", "POST", "/admin/rules", ADMIN_ONLY),
+    # 惠企政策: {policy} is a draft of park A (the library's behaviour: tests/web/test_policy_views.py).
+    ("policies.index", "GET", "/policies/", expect("ok", handler=403)),
+    ("policies.export", "GET", "/policies/export.xlsx", expect("ok", handler=403)),
+    ("policies.create", "GET", "/policies/new", IMPORTERS),
+    ("policies.create", "POST", "/policies/new", IMPORTERS),
+    ("policies.detail", "GET", "/policies/{policy}", expect("ok", officer_b=404, handler=404)),
+    ("policies.detail", "GET", "/policies/999999", expect(404, handler=404)),
+    ("policies.file", "GET", "/policies/{policy}/file", expect(404)),  # a draft with no file
+    ("policies.edit", "GET", "/policies/{policy}/edit", POLICY_MANAGE),
+    ("policies.edit", "POST", "/policies/{policy}/edit", POLICY_MANAGE),
+    ("policies.publish", "POST", "/policies/{policy}/publish", POLICY_MANAGE),
+    ("policies.withdraw", "POST", "/policies/{policy}/withdraw", POLICY_MANAGE),
+    ("policies.import_file", "GET", "/policies/import", IMPORTERS),
+    ("policies.import_file", "POST", "/policies/import", IMPORTERS),
+    ("policies.import_template", "GET", "/policies/import/template.xlsx", IMPORTERS),
+    # Steps on a firm–policy pair: the firm's cadre and its park's office (a draft refuses, with a flash).
+    ("policies.step", "POST", "/policies/{policy}/firms/{own}/deliver", POLICY_STEP_OWN),
+    ("policies.step", "POST", "/policies/{policy}/firms/{other}/deliver", POLICY_STEP_OTHER),
+    ("policies.step", "POST", "/policies/{policy}/firms/{own}/fly", expect(404, leader=403, cadre=404)),
+    # 标签库: admins keep the managed tags ({tag} is in use by nobody).
+    ("policies.tags", "GET", "/tags/", ADMIN_ONLY),
+    ("policies.tag_create", "POST", "/tags/new", ADMIN_ONLY),
+    ("policies.tag_edit", "GET", "/tags/{tag}/edit", ADMIN_ONLY),
+    ("policies.tag_edit", "POST", "/tags/{tag}/edit", ADMIN_ONLY),
+    ("policies.tag_retire", "POST", "/tags/{tag}/retire", ADMIN_ONLY),
+    ("policies.tag_restore", "POST", "/tags/{tag}/restore", ADMIN_ONLY),
+    ("policies.tag_delete", "POST", "/tags/{tag}/delete", ADMIN_ONLY),
+    ("policies.tag_delete", "POST", "/tags/999999/delete", expect(403, admin=404)),
+    # 企业之声, the firm's own page: public, reached only through a token ({token}: {own}'s service code);
+    # a problem of no firm, or not the token's firm, is not found. What it shows and does:
+    # tests/web/test_firm_portal_views.py.
+    ("firm_portal.home", "GET", "/s/{token}", EVERYONE),
+    ("firm_portal.home", "GET", "/s/" + "A" * 32, dict.fromkeys(ROLES, 404)),
+    ("firm_portal.submit", "GET", "/s/{token}/new", EVERYONE),
+    ("firm_portal.submit", "POST", "/s/{token}/new", EVERYONE),  # an empty form: shown again with why
+    ("firm_portal.problem", "GET", "/s/{token}/p/999999", dict.fromkeys(ROLES, 404)),
+    ("firm_portal.rate", "POST", "/s/{token}/p/999999/rate", dict.fromkeys(ROLES, 404)),
+    ("firm_portal.withdrawal", "POST", "/s/{token}/p/999999/withdrawal", dict.fromkeys(ROLES, 404)),
+    # Its 政策 section (tests/web/test_policy_portal_views.py): an unknown policy is refused on the page.
+    ("firm_portal.policies", "GET", "/s/{token}/policies", EVERYONE),
+    ("firm_portal.policy_answer", "POST", "/s/{token}/policies/999999/interest", dict.fromkeys(ROLES, 400)),
+    # The office's side: service codes (cadres see and print their firms' cards), 撤单质检, 回访抽查.
+    # What each does: tests/web/test_firm_voice_views.py.
+    ("firm_voice.index", "GET", "/firm-voice/", expect("ok", handler=403)),
+    ("firm_voice.sheet", "GET", "/firm-voice/codes/sheet", expect("ok", handler=403)),
+    ("firm_voice.issue_missing", "POST", "/firm-voice/codes/issue-missing", IMPORTERS),
+    ("firm_voice.card", "GET", "/enterprises/{own}/service-code", expect("ok", officer_b=404, handler=403)),
+    (
+        "firm_voice.card",
+        "GET",
+        "/enterprises/{foreign}/service-code",
+        expect("ok", officer=404, cadre=404, handler=404),
+    ),
+    ("firm_voice.issue", "POST", "/enterprises/{own}/service-code/issue", LISTS_OWN | {"cadre": 403}),
+    ("firm_voice.revoke", "POST", "/enterprises/{own}/service-code/revoke", LISTS_OWN | {"cadre": 403}),
+    ("firm_voice.revoke", "POST", "/enterprises/{foreign}/service-code/revoke", LISTS_FOREIGN),
+    ("firm_voice.withdrawals", "GET", "/firm-voice/withdrawals", expect("ok", cadre=403, handler=403)),
+    ("firm_voice.callbacks", "GET", "/firm-voice/callbacks", expect("ok", cadre=403, handler=403)),
+    ("firm_voice.draw", "POST", "/firm-voice/callbacks/draw", IMPORTERS_UNKNOWN),  # no park named
+    ("firm_voice.record", "POST", "/firm-voice/callbacks/999999", IMPORTERS_UNKNOWN),
+    ("firm_voice.settings", "GET", "/firm-voice/settings", IMPORTERS),
+    ("firm_voice.settings", "POST", "/firm-voice/settings", IMPORTERS),
 ]
 
 
@@ -311,7 +422,33 @@ def _url(template, w):
         park=w.park_a.id,
         chain=w.chain.id,
         dept=w.dept.id,
+        token=_token(w) if "{token}" in template else "",
+        policy=_policy(w) if "{policy}" in template else "",
+        tag=_tag(w) if "{tag}" in template else "",
     )
+
+
+def _policy(w) -> int:
+    """A draft policy of park A, entered once per test (before the request is counted)."""
+    if not hasattr(w, "policy"):
+        w.policy = make_policy(w.officer, publish=False, title="矩阵测试政策")
+        db.session.commit()
+    return w.policy.id
+
+
+def _tag(w) -> int:
+    if not hasattr(w, "tag"):
+        w.tag = make_tag("矩阵测试标签")
+        db.session.commit()
+    return w.tag.id
+
+
+def _token(w) -> str:
+    """The service-code token of {own}, issued once per test (before the request is counted)."""
+    if not hasattr(w, "token"):
+        w.token = token_of(issue_service_code(w.own_firm, None))
+        db.session.commit()
+    return w.token
 
 
 def _routed(app) -> set[tuple[str, str]]:
@@ -347,7 +484,8 @@ def test_every_row_covers_every_role_and_hits_its_endpoint(app):
 
 
 _PLACEHOLDERS = ("own", "other", "foreign", "cadre", "cadre_b", "product", "sales", "tech", "visit",
-                 "foreign_visit", "attachment", "park", "chain", "dept")  # fmt: skip
+                 "foreign_visit", "attachment", "park", "chain", "dept", "token",
+                 "policy", "tag")  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -20,26 +20,32 @@ def forms(page: str) -> set[str]:
     return set(re.findall(r'<details class="problem-action[^"]*" data-action="(\w+)"', page))
 
 
-# (viewer, problem, the step forms shown). Everything else must be absent.
+# (viewer, problem, the step forms shown). Everything else must be absent. 申请撤单 (W) is open to the
+# department, the firm's cadre and the office until the problem is resolved.
+W = "request_withdrawal"
 FORMS = [
-    ("officer", "p_new", {"dispatch", "solve_on_spot", "force_close"}),
-    ("admin", "p_new", {"dispatch", "solve_on_spot", "force_close"}),
-    ("cadre", "p_new", {"solve_on_spot"}),
+    ("officer", "p_new", {"dispatch", "solve_on_spot", "force_close", W}),
+    ("admin", "p_new", {"dispatch", "solve_on_spot", "force_close", W}),
+    ("cadre", "p_new", {"solve_on_spot", W}),
     ("leader", "p_new", {"instruct"}),
-    ("handler", "p_yellow", {"accept", "return"}),
-    ("head", "p_yellow", {"accept", "return"}),
-    ("cadre2", "p_yellow", set()),
-    ("officer", "p_yellow", {"supervise", "escalate", "force_close"}),
+    ("handler", "p_yellow", {"accept", "return", W}),
+    ("head", "p_yellow", {"accept", "return", W}),
+    ("cadre2", "p_yellow", {W}),
+    ("officer", "p_yellow", {"supervise", "escalate", "force_close", W}),
     # Signed on 10-26, feedback given: no feedback form, and the 1-day return window has passed.
-    ("handler", "p_green", {"progress", "request_extension", "resolve"}),
-    ("officer", "p_ext", {"approve_extension", "refuse_extension", "supervise", "escalate", "force_close"}),
-    ("handler", "p_ext", {"feedback", "progress", "resolve"}),  # one extension request at a time
+    ("handler", "p_green", {"progress", "request_extension", "resolve", W}),
+    (
+        "officer",
+        "p_ext",
+        {"approve_extension", "refuse_extension", "supervise", "escalate", "force_close", W},
+    ),
+    ("handler", "p_ext", {"feedback", "progress", "resolve", W}),  # one extension request at a time
     ("cadre", "p_resolved", {"evaluate"}),
     ("handler", "p_resolved", set()),
     ("chief", "p_red", {"instruct"}),
     ("cadre", "p_closed", set()),
     ("officer", "p_closed", set()),
-    ("officer", "p_returned", {"dispatch", "force_close"}),
+    ("officer", "p_returned", {"dispatch", "force_close", W}),
 ]
 
 
@@ -191,7 +197,7 @@ def test_raise_problem_refuses_a_bad_file_and_saves_nothing(client, login_as, pw
         content_type="multipart/form-data",
     )
     page = text(resp)
-    assert "类型不支持" in page and "附件未保存" in page
+    assert "类型不支持" in page and "病毒.exe</strong>尚未上传" in page
     assert db.session.scalar(select(Problem.id).order_by(Problem.id.desc())) == before
 
 

@@ -131,7 +131,7 @@ def test_cli_report_writes_the_workbook(runner, w, tmp_path):
         runner.invoke(args=["crm", "report", "--month", "2026-10", "--out", str(everything)]).exit_code == 0
     )
     city = load_workbook(everything)
-    assert city["汇总"]["A1"].value == "全部园区2026年10月联企服务月报"
+    assert city["汇总"]["A1"].value == "全部园区2026年10月联企服务月报（初稿）"
     assert "乙园区物流问题" in {row[3] for row in city["问题清单"].iter_rows(values_only=True)}
 
 

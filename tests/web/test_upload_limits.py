@@ -25,6 +25,10 @@ ROUTES = [
     ("imports.index", "officer", "/imports/", {}, "file"),
 ]
 IDS = [r[0] for r in ROUTES]
+# Routes checked apart: the field app's sync answers JSON (tests/web/test_field_views.py); the firm's
+# public page takes photos and PDFs only, without an account (the tests at the end of this file); a
+# policy's official text and the policy import (tests/web/test_policy_views.py, and the 413 below).
+JSON_ROUTES = {"field.sync", "firm_portal.submit", "policies.create", "policies.edit", "policies.import_file"}
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 100 + b"This program cannot be run in DOS mode"
 HTML_PDF = b"<html><p> %PDF-1.4</p><script>alert(1)</script></html>\n%%EOF"  # the PDF header at offset 10
 MISMATCH = "文件「{}」的内容与扩展名不符，未保存"
@@ -75,7 +79,7 @@ def test_every_upload_route_is_listed_here(app):
             continue
         if any(m in source for m in markers):
             takes_files.add(endpoint)
-    assert takes_files == set(IDS)
+    assert takes_files == set(IDS) | JSON_ROUTES
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
@@ -169,3 +173,76 @@ def test_imports_of_the_wrong_type_are_refused(
     resp = _post(client, login_as, pworld, ROUTES[4], filename, content)
     assert resp.status_code == 200 and message in resp.get_data(as_text=True)
     assert _stored(db, uploads) == before
+
+
+# ---- the firm's public page (no account): photos and PDFs only, the same content checks
+
+
+FIRM_SUBMISSION = {
+    "category": "utilities",
+    "title": "厂区停电频繁",
+    "description": "上周停电三次",
+    "contact_name": "王经理",
+    "contact_phone": "13807321234",
+}
+
+
+@pytest.fixture()
+def firm_url(pworld, db):
+    from crm.services.portal.codes import issue_service_code, token_of
+
+    code = issue_service_code(pworld.own_firm, pworld.officer)
+    db.session.commit()
+    return f"/s/{token_of(code)}/new"
+
+
+def _submit(client, url, files):
+    data = FIRM_SUBMISSION | {"files": [(BytesIO(content), name) for name, content in files]}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_the_firm_page_answers_an_oversize_body_with_the_chinese_413(client, db, uploads, firm_url):
+    before = _stored(db, uploads)
+    resp = _submit(client, firm_url, [("大照片.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (20 * 1024 * 1024))])
+    assert resp.status_code == 413 and "上传的文件过大" in resp.get_data(as_text=True)
+    assert _stored(db, uploads) == before
+
+
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("病毒.exe", b"MZ\x90\x00" * 8, "文件 病毒.exe 类型不支持：只能上传照片或PDF"),
+        ("图.svg", b"<svg onload=alert(1)>", "文件 图.svg 类型不支持"),
+        ("纪要.docx", DOCX, "文件 纪要.docx 类型不支持"),
+        ("照片.jpg", b"<html><script>alert(1)</script></html>", MISMATCH.format("照片.jpg")),
+        ("说明.pdf", HTML_PDF, MISMATCH.format("说明.pdf")),
+        ("现场.png", EXE, MISMATCH.format("现场.png")),
+    ],
+)
+def test_the_firm_page_refuses_files_of_the_wrong_type(
+    client, db, uploads, firm_url, filename, content, message
+):
+    before = _stored(db, uploads)
+    resp = _submit(client, firm_url, [(filename, content)])
+    assert message in resp.get_data(as_text=True)
+    assert _stored(db, uploads) == before
+
+
+def test_the_firm_page_stores_real_photos_and_pdfs(client, db, uploads, firm_url):
+    (attachments_before, *_), _files = _stored(db, uploads)
+    resp = _submit(
+        client, firm_url, [("现场.jpg", JPEG), ("截图.webp", image_bytes("WEBP")), ("材料.pdf", PDF)]
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    (attachments_after, *_), _files = _stored(db, uploads)
+    assert attachments_after - attachments_before == 3
+
+
+def test_the_policy_pages_answer_an_oversize_body_with_the_chinese_413(client, login_as, pworld, db, uploads):
+    login_as(pworld.officer)
+    big = b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024)
+    for url, field in (("/policies/new", "file"), ("/policies/import", "file")):
+        resp = client.post(
+            url, data={field: [(BytesIO(big), "政策.pdf")]}, content_type="multipart/form-data"
+        )
+        assert resp.status_code == 413 and "上传的文件过大" in resp.get_data(as_text=True), url

@@ -18,7 +18,9 @@ from crm.services.assignments.caseload import (
 )
 from crm.services.assignments.operations import HANDOVER_REASONS, handover_caseload
 from crm.services.common.args import arg_id
+from crm.services.policies.matching import pending_by_firm
 from crm.services.visits.coverage import hydrate, my_firms
+from crm.services.visits.handover import preview_handover
 from crm.timeutil import today
 
 
@@ -41,7 +43,10 @@ def caseload(user_id: int):
     overdue = sum(r.is_overdue for r in rows)
     page = ListPage(rows, per_page=30)
     hydrate(page.items)
-    return render_template("assignments/caseload.html", cadre=cadre, page=page, overdue=overdue)
+    pending = pending_by_firm([r.firm.id for r in page.items], today())  # 待送达 policies of the page's firms
+    return render_template(
+        "assignments/caseload.html", cadre=cadre, page=page, overdue=overdue, pending=pending
+    )
 
 
 @bp.route("/handovers/")
@@ -58,16 +63,17 @@ def handovers():
 def handover_new():
     form = HandoverForm()
     cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
-    form.from_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres]
-    form.to_cadre_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in cadres if c.is_active_user]
+    # An empty first option, so the browser itself asks for a choice (the form checks again).
+    form.from_cadre_id.choices = [("", "请选择")] + [(c.id, c.name) for c in cadres]
+    form.to_cadre_id.choices = [("", "请选择")] + [(c.id, c.name) for c in cadres if c.is_active_user]
     from_cadre_id = arg_id(request.args, "from")
     if request.method == "GET" and from_cadre_id:
         form.from_cadre_id.data = from_cadre_id
+    preview = None
     if form.validate_on_submit():
         from_cadre = get_cadre_or_404(form.from_cadre_id.data, "handover.manage")
         to_cadre = get_cadre_or_404(form.to_cadre_id.data, "handover.manage")
-        step = run_step(
-            handover_caseload,
+        args = (
             from_cadre,
             to_cadre,
             current_user,
@@ -75,11 +81,22 @@ def handover_new():
             form.reason.data,
             form.note.data or "",
             form.first_visit_days.data,
-            success=lambda done: f"交接完成：{len(handover_rows(done))} 家企业已移交给 {to_cadre.name}",
         )
-        if step:
-            return redirect(url_for("assignments.handover_detail", handover_id=step.value.id))
-    return render_template("assignments/handover_form.html", form=form)
+        if request.form.get("confirm") and form.token.data:  # 确认交接 on the preview
+            step = run_step(
+                handover_caseload,
+                *args,
+                confirms=form.token.data,
+                success=lambda done: f"交接完成：{len(handover_rows(done))} 家企业已移交给 {to_cadre.name}",
+            )
+            if step:
+                return redirect(url_for("assignments.handover_detail", handover_id=step.value.id))
+        # First the preview: what moves, checked by the same rules, nothing written.
+        shown = run_step(preview_handover, *args, commit=False)
+        if shown:
+            preview = shown.value
+            form.token.data = preview.token
+    return render_template("assignments/handover_form.html", form=form, preview=preview)
 
 
 @bp.route("/handovers/<int:handover_id>")

@@ -1,10 +1,10 @@
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.coverage.blueprint import bp
-from crm.blueprints.coverage.forms import CadenceForm
+from crm.blueprints.coverage.forms import CadenceForm, EvidenceForm
 from crm.extensions import db
 from crm.models import IndustryChain, Park
 from crm.models.org import offered
@@ -13,7 +13,8 @@ from crm.permissions import can, roles_required, visible_parks
 from crm.reporting.exports.coverage import export_coverage
 from crm.services.common.args import arg_id
 from crm.services.visits.coverage import coverage_report, hydrate
-from crm.services.visits.settings import park_setting, update_cadence_settings
+from crm.services.visits.evidence import evidence_rules
+from crm.services.visits.settings import park_setting, update_cadence_settings, update_evidence_settings
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,4 +77,31 @@ def cadence_settings():
     if form.validate_on_submit():
         if run_step(update_cadence_settings, park, current_user, form.data, success=saved("设置已保存")):
             return redirect(url_for("coverage.cadence_settings", park=park.id))
-    return render_template("coverage/settings.html", form=form, park=park, parks=parks)
+    rules = evidence_rules(park.id)
+    evidence_form = EvidenceForm(
+        formdata=None,
+        data={
+            "evidence_enabled": rules.enabled,
+            "evidence_max_distance_m": rules.max_distance_m,
+            "evidence_max_accuracy_m": rules.max_accuracy_m,
+        },
+    )
+    return render_template(
+        "coverage/settings.html", form=form, evidence_form=evidence_form, park=park, parks=parks
+    )
+
+
+@bp.route("/settings/<int:park_id>/evidence", methods=["POST"])
+@login_required
+@roles_required("settings.cadence")
+def evidence_settings(park_id: int):
+    """现场佐证 settings of a park (a second form on the settings page)."""
+    park = next((p for p in _scoped_parks() if p.id == park_id), None)
+    if park is None:
+        abort(404)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        run_step(update_evidence_settings, park, current_user, form.data, success=saved("现场佐证设置已保存"))
+    else:
+        flash("；".join(e for errors in form.errors.values() for e in errors), "danger")
+    return redirect(url_for("coverage.cadence_settings", park=park.id))

@@ -4,8 +4,12 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    Field,
+    Form,
+    FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -13,6 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Stop
 
 from crm.forms import BaseForm, VersionField
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.models.profile import QUALIFICATIONS
 
 
 def _finite(_form, field) -> None:
@@ -25,6 +30,29 @@ def _finite(_form, field) -> None:
 
 def _choices(mapping: dict[str, str], blank: str = "请选择") -> list[tuple[str, str]]:
     return [("", blank)] + list(mapping.items())
+
+
+class QualificationsForm(Form):
+    """One tick and one 认定年份 per qualification of the reference list (fields <code> and <code>_year)."""
+
+    def items(self) -> list[tuple[str, Field, Field]]:
+        return [(label, self[code], self[f"{code}_year"]) for code, label in QUALIFICATIONS.items()]
+
+    def data_for_service(self) -> dict[str, str]:
+        """{code: year as typed} for the ticked ones (the service checks the years)."""
+        return {code: (self[f"{code}_year"].data or "").strip() for code in QUALIFICATIONS if self[code].data}
+
+    def fill(self, held: dict[str, int | None]) -> None:
+        for code, year in held.items():
+            if code in QUALIFICATIONS:
+                self[code].data = True
+                self[f"{code}_year"].data = str(year) if year else ""
+
+
+for _code, _label in QUALIFICATIONS.items():
+    setattr(QualificationsForm, _code, BooleanField(_label))
+    _year = StringField("认定年份", validators=[Optional(), Length(max=4)])
+    setattr(QualificationsForm, f"{_code}_year", _year)
 
 
 class EnterpriseForm(BaseForm):
@@ -56,12 +84,15 @@ class EnterpriseForm(BaseForm):
         places=2,
         validators=[Optional(), _finite, NumberRange(min=0, message="税收不能为负数")],
     )
-    tags = StringField("标签", validators=[Optional(), Length(max=300)])
+    quals = FormField(QualificationsForm, "资质")
+    tag_ids = SelectMultipleField("标签", coerce=int, validate_choice=False)
     note = TextAreaField("备注", validators=[Optional(), Length(max=2000)])
     version = VersionField()  # the firm's version when the form was opened (stale edits are refused)
 
     def data_for_service(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        data = {name: f.data for name, f in self._fields.items() if name not in ("csrf_token", "quals")}
+        profile = {"qualifications": self.quals.form.data_for_service(), "tag_ids": self.tag_ids.data or []}
+        return data | profile
 
 
 class AssignForm(BaseForm):

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.enterprises.blueprint import bp
@@ -9,14 +10,26 @@ from crm.extensions import db
 from crm.models import Enterprise, IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
 from crm.models.org import offered
+from crm.models.profile import QUALIFICATIONS
 from crm.pagination import paginate, requested_page
 from crm.permissions import can, get_enterprise_or_404, roles_required, visible_cadres, visible_parks
 from crm.reporting.exports.enterprises import export_enterprises
+from crm.reporting.monthly.firm_lists import firm_list_history, totals
 from crm.services.assignments.operations import assign_enterprise, unassign_enterprise
 from crm.services.common.args import arg_choice
 from crm.services.enterprises.firm_file import TABS, tab_counts, tab_data
+from crm.services.enterprises.lists import AUDIT_LABELS
+from crm.services.enterprises.profile import firm_qualifications, offered_tags
 from crm.services.enterprises.queries import SORT_LABELS, EnterpriseFilters, enterprise_list_query
-from crm.services.enterprises.registry import FIELD_LABELS, STALE_FIRM, create_enterprise, update_enterprise
+from crm.services.enterprises.registry import (
+    FIELD_LABELS,
+    PROFILE_LABELS,
+    STALE_FIRM,
+    create_enterprise,
+    update_enterprise,
+)
+from crm.services.policies.delivery import pair_timeline
+from crm.services.policies.matching import firm_policy_rows, pending_by_firm
 from crm.services.visits.coverage import firm_cadence
 from crm.timeutil import today
 
@@ -41,6 +54,11 @@ def _prepare_form(form: EnterpriseForm, firm: Enterprise | None = None) -> Enter
     form.chain_id.choices = [("", "请选择")] + [
         (c.id, c.name) for c in _chains(firm.chain_id if firm else None)
     ]
+    held = [t.id for t in firm.tags] if firm else []
+    form.tag_ids.choices = [(t.id, t.name) for t in offered_tags(held)]
+    if firm is not None and request.method == "GET":
+        form.quals.form.fill(firm_qualifications(firm))
+        form.tag_ids.data = held
     return form
 
 
@@ -64,6 +82,8 @@ def index():
         scales=SCALE_TYPES,
         sizes=SIZES,
         statuses=STATUSES,
+        qualifications=QUALIFICATIONS,
+        tags=offered_tags([flt.tag] if flt.tag else []),
     )
 
 
@@ -72,7 +92,10 @@ def index():
 @roles_required("enterprise.export")
 def export():
     flt = EnterpriseFilters.from_args(request.args)
-    data = export_enterprises(db.session.scalars(enterprise_list_query(current_user, flt)).unique())
+    stmt = enterprise_list_query(current_user, flt).options(
+        selectinload(Enterprise.qualifications), selectinload(Enterprise.tags)
+    )
+    data = export_enterprises(db.session.scalars(stmt).unique())
     filename = f"企业档案_{today():%Y%m%d}.xlsx"
     return send_file(
         data,
@@ -93,11 +116,28 @@ def detail(enterprise_id: int):
         firm=firm,
         tabs=tabs,
         tab=tab,
-        counts=tab_counts(firm),
+        counts=tab_counts(firm) | {"policies": len(pending_by_firm([firm.id], today()).get(firm.id, []))},
         cadence=firm_cadence(firm, today()),
-        field_labels=FIELD_LABELS | {"cadre": "联系干部"},
+        field_labels=FIELD_LABELS | PROFILE_LABELS | {"cadre": "联系干部"},
+        entity_labels=AUDIT_LABELS,
         **tab_data(tab, firm, current_user, page=requested_page()),
+        **(_list_changes(firm) if tab == "changes" else {}),
+        **(_policies(firm) if tab == "policies" else {}),
     )
+
+
+def _policies(firm: Enterprise) -> dict:
+    """The 政策 tab: the policies the firm meets (and those acted on), why, and each step so far."""
+    return {
+        "policy_rows": firm_policy_rows(firm, today(), current_user),
+        "policy_events": pair_timeline(firm),
+    }
+
+
+def _list_changes(firm: Enterprise) -> dict:
+    """The 清单变化 tab: the firm's last twelve months of list figures."""
+    history = firm_list_history(firm, today())
+    return {"history": history, "history_totals": totals(history)}
 
 
 @bp.route("/new", methods=["GET", "POST"])

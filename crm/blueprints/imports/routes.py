@@ -124,7 +124,7 @@ def preview(token: str):
         "imports/preview.html",
         upload=upload,
         result=step.value,
-        field_labels=FIELD_LABELS,
+        field_labels=FIELD_LABELS | {"qualifications": "资质", "tag_ids": "标签"},
         keep_hidden=keep_hidden,
     )
 

@@ -16,7 +16,13 @@ from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_SOURCES, PROBLEM_URGENCIES
 from crm.services import ServiceError
 from crm.services.common.validators import parse_choice, parse_decimal, parse_period
-from crm.services.enterprises.lists import NOTE_MAX, PRODUCT_LABELS, SALES_LABELS, TECH_LABELS
+from crm.services.enterprises.lists import (
+    NOTE_MAX,
+    PRODUCT_LABELS,
+    RETIRE_REASON_MAX,
+    SALES_LABELS,
+    TECH_LABELS,
+)
 from crm.services.problems.intake import DESCRIPTION_MAX, PROBLEM_LABELS
 from crm.timeutil import today
 
@@ -79,6 +85,21 @@ class ProductForm(ItemForm):
     )
 
 
+class RetireForm(ItemForm):
+    """停产/下架 a product: the day it stopped (today unless told) and why."""
+
+    retired_on = StringField(
+        PRODUCT_LABELS["retired_on"],
+        validators=[DataRequired("请填写停产/下架日期")],
+        render_kw={"type": "date", "autocomplete": "off"},
+    )
+    reason = StringField(
+        "停产/下架原因",
+        validators=[Optional(), _length("停产/下架原因", RETIRE_REASON_MAX)],
+        render_kw={"placeholder": "如：订单转向新型号、市场需求下降"},
+    )
+
+
 class SalesForm(ItemForm):
     period = StringField(
         SALES_LABELS["period"],
@@ -107,9 +128,10 @@ class SalesForm(ItemForm):
 
 
 class TechForm(ItemForm):
+    # 技术需求 first and preselected on a new item (TECH_KIND_DEFAULT): what a cadre brings back most often.
     kind = SelectField(
         TECH_LABELS["kind"],
-        choices=_choices(TECH_KINDS),
+        choices=list(TECH_KINDS.items()),
         validate_choice=False,
         validators=[ServiceCheck(lambda v: parse_choice(v, TECH_LABELS["kind"], TECH_KINDS), required=True)],
     )
@@ -131,6 +153,17 @@ class TechForm(ItemForm):
         validate_choice=False,
         validators=[ServiceCheck(lambda v: parse_choice(v, TECH_LABELS["status"], TECH_STATUSES, "pending"))],
     )
+
+
+TECH_KIND_DEFAULT = "demand"
+# 问题来源 preselected by role: a cadre raises what a visit brought up; the park office mostly records
+# what a firm told it by phone. Either may pick another.
+PROBLEM_SOURCE_DEFAULTS = {"cadre": "visit", "officer": "phone", "admin": "phone"}
+
+
+def problem_source_default(role: str) -> str:
+    """The 问题来源 preselected for a user of this role."""
+    return PROBLEM_SOURCE_DEFAULTS.get(role, "visit")
 
 
 class ProblemForm(ListForm):
@@ -156,6 +189,7 @@ class ProblemForm(ListForm):
             ServiceCheck(lambda v: parse_choice(v, PROBLEM_LABELS["urgency"], PROBLEM_URGENCIES, "normal"))
         ],
     )
+    # Preselected on a new form by who raises it (problem_source_default); a post without it is refused.
     source = SelectField(
         PROBLEM_LABELS["source"],
         choices=_choices(PROBLEM_SOURCES),

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.lists.blueprint import bp
-from crm.blueprints.lists.forms import ProblemForm, ProductForm, SalesForm, TechForm
+from crm.blueprints.lists.forms import (
+    TECH_KIND_DEFAULT,
+    ProblemForm,
+    ProductForm,
+    RetireForm,
+    SalesForm,
+    TechForm,
+    problem_source_default,
+)
 from crm.extensions import db
 from crm.models import Enterprise, ProductItem, SalesItem, TechItem
 from crm.permissions import get_enterprise_or_404
@@ -24,6 +32,8 @@ from crm.services.enterprises.lists import (
     delete_product,
     delete_sales,
     delete_tech,
+    restore_product,
+    retire_product,
     tick_off_tech,
     update_product,
     update_sales,
@@ -100,6 +110,43 @@ def product_delete(enterprise_id: int, item_id: int):
     return _to_tab(enterprise_id, "products")
 
 
+@bp.route(f"{FIRM}/products/<int:item_id>/retire", methods=["GET", "POST"])
+@login_required
+def product_retire(enterprise_id: int, item_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "lists.edit")
+    item = _item_or_404(ProductItem, item_id, firm)
+    if item.retired_on is not None:
+        flash(f"该产品已于 {item.retired_on:%Y-%m-%d} 停产/下架", "warning")
+        return _to_tab(enterprise_id, "products")
+    form = RetireForm(obj=item)
+    if request.method == "GET":
+        form.retired_on.data = today().isoformat()
+    if form.validate_on_submit():
+        name, data = item.name, form.data_for_service()
+        step = run_step(
+            retire_product,
+            item,
+            current_user,
+            data,
+            today(),
+            success=lambda day: f"已登记停产/下架：{name}（{day:%Y-%m-%d}）",
+            stale=PRODUCTS.stale,
+        )
+        if step or step.stale:
+            return _to_tab(enterprise_id, "products")
+    return render_template("lists/retire_form.html", firm=firm, form=form, item=item)
+
+
+@bp.route(f"{FIRM}/products/<int:item_id>/restore", methods=["POST"])
+@login_required
+def product_restore(enterprise_id: int, item_id: int):
+    firm = get_enterprise_or_404(enterprise_id, "lists.edit")
+    item = _item_or_404(ProductItem, item_id, firm)
+    done = f"已恢复在产：{item.name}"
+    run_step(restore_product, item, current_user, _version(), success=done, stale=PRODUCTS.stale)
+    return _to_tab(enterprise_id, "products")
+
+
 # ---- 销售清单
 
 
@@ -140,6 +187,8 @@ def sales_delete(enterprise_id: int, item_id: int):
 def tech_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "lists.edit")
     form = TechForm()
+    if request.method == "GET":
+        form.kind.data = TECH_KIND_DEFAULT
     if form.validate_on_submit():
         data = form.data_for_service()
         if run_step(add_tech, firm, current_user, data, success=lambda row: f"已新增技术事项：{row.title}"):
@@ -182,6 +231,8 @@ def tech_done(enterprise_id: int, item_id: int):
 def problem_new(enterprise_id: int):
     firm = get_enterprise_or_404(enterprise_id, "problem.raise")
     form = ProblemForm()
+    if request.method == "GET":
+        form.source.data = problem_source_default(current_user.role)
     if form.validate_on_submit():
         step = run_step(
             raise_problem,
@@ -195,12 +246,13 @@ def problem_new(enterprise_id: int):
         )
         if step:
             return redirect(url_for("problems.detail", problem_id=step.value.id))
-    if form.is_submitted() and form.uploads():
-        flash("附件未保存，请重新选择", "warning")  # a browser cannot refill a file input
+    # A browser cannot refill a file input: name the files that were not kept, next to the picker.
+    dropped = [f.filename for f in form.uploads()] if form.is_submitted() else []
     return render_template(
         "lists/problem_form.html",
         firm=firm,
         form=form,
+        dropped=dropped,
         accept=ACCEPT,
         upload_hint=f"可拍照或选择文件，最多{MAX_FILES}个，每个不超过{human_size(max_bytes())}",
     )

@@ -26,11 +26,11 @@ from crm.services.problems.desks import board as board_data
 @roles_required("problem.inbox")
 def inbox():
     clock = problem_clock_now()
-    tabs = inbox_tabs(current_user, clock.today, clock.soon)
+    tabs = inbox_tabs(current_user, clock.today)
     keys = [t.key for t in tabs]
     # Without a known tab, open the first tab with work in it.
     tab = arg_choice(request.args, "tab", keys) or next((t.key for t in tabs if t.count), keys[0])
-    page = paginate(inbox_query(current_user, tab, clock.today, clock.soon), per_page=20)
+    page = paginate(inbox_query(current_user, tab, clock.today), per_page=20)
     return render_template("problems/inbox.html", tabs=tabs, tab=tab, page=page, **upload_context())
 
 
@@ -39,7 +39,7 @@ def inbox():
 @roles_required("problem.board")
 def board():
     clock = problem_clock_now()
-    data = board_data(current_user, clock.today, clock.soon)
+    data = board_data(current_user, clock.today)
     return render_template(
         "problems/board.html",
         board=data,
@@ -55,7 +55,7 @@ def board():
 def escalations():
     clock = problem_clock_now()
     include_closed = arg_flag(request.args, "all")
-    page = paginate(escalation_query(current_user, include_closed, clock.today, clock.soon), per_page=20)
+    page = paginate(escalation_query(current_user, include_closed, clock.today), per_page=20)
     return render_template(
         "problems/escalations.html",
         page=page,

@@ -11,6 +11,8 @@ class ActionForm(BaseForm):
     handler_id = StringField("经办人")
     days = StringField("延期天数")
     evaluation = StringField("企业评价")
+    channel = StringField("回访方式")  # 代录: how the firm was asked (电话/上门)
+    verdict = StringField("质检结果")  # 撤单质检: 属实/不属实
     level = StringField("协调级别")
     version = VersionField()
     next = HiddenField()
@@ -19,7 +21,7 @@ class ActionForm(BaseForm):
     def data_for_service(self) -> dict:
         """The step's data for apply_action (raw strings; blank fields left out, but never the version:
         a step posted without one must be refused, not taken as a scheduler's)."""
-        names = ("note", "department_id", "handler_id", "days", "evaluation", "level")
+        names = ("note", "department_id", "handler_id", "days", "evaluation", "channel", "verdict", "level")
         data = {name: self[name].data for name in names if (self[name].data or "").strip()}
         return data | {"version": self.version.data or ""}
 

@@ -7,7 +7,8 @@ from flask import g
 
 from crm.blueprints.problems.blueprint import bp
 from crm.models import ProblemEvent
-from crm.models.problem import EVALUATIONS, LEVELS
+from crm.models.portal import WITHDRAWAL_REVIEWS
+from crm.models.problem import EVALUATION_CHANNELS, EVALUATIONS, LEVELS
 from crm.models.problem_workflow import Action
 from crm.services.problems.flow import STEPS
 from crm.services.problems.queries import ProblemClock, problem_clock
@@ -59,7 +60,7 @@ PRIMARY_ORDER = tuple(sorted(_PRIMARY_RANK, key=_PRIMARY_RANK.__getitem__))
 
 @bp.app_template_global()
 def problem_clock_now() -> ProblemClock:
-    """The request's ProblemClock (rules and calendar loaded once per request)."""
+    """The request's ProblemClock (the calendar loaded once per request)."""
     clock = g.get("_problem_clock")
     if clock is None:
         clock = g._problem_clock = problem_clock(today())
@@ -112,7 +113,12 @@ def event_details(event: ProblemEvent) -> list[str]:
     if data.get("days") and event.action in ("request_extension", "approve_extension", "refuse_extension"):
         out.append(f"延期{data['days']}个工作日")
     if data.get("evaluation"):
-        out.append(f"企业评价：{EVALUATIONS.get(data['evaluation'], data['evaluation'])}")
+        who = "企业自评（服务码）" if data.get("by") == "firm" else "代录"
+        channel = EVALUATION_CHANNELS.get(data.get("channel") or "")
+        who += f"（{channel}）" if channel else ""
+        out.append(f"企业评价：{EVALUATIONS.get(data['evaluation'], data['evaluation'])} · {who}")
+    if event.action == "withdraw_review" and data.get("verdict"):
+        out.append(f"质检结果：{WITHDRAWAL_REVIEWS.get(data['verdict'], data['verdict'])}")
     if data.get("redo"):
         out.append(f"第{data['redo']}次重办")
     if data.get("to_level"):

@@ -56,14 +56,14 @@ def dispatch_context(problems: list[Problem]) -> dict:
 def index():
     flt = ProblemFilters.from_args(request.args)
     clock = problem_clock_now()
-    page = paginate(problem_list_query(current_user, flt, clock.today, clock.soon), per_page=20)
+    page = paginate(problem_list_query(current_user, flt, clock.today), per_page=20)
     firm = db.session.get(Enterprise, flt.firm) if flt.firm else None
     return render_template(
         "problems/index.html",
         page=page,
         flt=flt,
         firm=firm if firm is not None and can(current_user, "enterprise.view", firm) else None,
-        counts=colour_counts(current_user, flt, clock.today, clock.soon),
+        counts=colour_counts(current_user, flt, clock.today),
         statuses=PROBLEM_STATUSES,
         categories=PROBLEM_CATEGORIES,
         sorts=SORTS,
@@ -79,7 +79,7 @@ def export():
     flt = ProblemFilters.from_args(request.args)
     clock = problem_clock_now()
     # Streamed in batches (every join is many-to-one): 100,000 problems never sit in memory at once.
-    stmt = problem_list_query(current_user, flt, clock.today, clock.soon).execution_options(yield_per=500)
+    stmt = problem_list_query(current_user, flt, clock.today).execution_options(yield_per=500)
     rows = db.session.scalars(stmt)
     return send_file(
         export_problems(rows, clock),
@@ -105,7 +105,8 @@ def detail(problem_id: int):
         .order_by(ProblemEvent.at, ProblemEvent.id)
     ).all()
     actions = sorted(
-        available_actions(current_user, problem, clock.today, clock.rules, clock.cal), key=DISPLAY_ORDER.index
+        available_actions(current_user, problem, clock.today, clock.rules_of(problem), clock.cal),
+        key=DISPLAY_ORDER.index,
     )
     return render_template(
         "problems/detail.html",

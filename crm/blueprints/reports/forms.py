@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from wtforms import SelectField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired
 
 from crm.forms import BaseForm
@@ -41,3 +41,15 @@ class ReportForm(BaseForm):
             return True, None
         park = next((p for p in parks if str(p.id) == self.park.data), None)
         return park is not None, park
+
+
+class CloseMonthForm(BaseForm):
+    """结账: nothing to fill in but the CSRF token (the button confirms first)."""
+
+
+class ReopenMonthForm(BaseForm):
+    reason = TextAreaField("重新结账原因", validators=[DataRequired("请填写重新结账的原因")])
+
+
+class CloseDayForm(BaseForm):
+    workday = IntegerField("结账日：次月第几个工作日", validators=[DataRequired("请填写1到10之间的整数")])

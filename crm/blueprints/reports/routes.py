@@ -4,7 +4,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.blueprints.boundary import run_step
 from crm.blueprints.reports.blueprint import bp
-from crm.blueprints.reports.forms import ReportForm
+from crm.blueprints.reports.forms import CloseDayForm, CloseMonthForm, ReopenMonthForm, ReportForm
 from crm.extensions import db
 from crm.models import GeneratedReport
 from crm.pagination import paginate
@@ -15,8 +15,12 @@ from crm.permissions import (
     roles_required,
     visible_reports,
 )
-from crm.reporting.monthly.generate import generate_report, report_path
+from crm.reporting.monthly.generate import generate_report, open_report
+from crm.reporting.monthly.writer import SHEETS
+from crm.services.closing.overview import month_overview
+from crm.services.closing.store import close_workday
 from crm.services.common.args import arg_id
+from crm.services.kpi.definitions import CONVENTIONS, GROUPS, KPIS
 from crm.timeutil import today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,7 +31,16 @@ def _page(form: ReportForm):
         joinedload(GeneratedReport.park), joinedload(GeneratedReport.created_by)
     )
     page = paginate(stmt, per_page=20)
-    return render_template("reports/index.html", form=form, page=page, new_id=arg_id(request.args, "new"))
+    return render_template(
+        "reports/index.html",
+        form=form,
+        page=page,
+        new_id=arg_id(request.args, "new"),
+        sheets=SHEETS,
+        months=month_overview(today()),  # 月结: each recent month's state
+        close_workday=close_workday(),
+        close_forms=(CloseMonthForm(), ReopenMonthForm(), CloseDayForm()),
+    )
 
 
 def _form() -> tuple[ReportForm, list]:
@@ -71,7 +84,18 @@ def generate():
 @roles_required("report.view")
 def download(report_id: int):
     report = get_report_or_404(report_id)
-    path = report_path(report)
-    if path is None or not path.is_file():
+    stream = open_report(report)
+    if stream is None:
         abort(404)
-    return send_file(path, as_attachment=True, download_name=report.filename, mimetype=XLSX)
+    response = send_file(stream, as_attachment=True, download_name=report.filename, mimetype=XLSX)
+    response.content_length = report.size
+    return response
+
+
+@bp.route("/definitions")
+@login_required
+def definitions():
+    """指标说明: the definition of every published rate and the counting conventions (no figures, so
+    anyone signed in may read how the numbers they see are counted)."""
+    groups = [(group, [k for k in KPIS.values() if k.group == group]) for group in GROUPS]
+    return render_template("reports/definitions.html", groups=groups, conventions=CONVENTIONS)

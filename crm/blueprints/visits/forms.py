@@ -1,10 +1,21 @@
-from wtforms import Form, FormField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    Form,
+    FormField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.forms import BaseForm, VersionField
 from crm.models.lists import TECH_KINDS
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_URGENCIES
 from crm.models.visit import VISIT_KINDS
+from crm.services.visits.geo import DATUMS
 from crm.services.visits.records import PARTICIPANTS_MAX, TEXT_MAX
 
 
@@ -95,6 +106,8 @@ class VisitFields(BaseForm):
     )
     findings = TextAreaField("发现与建议", validators=[Optional(), Length(max=TEXT_MAX)])
     files = MultipleFileField("照片/附件")
+    # 现场照片: the camera input of an on-site visit (capture="environment" opens the camera on a phone).
+    photos = MultipleFileField("现场照片")
 
     def visit_data(self) -> dict:
         return {
@@ -102,7 +115,8 @@ class VisitFields(BaseForm):
         }
 
     def uploads(self) -> list:
-        return [f for f in (self.files.data or []) if getattr(f, "filename", None)]
+        chosen = [*(self.photos.data or []), *(self.files.data or [])]
+        return [f for f in chosen if getattr(f, "filename", None)]
 
 
 class VisitEditForm(VisitFields):
@@ -115,6 +129,15 @@ class VisitEditForm(VisitFields):
 
 
 class VisitForm(VisitFields):
+    # Filled by the page's script: the id this visit keeps through retries and drafts, and the
+    # device's location (read by the service, which checks every value).
+    client_id = HiddenField()
+    latitude = HiddenField()
+    longitude = HiddenField()
+    accuracy = HiddenField()
+    located_at = HiddenField()
+    # 送政策: the firm's 待送达 policies ticked as delivered on this visit (offline drafts carry them too).
+    policies = SelectMultipleField("本次送达的政策", coerce=int, validate_choice=False)
     product = FormField(ProductSection)
     sales = FormField(SalesSection)
     tech = FormField(TechSection)
@@ -129,9 +152,28 @@ class VisitForm(VisitFields):
                 ok = False
         return ok
 
+    def location_data(self) -> dict:
+        return {name: self[name].data for name in ("latitude", "longitude", "accuracy", "located_at")}
+
     def sections(self) -> dict:
-        """{section: data} for the sections the user filled, None for the others (log_visit's kwargs)."""
-        return {
+        """{section: data} for the sections the user filled, None for the others, and the policies
+        ticked as delivered (log_visit's kwargs)."""
+        filled = {
             name: self[name].form.data_for_service() if self[name].form.is_filled() else None
             for name in SECTIONS
         }
+        return filled | {"policies": self.policies.data or []}
+
+
+class FirmLocationForm(BaseForm):
+    """A firm's location typed from a map (纬度/经度 in the map's own datum)."""
+
+    datum = SelectField("坐标来源", choices=list(DATUMS.items()), default="gcj02", validate_choice=False)
+    latitude = StringField("纬度", validators=[DataRequired("请填写纬度"), Length(max=30)])
+    longitude = StringField("经度", validators=[DataRequired("请填写经度"), Length(max=30)])
+
+
+class ReviewForm(BaseForm):
+    """An officer's verdict on a check-in (the verdict comes from the button pressed)."""
+
+    note = StringField("核验说明", validators=[DataRequired("请填写核验说明"), Length(max=300)])

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -14,6 +15,7 @@ from crm.models.org import offered
 from crm.models.visit import VISIT_KINDS
 from crm.pagination import paginate
 from crm.permissions import (
+    can,
     get_attachment_or_404,
     get_enterprise_or_404,
     get_visit_or_404,
@@ -23,6 +25,9 @@ from crm.permissions import (
 )
 from crm.reporting.exports.visits import export_visits
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.policies.matching import pending_by_firm
+from crm.services.visits.evidence import evidence_rules, visit_location
+from crm.services.visits.locations import firm_location
 from crm.services.visits.queries import VisitFilters, visit_list_query
 from crm.services.visits.records import MAX_BACKDATE_DAYS, STALE_VISIT, log_visit, update_visit
 from crm.timeutil import today
@@ -51,16 +56,37 @@ def create(enterprise_id: int):
     form = VisitForm()
     if request.method == "GET":
         form.visited_on.data = today().isoformat()
+        # Without the page's script this id still makes a double submission log one visit; the script
+        # gives every visit typed on the page an id of its own.
+        form.client_id.data = str(uuid.uuid4())
     if form.validate_on_submit():
         data, files, sections = form.visit_data(), form.uploads(), form.sections()
         done = "走访记录已保存"
-        step = run_step(log_visit, firm, current_user, data, today(), files=files, **sections, success=done)
+        step = run_step(
+            log_visit,
+            firm,
+            current_user,
+            data,
+            today(),
+            files=files,
+            client_id=form.client_id.data,
+            location=form.location_data(),
+            **sections,
+            success=done,
+        )
         if step:
             return redirect(url_for("enterprises.detail", enterprise_id=firm.id, tab="visits"))
     if form.is_submitted():  # refused by the form or by the service
         _files_dropped(form)
     return render_template(
-        "visits/form.html", form=form, firm=firm, visit=None, sections=SECTIONS, **_form_context()
+        "visits/form.html",
+        form=form,
+        firm=firm,
+        visit=None,
+        sections=SECTIONS,
+        evidence=evidence_rules(firm.park_id),
+        pending_policies=pending_by_firm([firm.id], today()).get(firm.id, []),
+        **_form_context(),
     )
 
 
@@ -96,7 +122,16 @@ def detail(visit_id: int):
     problems = db.session.scalars(
         select(Problem).where(Problem.visit_id == visit.id).order_by(Problem.id)
     ).all()
-    return render_template("visits/detail.html", visit=visit, firm=visit.enterprise, problems=problems)
+    located = visit.evidence is not None and can(current_user, "visit.location", visit)
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        firm=visit.enterprise,
+        problems=problems,
+        location=visit_location(visit) if located else None,
+        firm_loc=firm_location(visit.enterprise) if located else None,
+        located=located,
+    )
 
 
 @bp.route("/visits/")

@@ -24,13 +24,15 @@ HEADERS = [
     "上年产值(万元)",
     "上年税收(万元)",
     "成立日期",
+    "资质",
     "标签",
 ]
-WIDTHS = [32, 22, 22, 12, 9, 9, 9, 9, 10, 10, 15, 36, 10, 9, 14, 14, 12, 16]
+WIDTHS = [32, 22, 22, 12, 9, 9, 9, 9, 10, 10, 15, 36, 10, 9, 14, 14, 12, 30, 16]
 
 
 def export_enterprises(firms: Iterable[Enterprise]) -> BytesIO:
-    """Write the given firms (already scoped and filtered) to an .xlsx workbook."""
+    """Write the given firms (already scoped and filtered, their qualifications and tags loaded with
+    selectinload) to an .xlsx workbook."""
     rows = (
         [
             f.name,
@@ -50,7 +52,8 @@ def export_enterprises(firms: Iterable[Enterprise]) -> BytesIO:
             f.output_last_year,
             f.tax_last_year,
             f.founded_on,
-            f.tags,
+            "、".join(q.text for q in f.qualification_list),
+            f.tag_names,
         ]
         for f in firms
     )

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from crm.models import IndustryChain, Park, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.models.profile import QUALIFICATIONS
 from crm.reporting.exports.xlsx import HEADER_FILL, xml_safe
 from crm.services.common.creditcode import check_digit
 from crm.services.imports.enterprises import import_errors, template_choices
@@ -32,6 +33,7 @@ WIDTHS = {
     "address": 36,
     "contact_phone": 15,
     "tags": 20,
+    "qualifications": 32,
     "note": 24,
     "output_last_year": 14,
     "tax_last_year": 14,
@@ -52,7 +54,11 @@ HELP: dict[str, tuple[str, str]] = {
     ),
     "park": ("填写园区名称或园区代码，也可写作“园区”；园区管理员只能导入本园区，且可以不填本列", ""),
     "chain": ("产业链名称，也可写作“产业链”", ""),
-    "size": ("企业规模", "/".join(SIZES.values())),
+    "size": (
+        "企业规模；也可以只填或同时填 规上/规下（规模以上/规模以下），如 规上·中型，"
+        "同时有“规模类型”列时两者须一致",
+        "/".join(SIZES.values()),
+    ),
     "scale_type": ("规上/规下；也可用“是否规上”列填写 是/否", "/".join(SCALE_TYPES.values())),
     "is_key": ("是否为重点企业，也可写作“重点企业”", "是/否（也可填 Y/N、1/0、√）"),
     "legal_rep": ("也可写作“法人”“法人代表”", "不超过64字"),
@@ -69,7 +75,15 @@ HELP: dict[str, tuple[str, str]] = {
     "output_last_year": ("上年产值，单位万元", "数字，最多两位小数"),
     "tax_last_year": ("上年税收，单位万元", "数字，最多两位小数"),
     "status": ("经营状态，不填时新增企业默认为在营", "/".join(STATUSES.values())),
-    "tags": ("多个标签用逗号分隔", "不超过300字"),
+    "qualifications": (
+        "企业已获得的资质，多个用顿号“、”或逗号分隔，可在名称后注明认定年份，如 高新技术企业（2023）；"
+        "填写后以本列为准，不填则不改变已有资质",
+        "、".join(QUALIFICATIONS.values()),
+    ),
+    "tags": (
+        "标签库中的标签（由系统管理员维护），多个用顿号或逗号分隔；写在本列的资质（如 专精特新）按资质记录",
+        "不超过300字",
+    ),
     "note": ("备注", ""),
 }
 GENERAL_NOTES = [
@@ -101,7 +115,8 @@ def _example_row(parks: Sequence[Park], chains: Sequence[IndustryChain]) -> dict
         "output_last_year": 5000,
         "tax_last_year": 300.5,
         "status": STATUSES["active"],
-        "tags": "高新技术企业,专精特新",
+        "qualifications": f"{QUALIFICATIONS['hnte']}（2023）、{QUALIFICATIONS['srdi']}",
+        "tags": "",
         "note": "",
     }
 

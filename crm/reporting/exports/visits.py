@@ -20,8 +20,9 @@ HEADERS = [
     "发现与建议",
     "附件数",
     "记录时间",
+    "现场佐证",
 ]
-WIDTHS = [12, 32, 22, 16, 12, 14, 10, 20, 50, 40, 8, 17]
+WIDTHS = [12, 32, 22, 16, 12, 14, 10, 20, 50, 40, 8, 17, 12]
 
 
 def export_visits(visits: Iterable[Visit]) -> BytesIO:
@@ -40,6 +41,7 @@ def export_visits(visits: Iterable[Visit]) -> BytesIO:
             v.findings,
             len(v.attachments),
             to_local(v.created_at).replace(tzinfo=None) if v.created_at else None,
+            v.evidence_label,  # 有佐证 / 位置存疑 …; never the location itself
         ]
         for v in visits
     )

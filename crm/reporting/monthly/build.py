@@ -29,48 +29,61 @@ Definitions — used the same way in every sheet, on the 报表 page, by the CLI
   resolved_on <= due_on. Problems never dispatched (solved on the spot) have no limit and are left out.
 - 满意率 = (满意 + 基本满意) / 回访评价 events of the month.
 - 提级协调 / 督办 = 'escalate' / 'supervise' ProblemEvents dated in the month.
-- 部门办理, per department: 收到 = problems dispatched (交办/改派) to it in the month; 按时签收 = of those,
-  signed by it within the 137 sign limit (working days, even if the signature falls early next month);
-  办结 / 按期 / 销号 / 在办 / 超期 = as above, for problems in its hands at month end; 延期 = extensions
-  approved, 退回 = returns it made, 满意率 = its evaluations — all dated in the month.
-- 产业链: 在营 firms of the chain (today's registry), the figures above per chain, and 销售清单 totals in
-  万元 for the month and from January to the month.
+- 部门办理, per department: 收到 = distinct problems dispatched (交办/改派) to it in the month (a problem
+  re-assigned in the month counts once for each department it went to, and once in the 合计); 应签收 =
+  signatures due in the month (dispatches whose 137 签收 deadline, under the rules that dispatch was made
+  with, falls in the month and, while it runs, by today: not-yet-due ones count in their own month);
+  按时签收 = of those, signed by the deadline (a signature after month end is late); 办结 / 按期 / 销号 /
+  在办 / 超期 = as above, for problems in its hands at month end; 延期 = extensions approved, 退回 =
+  returns it made, 满意率 = its evaluations — all dated in the month. Problems in no department's hands at
+  month end (未交办, 现场解决, 退回) are a row of their own, 未交办（无承办部门）, so the 合计 of every
+  column equals 汇总 (收到 counts distinct problems).
+- 干部走访: one row per person — the park's active cadres and anyone with firms, visits or problems in
+  the month (an officer who visited is listed). Its 合计 counts 联企干部 (people with served firms at
+  month end, as 汇总's 联企干部数) and the other people apart.
+- 产业链: 在营 firms of the chain at month end, the figures above per chain (each firm in the chain it
+  had at month end), and 销售清单 totals in 万元 for the month and from January to the month.
+- The registry at month end: each firm's park, chain, status, scale, key flag and name as they were on the
+  month's last day (today's row with later audited changes undone, crm.reporting.monthly.registry); a firm
+  counts from the day it was filed or first had anything recorded. Registry edits after month end never
+  change the month.
+- 初稿 and 正式版: a month closes (月结) on the Nth working day of the next month (default the 3rd;
+  crm.reporting.monthly.close). Until then its workbook is a draft (初稿) computed from the live tables;
+  from then on it is computed only from the facts frozen at the close (crm.reporting.monthly.snapshot),
+  including the 上月 column, so later entries, events, registry, rule or calendar changes never move it.
+  An admin may reopen a month (重新结账); closing it again makes version 2, whose workbook adds 变更对照,
+  every figure that differs from version 1.
 - Working days come from crm.services.workdays.calendar (Chinese official calendar with 调休).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select
-
-from crm.extensions import db
-from crm.models import Department, Park
+from crm.reporting.monthly.evidence import EvidenceFigures, evidence_figures, evidenced_visits_by_person
+from crm.reporting.monthly.facts import FirmFact, SupervisionRow
 from crm.reporting.monthly.period import Period, ReportScope
-from crm.reporting.monthly.problems import (
-    DeptRow,
-    ProblemFigures,
-    SupervisionRow,
-    counted_events,
-    department_rows,
-    problem_figures,
-    supervision_rows,
+from crm.reporting.monthly.problems import DeptRow, ProblemFigures, department_rows, problem_figures
+from crm.reporting.monthly.snapshot import (
+    Edition,
+    LiveSource,
+    SnapshotSource,
+    Source,
+    SummaryFact,
+    source_for,
 )
-from crm.reporting.monthly.state import ProblemState, problem_states
+from crm.reporting.monthly.state import ProblemState
 from crm.reporting.monthly.visits import (
     CadreRow,
     ChainRow,
-    ServedFirm,
     VisitFigures,
     cadre_rows,
     chain_rows,
-    served_firms,
+    served,
     unvisited,
-    visit_counts,
     visit_figures,
 )
-from crm.services.problems.rules import problem_rules
-from crm.services.workdays.calendar import get_calendar, provisional_note
+from crm.services.workdays.calendar import provisional_note
 from crm.timeutil import utcnow
 
 __all__ = ["MonthlyReport", "Period", "ReportScope", "build_monthly_report"]
@@ -80,6 +93,18 @@ __all__ = ["MonthlyReport", "Period", "ReportScope", "build_monthly_report"]
 class Summary:
     visits: VisitFigures
     problems: ProblemFigures
+    evidence: EvidenceFigures = field(default_factory=EvidenceFigures)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure that differs between two versions of a closed month (变更对照)."""
+
+    sheet: str
+    row: str
+    column: str
+    before: object
+    after: object
 
 
 @dataclass
@@ -90,7 +115,7 @@ class MonthlyReport:
     summary: Summary
     previous: Summary
     cadres: list[CadreRow]
-    unvisited: list[ServedFirm]
+    unvisited: list[FirmFact]
     problems: list[ProblemState]
     departments: list[DeptRow]
     chains: list[ChainRow]
@@ -101,57 +126,102 @@ class MonthlyReport:
     chain_names: dict[int, str]
     # The caveat when deadlines in the book fall in a year whose 调休 is not entered yet (provisional).
     calendar_note: Optional[str] = None
+    # 部门办理's 合计 (distinct problems received; every other column the rows' sum, equal to 汇总).
+    department_total: Optional[DeptRow] = None
+    edition: Optional[Edition] = None  # 初稿 or 正式版 (version N)
+    source: Optional[Source] = None  # where the month's facts came from (the other sheets read it too)
+    changes: Optional[list[Change]] = field(default=None)  # version 2+: what differs from the version before
 
     @property
     def title(self) -> str:
         return f"{self.scope.title}{self.period.label}联企服务月报"
 
+    @property
+    def heading(self) -> str:
+        """The title with the edition: 甲园区2026年10月联企服务月报（初稿）."""
+        return f"{self.title}（{self.edition.label}）" if self.edition is not None else self.title
 
-def _summary(scope: ReportScope, period: Period, rules, cal) -> Summary:
-    """Only the 汇总 figures of a period (for the previous-month comparison)."""
-    firms = served_firms(scope, period)
-    states = problem_states(scope, period, rules, cal)
+
+def summarise(source: Source) -> Summary:
+    """The 汇总 figures of a source's month and scope."""
+    serving = served(source.rows("firms"))
     return Summary(
-        visit_figures(firms, visit_counts(scope, period)),
-        problem_figures(period, states, counted_events(scope, period)),
+        visit_figures(serving, source.rows("visits")),
+        problem_figures(source.period, source.rows("problems"), source.rows("events")),
+        evidence_figures(source.rows("evidence"), {f.firm_id for f in serving}),
     )
 
 
-def build_monthly_report(scope: ReportScope, period: Period, now: Optional[datetime] = None) -> MonthlyReport:
-    """All sheets' figures for the scope and period (a constant number of SQL queries, no ORM rows)."""
-    rules, cal = problem_rules(), get_calendar()
-    firms = served_firms(scope, period)
-    counts = visit_counts(scope, period)
-    states = problem_states(scope, period, rules, cal)
-    events = counted_events(scope, period)
-    cadres = cadre_rows(scope, period, firms, counts)
-    departments = department_rows(scope, period, states, events, rules, cal)
-    chains = chain_rows(scope, period, firms, counts, states)
-    names = dict(db.session.execute(select(Park.id, Park.name)).all())
-    dept_names = {d.department_id: d.name for d in departments}
-    missing = {s.department_id for s in states if s.department_id and s.department_id not in dept_names}
-    if missing:
-        stmt = select(Department.id, Department.name).where(Department.id.in_(list(missing)))
-        dept_names.update(db.session.execute(stmt).all())
+def previous_summary(source: Source) -> Summary:
+    """The month before's 汇总 figures for the 上月 column: as frozen with a closed month, else from
+    that month's own source (its snapshot if it is closed)."""
+    if isinstance(source, SnapshotSource):
+        frozen: list[SummaryFact] = source.rows("previous")
+        for fact in frozen:
+            if fact.park_id == source.park_id:
+                return Summary(fact.visits, fact.problems, fact.evidence or EvidenceFigures())
+    if isinstance(source, LiveSource):
+        return summarise(source.previous())
+    return summarise(source_for(source.period.previous(), source.park_id))
+
+
+def build_monthly_report(
+    scope: ReportScope, period: Period, now: Optional[datetime] = None, source: Optional[Source] = None
+) -> MonthlyReport:
+    """All sheets' figures for the scope and period from the month's facts (a closed month's snapshot, or
+    the live tables): a constant number of SQL queries, no ORM rows."""
+    src = source or source_for(period, scope.park_id)
+    firms = src.rows("firms")
+    serving = served(firms)
+    visits, states, events = src.rows("visits"), src.rows("problems"), src.rows("events")
+    park_names = {p.id: p.name for p in src.rows("parks")}
+    dept_names = {d.id: d.name for d in src.rows("departments")}
+    chain_names = {c.id: c.name for c in src.rows("chains")}
+    people = src.rows("people")
+    evidence = src.rows("evidence")
+    cadres = cadre_rows(
+        period,
+        scope.park_id,
+        serving,
+        visits,
+        states,
+        people,
+        park_names,
+        evidenced_visits_by_person(evidence),
+    )
+    departments, department_total = department_rows(
+        period, states, events, src.rows("dispatches"), dept_names
+    )
+    chains = chain_rows(period, firms, visits, states, src.rows("sales"), src.rows("chains"))
+    provisional = {c.year for c in src.rows("calendar")}
+    years = {
+        day.year
+        for s in states
+        for day in (s.sign_due_on, s.feedback_due_on, s.progress_due_on, s.due_on)
+        if day is not None and day.year in provisional
+    }
     return MonthlyReport(
         scope=scope,
         period=period,
         generated_at=now or utcnow(),
-        summary=Summary(visit_figures(firms, counts), problem_figures(period, states, events)),
-        previous=_summary(scope, period.previous(), rules, cal),
+        summary=Summary(
+            visit_figures(serving, visits),
+            problem_figures(period, states, events),
+            evidence_figures(evidence, {f.firm_id for f in serving}),
+        ),
+        previous=previous_summary(src),
         cadres=cadres,
-        unvisited=unvisited(firms),
+        unvisited=unvisited(serving),
         problems=states,
         departments=departments,
         chains=chains,
-        supervision=supervision_rows(scope, period),
-        parks=names,
+        supervision=src.rows("supervision"),
+        parks=park_names,
         cadre_names={r.user_id: r.name for r in cadres},
         department_names=dept_names,
-        chain_names={c.chain_id: c.name for c in chains if c.chain_id is not None},
-        calendar_note=provisional_note(
-            cal.provisional_years(
-                day for s in states for day in (s.sign_due_on, s.feedback_due_on, s.progress_due_on, s.due_on)
-            )
-        ),
+        chain_names=chain_names,
+        calendar_note=provisional_note(years),
+        department_total=department_total,
+        edition=src.edition,
+        source=src,
     )

@@ -1,18 +1,19 @@
-"""报表: generating the monthly workbook on demand (报表 page, CLI) and on the 1st (the scheduler).
+"""报表: generating the monthly workbook on demand (报表 page, CLI) and when a month closes (月结: the
+official version, by the scheduler or an admin).
 
 Files are written under REPORTS_FOLDER (month/name.xlsx, via a temporary file and an atomic rename) and
-recorded as GeneratedReport rows. The scheduled run is idempotent: its row carries a unique auto_key and
-is inserted with INSERT … ON CONFLICT DO NOTHING, so a second run (or a second scheduler) running at the
-same moment creates no second file, row or notification, and fails on nothing: it finds the first's.
+recorded as GeneratedReport rows. The official workbooks of a closed version are made once: each row
+carries a unique auto_key ("monthly:2026-10:A", version 2 on "monthly:2026-10:A:v2") and is inserted with
+INSERT … ON CONFLICT DO NOTHING, so a second run (or a second scheduler) running at the same moment
+creates no second file, row or notification, and fails on nothing: it finds the first's.
 """
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -21,12 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import GeneratedReport, Park, User
+from crm.models import GeneratedReport, MonthClose, Park, User
 from crm.permissions import can, is_city_wide
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.reporting.monthly.writer import monthly_workbook
 from crm.services import ServiceError
+from crm.services.closing.store import closed_version, due_month
 from crm.services.common.audit import record_audit
+from crm.services.storage.store import get_store
 from crm.timeutil import to_local, utcnow
 
 NOTIFY_KIND = "report"  # the notification centre's kind: 月度报表
@@ -52,9 +55,16 @@ def report_path(report: GeneratedReport) -> Optional[Path]:
     return path if folder in path.parents else None
 
 
-def download_name(period: Period, scope: ReportScope) -> str:
-    """联企服务月报_2026年10月_甲园区.xlsx"""
-    return f"联企服务月报_{period.label}_{scope.title}.xlsx"
+def download_name(period: Period, scope: ReportScope, version: Optional[int] = None) -> str:
+    """联企服务月报_2026年10月_甲园区.xlsx (a closed month's version 2 on: …_第2版.xlsx)"""
+    suffix = f"_第{version}版" if version and version > 1 else ""
+    return f"联企服务月报_{period.label}_{scope.title}{suffix}.xlsx"
+
+
+def auto_key(month: str, park: Optional[Park], version: int) -> str:
+    """The official workbook's key: "monthly:2026-10:A", from version 2 on "monthly:2026-10:A:v2"."""
+    key = f"monthly:{month}:{park.code if park else 'all'}"
+    return key if version == 1 else f"{key}:v{version}"
 
 
 def parse_request(
@@ -74,13 +84,15 @@ def parse_request(
 
 
 def _write_file(data: BytesIO, stored_name: str) -> int:
-    """Write atomically (temporary file + rename) so a reader never sees half a workbook; the size."""
-    path = reports_folder() / stored_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data.getbuffer())
-    os.replace(tmp, path)
-    return path.stat().st_size
+    """Store the workbook (crm.services.storage: REPORTS_FOLDER, written through a temporary file and an
+    atomic rename so a reader never sees half a workbook; or the database, in this transaction); the size."""
+    data.seek(0)
+    return get_store("reports").write(stored_name, data)
+
+
+def open_report(report: GeneratedReport) -> Optional[BinaryIO]:
+    """The workbook's content as a stream from wherever it is stored, or None if it is missing."""
+    return get_store("reports").open(report.stored_name)
 
 
 def _insert_once(values: dict) -> Optional[int]:
@@ -110,17 +122,24 @@ def _scheduled(auto_key: str) -> Optional[GeneratedReport]:
 
 
 def _make_report(
-    req: ReportRequest, actor: Optional[User], now: datetime, auto_key: Optional[str]
+    req: ReportRequest,
+    actor: Optional[User],
+    now: datetime,
+    auto_key: Optional[str],
+    version: Optional[int] = None,
 ) -> tuple[GeneratedReport, bool]:
     """Build, store and record the workbook: (the report, True) — or, for a scheduled report another
     run stored first, (that report, False), with no file written."""
     data = monthly_workbook(req.scope, req.period, now)
-    suffix = "auto" if auto_key else f"{to_local(now):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}"
+    if auto_key:
+        suffix = "auto" if not version or version == 1 else f"auto_v{version}"
+    else:
+        suffix = f"{to_local(now):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:8]}"
     stored = f"{req.period.month}/monthly_{req.period.month}_{req.scope.slug}_{suffix}.xlsx"
     values = {
         "month": req.period.month,
         "park_id": req.scope.park_id,
-        "filename": download_name(req.period, req.scope),
+        "filename": download_name(req.period, req.scope, version),
         "stored_name": stored,
         "auto_key": auto_key,
         "created_by_id": actor.id if actor else None,
@@ -171,12 +190,15 @@ def _leaders(park: Optional[Park]) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.id)))
 
 
-def _announce(report: GeneratedReport, park: Optional[Park], now: datetime) -> int:
-    """Tell the leaders in scope once (the dedupe key names the month and the scope)."""
+def _announce(report: GeneratedReport, park: Optional[Park], now: datetime, version: int = 1) -> int:
+    """Tell the leaders in scope once (the dedupe key names the month, the scope and the version)."""
     from crm.services.notifications.inbox import notify
 
-    title = f"{report.month_label}联企服务月报已生成（{park.name if park else '全部园区'}）"
-    body = f"可在“报表”页面下载：{report.filename}"
+    edition = "正式版" if version == 1 else f"第{version}版"
+    title = f"{report.month_label}联企服务月报（{edition}）已生成（{park.name if park else '全部园区'}）"
+    body = f"已月结，可在“报表”页面下载：{report.filename}"
+    if version > 1:
+        body += "。该月已重新结账，工作簿中的“变更对照”列出了与上一版不同的数字"
     sent = 0
     for leader in _leaders(park):
         key = f"monthly_report:{report.auto_key}"
@@ -187,20 +209,32 @@ def _announce(report: GeneratedReport, park: Optional[Park], now: datetime) -> i
     return sent
 
 
-def generate_monthly_reports(today: date, now: Optional[datetime] = None) -> dict[str, int]:
-    """On or after the 1st: last month's workbook per park and for all parks, once; leaders are told once."""
+def generate_closed_reports(close: MonthClose, today: date, now: Optional[datetime] = None) -> dict[str, int]:
+    """The official workbooks of a closed version, per park and for all parks, once; leaders are told once."""
     now = now or utcnow()
-    period = Period.last_complete(today)
     parks: list[Optional[Park]] = [*db.session.scalars(select(Park).order_by(Park.id)), None]
+    keys = {park.id if park else None: auto_key(close.month, park, close.version) for park in parks}
     done = set(
-        db.session.scalars(select(GeneratedReport.auto_key).where(GeneratedReport.month == period.month))
+        db.session.scalars(
+            select(GeneratedReport.auto_key).where(GeneratedReport.auto_key.in_(keys.values()))
+        )
     )
     created = users = 0
     for park in parks:
-        key = f"monthly:{period.month}:{park.code if park else 'all'}"
+        key = keys[park.id if park else None]
         report = _scheduled(key) if key in done else None
         if report is None:  # not there when read above; another run may still store it first
-            report, made = _make_report(parse_request(None, period.month, park, today), None, now, key)
+            req = parse_request(None, close.month, park, today)
+            report, made = _make_report(req, None, now, key, close.version)
             created += made
-        users += _announce(report, park, now)
+        users += _announce(report, park, now, close.version)
     return {"reports": created, "users": users}
+
+
+def generate_monthly_reports(today: date, now: Optional[datetime] = None) -> dict[str, int]:
+    """The official workbooks of the month due to be closed by today, if it is closed (the close job makes
+    them right after closing; this completes them after an interruption)."""
+    close = closed_version(due_month(today))
+    if close is None:
+        return {"reports": 0, "users": 0}
+    return generate_closed_reports(close, today, now)

@@ -1,7 +1,8 @@
-"""Problem figures of a monthly report: the 汇总 counts, 部门办理 and 督办与升级 (SQL aggregates + states).
+"""Problem figures of a monthly report: the 汇总 counts and 部门办理, from the month's facts.
 
 Definitions: crm.reporting.monthly.build. Everything is computed from the period's ProblemStates (status as of
-month end) and from the events dated in the period; a constant number of queries.
+month end), its counted events and its dispatches (crm.reporting.monthly.facts) — no query here: the facts
+come live or from the month close's snapshot (crm.reporting.monthly.snapshot).
 """
 
 from collections import Counter, defaultdict
@@ -9,24 +10,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Optional, TypeGuard
 
-from sqlalchemy import select
-
-from crm.extensions import db
-from crm.models import Department, Enterprise, Problem, ProblemEvent, User
-from crm.models.problem import PROBLEM_STATUSES
-from crm.reporting.monthly.period import Period, ReportScope
+from crm.models.problem import CLOCK_STATUSES, PROBLEM_STATUSES
+from crm.reporting.monthly.facts import DispatchFact, EventFact, SupervisionRow
+from crm.reporting.monthly.period import Period
 from crm.reporting.monthly.state import ProblemState
-from crm.services.problems.rules import ProblemRules
-from crm.services.workdays.calendar import WorkCalendar
+from crm.services.kpi import KPIS
+
+__all__ = ["DeptRow", "ProblemFigures", "SupervisionRow", "department_rows", "problem_figures", "rate"]
 
 SATISFIED = ("satisfied", "basic")
-COUNTED_ACTIONS = ("return", "approve_extension", "evaluate", "escalate", "supervise")
-DISPATCH_ACTIONS = ("dispatch", "redispatch")
+NO_DEPARTMENT = "未交办（无承办部门）"  # 部门办理's row of the problems in no department's hands
 
 
-def rate(part: int, whole: int) -> Optional[float]:
-    """part / whole as a fraction (Excel formats it as %), None when there is nothing to divide."""
-    return part / whole if whole else None
+def rate(key: str, part: int, whole: int) -> Optional[float]:
+    """The KPI `key` (crm.services.kpi) of part / whole as the fraction Excel formats as %, None when
+    there is nothing to divide."""
+    return KPIS[key].fraction(part, whole)
 
 
 @dataclass
@@ -38,6 +37,9 @@ class ProblemFigures:
     overdue: int = 0
     resolved: int = 0  # resolved in the period with a final limit (the on-time denominator)
     on_time: int = 0
+    resolved_workdays: int = 0  # working days from dispatch to resolution of those resolved
+    due_unresolved: int = 0  # on the clock at period end, unresolved, final limit before period end
+    closed_solved: int = 0  # closed in the period after a 满意/基本满意 evaluation
     evaluations: int = 0
     satisfied: int = 0
     escalations: int = 0
@@ -47,19 +49,36 @@ class ProblemFigures:
 
     @property
     def on_time_rate(self) -> Optional[float]:
-        return rate(self.on_time, self.resolved)
+        return rate("on_time_rate", self.on_time, self.resolved)
 
     @property
     def satisfaction_rate(self) -> Optional[float]:
-        return rate(self.satisfied, self.evaluations)
+        return rate("satisfaction_rate", self.satisfied, self.evaluations)
+
+    @property
+    def resolution_rate(self) -> Optional[float]:
+        return rate("resolution_rate", self.resolved, self.resolved + self.due_unresolved)
+
+    @property
+    def solved_rate(self) -> Optional[float]:
+        return rate("solved_rate", self.closed_solved, self.closed)
+
+    @property
+    def overdue_rate(self) -> Optional[float]:
+        return rate("overdue_rate", self.overdue, self.open_end)
+
+    @property
+    def avg_resolution_workdays(self) -> Optional[float]:
+        return KPIS["avg_resolution_workdays"].value(self.resolved_workdays, self.resolved)
 
 
 @dataclass
 class DeptRow:
-    department_id: int
+    department_id: Optional[int]  # None: the problems in no department's hands (未交办, 现场解决, 退回)
     name: str = ""
-    received: int = 0
-    signed: int = 0
+    received: int = 0  # distinct problems dispatched (交办/改派) to it in the period
+    sign_due: int = 0  # signatures due in the period (dispatches whose 签收 deadline falls in it)
+    signed: int = 0  # … of those, signed by the deadline
     closed: int = 0
     resolved: int = 0
     on_time: int = 0
@@ -72,48 +91,28 @@ class DeptRow:
 
     @property
     def signed_rate(self) -> Optional[float]:
-        return rate(self.signed, self.received)
+        return rate("signed_on_time_rate", self.signed, self.sign_due)
 
     @property
     def on_time_rate(self) -> Optional[float]:
-        return rate(self.on_time, self.resolved)
+        return rate("on_time_rate", self.on_time, self.resolved)
 
     @property
     def satisfaction_rate(self) -> Optional[float]:
-        return rate(self.satisfied, self.evaluations)
+        return rate("satisfaction_rate", self.satisfied, self.evaluations)
 
 
 def _in(day: Optional[date], period: Period) -> TypeGuard[date]:
     return day is not None and period.start <= day <= period.end
 
 
-def _events_in_period(scope: ReportScope, period: Period, actions: tuple[str, ...]):
-    return (
-        select(ProblemEvent.problem_id, ProblemEvent.action, ProblemEvent.department_id, ProblemEvent.data)
-        .join(Problem, Problem.id == ProblemEvent.problem_id)
-        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
-        .where(
-            scope.firm_clause(),
-            ProblemEvent.action.in_(actions),
-            ProblemEvent.happened_on.between(period.start, period.end),
-        )
-    )
-
-
-def counted_events(scope: ReportScope, period: Period) -> list[tuple]:
-    """(problem_id, action, department_id, data) of the period's returns, extensions, evaluations,
-    escalations and 督办 (one query, shared by 汇总 and 部门办理)."""
-    return list(db.session.execute(_events_in_period(scope, period, COUNTED_ACTIONS)))
-
-
-def _is_satisfied(data) -> Optional[bool]:
-    """True/False for an evaluation event's verdict, None if the event carries none."""
-    verdict = (data or {}).get("evaluation")
+def _is_satisfied(verdict: Optional[str]) -> Optional[bool]:
+    """True/False for an evaluation's verdict, None if the event carries none."""
     return None if verdict is None else verdict in SATISFIED
 
 
-def problem_figures(period: Period, states: list[ProblemState], events: list[tuple]) -> ProblemFigures:
-    """The 汇总 problem counts of the period from its states and counted_events()."""
+def problem_figures(period: Period, states: list[ProblemState], events: list[EventFact]) -> ProblemFigures:
+    """The 汇总 problem counts of the period from its states and counted events."""
     f = ProblemFigures()
     status_counts: Counter = Counter()
     colour_counts: Counter = Counter()
@@ -125,88 +124,61 @@ def problem_figures(period: Period, states: list[ProblemState], events: list[tup
             f.new += 1
         if _in(s.closed_on, period):
             f.closed += 1
+            f.closed_solved += s.evaluation in SATISFIED
         if s.open_on(period.end):
             f.open_end += 1
             colour_counts[s.colour] += 1
             f.overdue += s.colour == "red"
+            f.due_unresolved += s.status in CLOCK_STATUSES and s.due_on is not None and s.due_on < period.end
         if _in(s.resolved_on, period) and s.due_on is not None:
             f.resolved += 1
             f.on_time += s.resolved_on <= s.due_on
+            f.resolved_workdays += s.workdays or 0
     f.by_status = {key: status_counts.get(key, 0) for key in PROBLEM_STATUSES}
     f.by_colour = {key: colour_counts.get(key, 0) for key in ("red", "yellow", "green")}
-    for _pid, action, _dept, data in events:
-        if action == "escalate":
+    for e in events:
+        if e.action == "escalate":
             f.escalations += 1
-        elif action == "supervise":
+        elif e.action == "supervise":
             f.supervisions += 1
-        elif action == "evaluate" and (verdict := _is_satisfied(data)) is not None:
+        elif e.action == "evaluate" and (verdict := _is_satisfied(e.verdict)) is not None:
             f.evaluations += 1
             f.satisfied += verdict
     return f
 
 
-def _dispatches(scope: ReportScope, period: Period) -> list[tuple]:
-    """(problem_id, department_id, dispatched on, first signature by that department afterwards).
-
-    Two plain queries matched in Python: a correlated MIN() per dispatch lets SQLite pick the
-    (action, happened_on) index and scan every signature for every dispatch.
-    """
-    in_scope = (
-        select(ProblemEvent.id, ProblemEvent.problem_id, ProblemEvent.department_id, ProblemEvent.happened_on)
-        .join(Problem, Problem.id == ProblemEvent.problem_id)
-        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
-        .where(scope.firm_clause(), ProblemEvent.department_id.is_not(None))
-    )
-    dispatched = db.session.execute(
-        in_scope.where(
-            ProblemEvent.action.in_(DISPATCH_ACTIONS),
-            ProblemEvent.happened_on.between(period.start, period.end),
-        ).order_by(ProblemEvent.id)
-    ).all()
-    signatures: dict[tuple[int, int], list[tuple[int, date]]] = defaultdict(list)
-    if dispatched:
-        accepted = db.session.execute(
-            in_scope.where(
-                ProblemEvent.action == "accept", ProblemEvent.happened_on >= period.start
-            ).order_by(ProblemEvent.id)
-        )
-        for event_id, problem_id, dept_id, day in accepted:
-            assert dept_id is not None, "in_scope keeps the events of a department"
-            signatures[(problem_id, dept_id)].append((event_id, day))
-    out = []
-    for event_id, problem_id, dept_id, day in dispatched:
-        assert dept_id is not None, "in_scope keeps the events of a department"
-        later = (d for i, d in signatures.get((problem_id, dept_id), ()) if i > event_id)
-        out.append((problem_id, dept_id, day, next(later, None)))
-    return out
-
-
 def department_rows(
-    scope: ReportScope,
     period: Period,
     states: list[ProblemState],
-    events: list[tuple],
-    rules: ProblemRules,
-    cal: WorkCalendar,
-) -> list[DeptRow]:
-    """部门办理: one row per department with any figure in the period, busiest first (2 queries)."""
-    rows: dict[int, DeptRow] = {}
+    events: list[EventFact],
+    dispatches: list[DispatchFact],
+    names: dict[int, str],
+) -> tuple[list[DeptRow], DeptRow]:
+    """部门办理: one row per department with any figure in the period, busiest first, then the problems in
+    no department's hands (未交办) as a row of their own; and the 合计 row, whose figures equal 汇总's.
 
-    def row(dept_id: int) -> DeptRow:
+    收到 counts distinct problems: a problem re-assigned within the period once per department it went
+    to, and once in the 合计. 按时签收 counts the signatures due in the period (deadline on or before its
+    end; not yet due ones wait for their month) signed by the deadline; each dispatch is one department's,
+    so the rows add up to the 合计. Every other figure belongs to one row (the department holding the
+    problem at month end, or the event's department), so the rows add up too.
+    """
+    rows: dict[Optional[int], DeptRow] = {}
+
+    def row(dept_id: Optional[int]) -> DeptRow:
         return rows.setdefault(dept_id, DeptRow(dept_id))
 
     received: dict[int, set[int]] = defaultdict(set)
-    signed: dict[int, set[int]] = defaultdict(set)
-    for problem_id, dept_id, day, accepted in _dispatches(scope, period):
-        received[dept_id].add(problem_id)
-        if accepted is not None and accepted <= cal.add_workdays(day, rules.sign_days):
-            signed[dept_id].add(problem_id)
+    for d in dispatches:
+        if _in(d.dispatched_on, period):
+            received[d.department_id].add(d.problem_id)
+        if _in(d.sign_due_on, period):
+            r = row(d.department_id)
+            r.sign_due += 1
+            r.signed += d.signed_on is not None and d.signed_on <= d.sign_due_on
     for dept_id, ids in received.items():
         row(dept_id).received = len(ids)
-        row(dept_id).signed = len(signed[dept_id])
     for s in states:
-        if s.department_id is None:
-            continue
         if _in(s.closed_on, period):
             row(s.department_id).closed += 1
         if _in(s.resolved_on, period) and s.due_on is not None:
@@ -215,69 +187,26 @@ def department_rows(
         if s.open_on(period.end):
             row(s.department_id).open_end += 1
             row(s.department_id).overdue += s.colour == "red"
-    for _pid, action, dept_id, data in events:
-        if dept_id is None:
-            continue
-        if action == "approve_extension":
-            row(dept_id).extensions += 1
-        elif action == "return":
-            row(dept_id).returns += 1
-        elif action == "evaluate" and (verdict := _is_satisfied(data)) is not None:
-            row(dept_id).evaluations += 1
-            row(dept_id).satisfied += verdict
-    if rows:
-        stmt = select(Department.id, Department.name).where(Department.id.in_(list(rows)))
-        names = dict(db.session.execute(stmt).all())
-        for dept_id, r in rows.items():
-            r.name = names.get(dept_id, "")
-    return sorted(rows.values(), key=lambda r: (-r.received, -r.open_end, r.name))
-
-
-@dataclass(frozen=True)
-class SupervisionRow:
-    day: date
-    action: str  # escalate / supervise
-    firm: str
-    problem_id: int
-    title: str
-    department: Optional[str]
-    from_level: Optional[int]
-    to_level: Optional[int]
-    actor: Optional[str]  # None: the scheduler (automatic escalation)
-    note: Optional[str]
-
-
-def supervision_rows(scope: ReportScope, period: Period) -> list[SupervisionRow]:
-    """督办与升级: the period's 提级协调 and 督办 events, oldest first (one query)."""
-    stmt = (
-        select(
-            ProblemEvent.happened_on,
-            ProblemEvent.action,
-            Enterprise.name,
-            Problem.id,
-            Problem.title,
-            Department.name,
-            ProblemEvent.data,
-            User.name,
-            ProblemEvent.note,
-        )
-        .join(Problem, Problem.id == ProblemEvent.problem_id)
-        .join(Enterprise, Enterprise.id == Problem.enterprise_id)
-        .outerjoin(Department, Department.id == ProblemEvent.department_id)
-        .outerjoin(User, User.id == ProblemEvent.actor_id)
-        .where(
-            scope.firm_clause(),
-            ProblemEvent.action.in_(("escalate", "supervise")),
-            ProblemEvent.happened_on.between(period.start, period.end),
-        )
-        .order_by(ProblemEvent.happened_on, ProblemEvent.id)
+    for e in events:
+        if e.action == "approve_extension" and e.department_id is not None:
+            row(e.department_id).extensions += 1
+        elif e.action == "return" and e.department_id is not None:
+            row(e.department_id).returns += 1
+        elif e.action == "evaluate" and (verdict := _is_satisfied(e.verdict)) is not None:
+            row(e.department_id).evaluations += 1
+            row(e.department_id).satisfied += verdict
+    for key, r in rows.items():
+        r.name = NO_DEPARTMENT if key is None else names.get(key, "")
+    departments = sorted(
+        (r for dept_id, r in rows.items() if dept_id is not None),
+        key=lambda r: (-r.received, -r.open_end, r.name),
     )
-    out = []
-    for day, action, firm, pid, title, dept, data, actor, note in db.session.execute(stmt):
-        data = data or {}
-        out.append(
-            SupervisionRow(
-                day, action, firm, pid, title, dept, data.get("from_level"), data.get("to_level"), actor, note
-            )
-        )
-    return out
+    if None in rows:
+        departments.append(rows[None])
+    total = DeptRow(None, "合计", received=len({pid for ids in received.values() for pid in ids}))
+    for r in departments:
+        for name in ("sign_due", "signed", "closed", "resolved", "on_time", "open_end", "overdue"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+        for name in ("extensions", "returns", "evaluations", "satisfied"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+    return departments, total

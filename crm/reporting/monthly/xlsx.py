@@ -25,6 +25,8 @@ WAN = "#,##0.00"
 DATE = "yyyy-mm-dd"
 DELTA_INT = "+#,##0;-#,##0;0"
 DELTA_PCT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
+AVG = "0.0"  # an average (平均办结工作日)
+DELTA_AVG = "+0.0;-0.0;0.0"
 
 NAVY = "1F3864"
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")

@@ -1,5 +1,7 @@
 """Read side of 一企一人: cadres with their caseload counts, and handover lists."""
 
+import hashlib
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
@@ -69,3 +71,27 @@ def handover_problems(rows: list[Assignment]) -> list[Problem]:
             .order_by(Problem.enterprise_id, Problem.raised_on, Problem.id)
         )
     )
+
+
+def handover_token(
+    from_cadre: User,
+    to_cadre: User,
+    reason: str,
+    note: str,
+    days: int,
+    assignment_ids: list[int],
+    problem_ids: list[int],
+) -> str:
+    """A fingerprint of what the officer saw: who, why, and exactly which firms and open problems."""
+    text = "|".join(
+        [
+            str(from_cadre.id),
+            str(to_cadre.id),
+            reason,
+            (note or "").strip(),
+            str(days),
+            ",".join(map(str, sorted(assignment_ids))),
+            ",".join(map(str, sorted(problem_ids))),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

@@ -10,8 +10,10 @@ from crm.extensions import db
 from crm.models import Assignment, Enterprise, Handover, User
 from crm.permissions import can, manages_park
 from crm.services import ServiceError
+from crm.services.assignments.caseload import handover_problems, handover_token
 from crm.services.common.audit import record_audit
 from crm.services.common.validators import refuse_control_chars
+from crm.services.notifications.settle import settle_firm_reminders
 
 HANDOVER_REASONS = {
     "post_change": "岗位调整",
@@ -31,6 +33,40 @@ def _check_cadre(cadre: User, firm_park_id: int) -> None:
         raise ServiceError(f"{cadre.name} 的账号已停用，不能担任联系干部")
     if cadre.park_id is not None and cadre.park_id != firm_park_id:
         raise ServiceError(f"{cadre.name} 不属于该企业所在园区")
+
+
+def start_first_assignment(
+    firm: Enterprise, cadre: User, actor: User, today: date, reason: str
+) -> Assignment:
+    """The first liaison of a firm that has none yet (a firm an import has just created): the checks of
+    assign_enterprise without its query; added, not flushed. The caller flushes, then audits it
+    (audit_first_assignment)."""
+    if not can(actor, "enterprise.assign", firm):
+        raise ServiceError("没有分配联系干部的权限")
+    _check_cadre(cadre, firm.park_id)
+    refuse_control_chars(reason, "原因")
+    new = Assignment(
+        enterprise_id=firm.id,
+        cadre_id=cadre.id,
+        start_on=today,
+        reason=(reason or "").strip() or None,
+        assigned_by_id=actor.id,
+    )
+    db.session.add(new)
+    return new
+
+
+def audit_first_assignment(actor: User, assignment: Assignment, cadre: User) -> None:
+    summary = f"分配联系干部：{cadre.name}" + (f"（{assignment.reason}）" if assignment.reason else "")
+    record_audit(
+        actor,
+        "assignment",
+        assignment.id,
+        "assign",
+        summary,
+        {"cadre": (None, cadre.name)},
+        enterprise_id=assignment.enterprise_id,
+    )
 
 
 def assign_enterprise(
@@ -121,16 +157,10 @@ def active_assignments_of(cadre: User) -> list[Assignment]:
     )
 
 
-def handover_caseload(
-    from_cadre: User,
-    to_cadre: User,
-    actor: User,
-    today: date,
-    reason: str,
-    note: str = "",
-    first_visit_days: Optional[int] = None,
-) -> Handover:
-    """Move every firm of from_cadre to to_cadre in one transaction, with a handover list."""
+def check_handover(
+    from_cadre: User, to_cadre: User, actor: User, reason: str, note: str = ""
+) -> list[Assignment]:
+    """The checks of a handover (rights, reason, both cadres); returns from_cadre's current assignments."""
     if not can(actor, "handover.manage"):
         raise ServiceError("没有办理交接的权限")
     if reason not in HANDOVER_REASONS:
@@ -149,7 +179,36 @@ def handover_caseload(
         raise ServiceError(f"{from_cadre.name} 名下没有联系企业，无需交接")
     for row in current:
         _check_cadre(to_cadre, row.enterprise.park_id)
+    return current
+
+
+def handover_caseload(
+    from_cadre: User,
+    to_cadre: User,
+    actor: User,
+    today: date,
+    reason: str,
+    note: str = "",
+    first_visit_days: Optional[int] = None,
+    confirms: Optional[str] = None,
+) -> Handover:
+    """Move every firm of from_cadre to to_cadre in one transaction, with a handover list.
+
+    confirms: the fingerprint of the preview the officer confirmed (crm.services.visits.handover);
+    when given, a caseload that changed since (a firm or an open problem more or less) is refused.
+    The predecessor's pending reminders about the firms are done: the successor is reminded from now on.
+    """
+    current = check_handover(from_cadre, to_cadre, actor, reason, note)
     days = HANDOVER_FIRST_VISIT_DAYS if first_visit_days is None else first_visit_days
+    if confirms is not None:
+        problems = handover_problems(current)
+        seen = handover_token(
+            from_cadre, to_cadre, reason, note, days, [a.id for a in current], [p.id for p in problems]
+        )
+        if seen != confirms:
+            raise ServiceError(
+                "交接内容在预览后有变化（交接人、原因、期限或名下企业、在办问题有增减），请核对新的预览后再确认"
+            )
     label = HANDOVER_REASONS[reason]
     handover = Handover(
         from_cadre_id=from_cadre.id,
@@ -195,5 +254,10 @@ def handover_caseload(
         handover.id,
         "create",
         f"{from_cadre.name} 的 {len(current)} 家企业移交给 {to_cadre.name}（{label}）",
+    )
+    settle_firm_reminders(
+        from_cadre.id,
+        [row.enterprise_id for row in current],
+        f"企业已交接给 {to_cadre.name}（{today:%Y-%m-%d}）",
     )
     return handover

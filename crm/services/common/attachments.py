@@ -166,7 +166,7 @@ def delete_files(paths: Iterable[Path]) -> None:
 
 
 def save_attachments(
-    files: Iterable[Any], owner_type: str, owner_id: int, enterprise_id: int, actor: User
+    files: Iterable[Any], owner_type: str, owner_id: int, enterprise_id: int, actor: Optional[User]
 ) -> list[Path]:
     """Validate and store uploads, add their Attachment rows; returns the paths written."""
     uploads = validate_uploads(files)

@@ -1,6 +1,6 @@
 """Writing the audit trail."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -22,9 +22,12 @@ def record_audit(
     summary: str = "",
     changes: Optional[dict[str, tuple[Any, Any]]] = None,
     enterprise_id: Optional[int] = None,
+    at: Optional[datetime] = None,
 ) -> AuditLog:
-    """Append one audit row; changes maps field -> (old, new)."""
+    """Append one audit row; changes maps field -> (old, new). at: when it happened, if the service was
+    given the moment (a problem step's `now`); by default, now."""
     entry = AuditLog(
+        **({"at": at} if at is not None else {}),
         actor_id=actor.id if actor else None,
         entity_type=entity_type,
         entity_id=entity_id,

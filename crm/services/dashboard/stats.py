@@ -25,17 +25,13 @@ from crm.models import (
 )
 from crm.models.problem import OPEN_STATUSES, PROBLEM_STATUSES
 from crm.models.user import User
-from crm.permissions import enterprise_scope_clause, problem_scope_clause
-from crm.services.problems.deadlines import colour_expression, soon_limit
-from crm.services.problems.rules import problem_rules
+from crm.permissions import enterprise_scope_clause, is_city_wide, problem_scope_clause
+from crm.services.closing.store import latest_closes, read_kind
+from crm.services.kpi import KPIS
+from crm.services.problems.deadlines import colour_expression
 from crm.services.visits.cadence import month_end
-from crm.services.workdays.calendar import get_calendar
 
 TREND_MONTHS = 12
-
-
-def _rate(part: int, whole: int) -> Optional[float]:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def _firm_scope(user: User, park_id: Optional[int]):
@@ -67,13 +63,13 @@ class ProblemStats:
         return sum(v for k, v in self.by_status.items() if k in OPEN_STATUSES)
 
 
-def problem_stats(user: User, today: date, soon: date, park_id: Optional[int] = None) -> ProblemStats:
+def problem_stats(user: User, today: date, park_id: Optional[int] = None) -> ProblemStats:
     """Problems in scope by status and (open ones) by colour, and this month's new and closed.
 
     Each figure reads only the rows it needs through an index (status, raised_on, closed_on): the
     closed problems, most of them in time, are counted but never coloured or scanned by date.
     """
-    colour = colour_expression(today, soon).label("colour")
+    colour = colour_expression(today).label("colour")
     scope = _problem_scope(user, park_id)
 
     def scoped(*columns):
@@ -112,12 +108,12 @@ class DeptRank:
 
     @property
     def on_time_pct(self) -> Optional[float]:
-        return _rate(self.on_time, self.resolved)
+        return KPIS["on_time_rate"].value(self.on_time, self.resolved)
 
 
-def department_ranking(user: User, today: date, soon: date, park_id: Optional[int] = None) -> list[DeptRank]:
+def department_ranking(user: User, today: date, park_id: Optional[int] = None) -> list[DeptRank]:
     """Departments by on-time rate of this year's resolutions (then volume); open and red now (1 query)."""
-    red = colour_expression(today, soon) == "red"
+    red = colour_expression(today) == "red"
     year_start = today.replace(month=1, day=1)
     resolved = and_(Problem.resolved_on >= year_start, Problem.due_on.is_not(None))
     rows = db.session.execute(
@@ -150,15 +146,39 @@ class TrendMonth:
         return f"{self.start.month}月"
 
 
+def _frozen_trend(user: User, months: list["TrendMonth"], park_id: Optional[int]) -> set[str]:
+    """Fill the closed months' new and closed problems from their month close (one query each for the
+    closes and their frozen 汇总 rows): a closed month's figures never move. The months filled (YYYY-MM).
+
+    Only for a park-wide or city-wide view (officers, leaders, admins); a cadre's or a department's own
+    scope has no frozen totals and stays live.
+    """
+    if user.role not in ("officer", "leader", "admin"):
+        return set()
+    park = park_id if park_id is not None else (None if is_city_wide(user) else user.park_id)
+    by_month = {f"{m.start:%Y-%m}": m for m in months}
+    closes = {c.id: month for month, c in latest_closes(by_month).items() if c.is_closed}
+    filled = set()
+    for close_id, data in read_kind(closes, "summary"):
+        if data.get("park_id") == park:
+            month = closes[close_id]
+            figures = data.get("problems") or {}
+            by_month[month].new, by_month[month].closed = figures.get("new", 0), figures.get("closed", 0)
+            filled.add(month)
+    return filled
+
+
 def monthly_trend(user: User, today: date, park_id: Optional[int] = None) -> list[TrendMonth]:
-    """New and closed problems per month over the last 12 months (2 queries grouped by day)."""
+    """New and closed problems per month over the last 12 months: a closed month as its month close froze
+    it, the others live (2 queries grouped by day)."""
     months: list[TrendMonth] = []
     day = today.replace(day=1)
     for _ in range(TREND_MONTHS):
         months.insert(0, TrendMonth(day, month_end(day)))
         day = (day - timedelta(days=1)).replace(day=1)
+    frozen = _frozen_trend(user, months, park_id)
     first = months[0].start
-    index = {(m.start.year, m.start.month): m for m in months}
+    index = {(m.start.year, m.start.month): m for m in months if f"{m.start:%Y-%m}" not in frozen}
     scope = _problem_scope(user, park_id)
     for column, attr in ((Problem.raised_on, "new"), (Problem.closed_on, "closed")):
         rows = db.session.execute(
@@ -188,10 +208,10 @@ class ChainOverview:
 
     @property
     def visited_pct(self) -> Optional[float]:
-        return _rate(self.visited, self.served)
+        return KPIS["onsite_coverage"].value(self.visited, self.served)
 
 
-def chain_overview(user: User, today: date, soon: date, park_id: Optional[int] = None) -> list[ChainOverview]:
+def chain_overview(user: User, today: date, park_id: Optional[int] = None) -> list[ChainOverview]:
     """Per industry chain: firms, on-site coverage this month, open and red problems, sales this year."""
     chains = db.session.execute(
         select(IndustryChain.id, IndustryChain.name).order_by(IndustryChain.sort_order, IndustryChain.id)
@@ -216,7 +236,7 @@ def chain_overview(user: User, today: date, soon: date, park_id: Optional[int] =
     ):
         r = row(chain_id)
         r.firms, r.served, r.visited = firms, served, visited
-    red = colour_expression(today, soon) == "red"
+    red = colour_expression(today) == "red"
     for chain_id, open_count, red_count in db.session.execute(
         select(Enterprise.chain_id, func.count(Problem.id), func.count(Problem.id).filter(red))
         .join(Enterprise, Enterprise.id == Problem.enterprise_id)
@@ -246,12 +266,11 @@ class HomeStats:
 
 def home_stats(user: User, today: date, park_id: Optional[int] = None) -> HomeStats:
     """Everything the officer/leader home page charts, in a constant number of queries."""
-    soon = soon_limit(today, problem_rules(), get_calendar())
     return HomeStats(
         today,
         park_id,
-        problem_stats(user, today, soon, park_id),
-        department_ranking(user, today, soon, park_id),
+        problem_stats(user, today, park_id),
+        department_ranking(user, today, park_id),
         monthly_trend(user, today, park_id),
-        chain_overview(user, today, soon, park_id),
+        chain_overview(user, today, park_id),
     )

@@ -31,6 +31,8 @@ TABS = [
     ("sales", "销售清单", "lists.view"),
     ("tech", "技术清单", "lists.view"),
     ("problems", "问题清单", "lists.view"),
+    ("changes", "清单变化", "lists.view"),  # month on month; its rows come from crm.reporting
+    ("policies", "政策", "policy.view"),  # its rows come from crm.services.policies (the blueprint adds them)
     ("liaison", "联系干部", None),
     ("audit", "变更记录", "enterprise.audit"),
 ]
@@ -60,10 +62,13 @@ def _visits(firm: Enterprise, page_number: int) -> dict:
 
 
 def _products(firm: Enterprise) -> dict:
+    """Products still made first (in the order they were added), then the retired ones, latest first."""
     items = db.session.scalars(
-        select(ProductItem).where(ProductItem.enterprise_id == firm.id).order_by(ProductItem.id)
+        select(ProductItem)
+        .where(ProductItem.enterprise_id == firm.id)
+        .order_by(ProductItem.retired_on.is_not(None), ProductItem.retired_on.desc(), ProductItem.id)
     ).all()
-    return {"products": items}
+    return {"products": items, "retired_count": sum(p.retired_on is not None for p in items)}
 
 
 def sales_summary(items: list[SalesItem]) -> "OrderedDict[str, dict]":
@@ -102,7 +107,7 @@ def _problems(firm: Enterprise, user: User, page_number: int) -> dict:
     clock = problem_clock(today())
     page = paginate(
         with_list_options(visible_problems(user).where(Problem.enterprise_id == firm.id)).order_by(
-            *urgency_order(clock.today, clock.soon)
+            *urgency_order(clock.today)
         ),
         per_page=20,
         page=page_number,
@@ -132,11 +137,13 @@ def _audit(firm: Enterprise) -> dict:
 
 
 def tab_counts(firm: Enterprise) -> dict[str, int]:
-    """Badge counts for the tabs, in one query."""
+    """Badge counts for the tabs, in one query (products: those still made)."""
     row = db.session.execute(
         select(
             select(func.count(Visit.id)).where(Visit.enterprise_id == firm.id).scalar_subquery(),
-            select(func.count(ProductItem.id)).where(ProductItem.enterprise_id == firm.id).scalar_subquery(),
+            select(func.count(ProductItem.id))
+            .where(ProductItem.enterprise_id == firm.id, ProductItem.retired_on.is_(None))
+            .scalar_subquery(),
             select(func.count(SalesItem.id)).where(SalesItem.enterprise_id == firm.id).scalar_subquery(),
             select(func.count(TechItem.id)).where(TechItem.enterprise_id == firm.id).scalar_subquery(),
             select(func.count(Problem.id)).where(Problem.enterprise_id == firm.id).scalar_subquery(),

@@ -1,8 +1,9 @@
 """四张清单: adding, changing and deleting a firm's product, sales and technology items (audited)."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional
 
 from crm.extensions import db
@@ -10,7 +11,9 @@ from crm.models import Enterprise, ProductItem, SalesItem, TechItem, User
 from crm.models.lists import TECH_KINDS, TECH_STATUSES
 from crm.permissions import can
 from crm.services import ServiceError
+from crm.services.closing.guard import refuse_if_closed, refuse_if_month_closed
 from crm.services.common.audit import record_audit
+from crm.services.common.creditcode import normalize_text
 from crm.services.common.locking import check_version
 from crm.services.common.validators import (
     clean_multiline,
@@ -20,9 +23,12 @@ from crm.services.common.validators import (
     parse_decimal,
     parse_period,
 )
+from crm.timeutil import to_local
 from crm.timeutil import today as local_today
 
 NOTE_MAX = 2000
+RETIRE_REASON_MAX = 200
+_DAY_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 # Field labels, in form order; also used for messages and to read audit rows.
 PRODUCT_LABELS = {
@@ -32,6 +38,7 @@ PRODUCT_LABELS = {
     "unit": "单位",
     "main_market": "主要市场",
     "note": "备注",
+    "retired_on": "停产/下架日期",
 }
 SALES_LABELS = {
     "period": "销售期间",
@@ -152,6 +159,43 @@ def _sync_solved_on(item: TechItem, today: date) -> None:
         item.solved_on = None
 
 
+# 月结: what dates a list item into a month, and what a closed month's refusal calls it.
+CLOSED_SALES = "销售记录"
+CLOSED_DAYS = {"solved_on": "技术事项解决情况", "retired_on": "产品停产/下架"}
+
+
+def _refuse_closed(model: type, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Refuse a change that would move a closed month's figures: any change to a sales row whose period
+    (before or after) is closed, or a solved / retirement day moved into, out of or within a closed month.
+    before / after: the item's dated fields ({} for a new item, and after a deletion)."""
+    if model is SalesItem:
+        for month in sorted({m for m in (before.get("period"), after.get("period")) if m}):
+            refuse_if_month_closed(month, CLOSED_SALES)
+        return
+    for field, what in CLOSED_DAYS.items():
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            refuse_if_closed([old, new], what)
+
+
+def _dated(
+    item: Any, values: Optional[dict[str, Any]] = None, today: Optional[date] = None
+) -> dict[str, Any]:
+    """The item's dated fields, or what they will be once values are applied (a tech item's solved day
+    follows its status, as _sync_solved_on sets it)."""
+    out = {f: getattr(item, f) for f in ("period", *CLOSED_DAYS) if hasattr(item, f)}
+    if values is None:
+        return out
+    out.update({f: values[f] for f in out if f in values})
+    if isinstance(item, TechItem):
+        status = values.get("status", item.status)
+        if status == "solved" and out.get("solved_on") is None:
+            out["solved_on"] = today
+        elif status != "solved":
+            out["solved_on"] = None
+    return out
+
+
 def _create(kind: _ListKind, firm: Enterprise, actor: User, data: dict, today: Optional[date]) -> Any:
     _check_rights(actor, firm)
     today = today or local_today()
@@ -159,6 +203,7 @@ def _create(kind: _ListKind, firm: Enterprise, actor: User, data: dict, today: O
     item = kind.model(enterprise_id=firm.id, **values)
     if isinstance(item, TechItem):
         _sync_solved_on(item, today)
+    _refuse_closed(kind.model, {}, _dated(item))
     db.session.add(item)
     db.session.flush()
     record_audit(
@@ -177,6 +222,7 @@ def _update(kind: _ListKind, item: Any, actor: User, data: dict, today: Optional
     check_version(item, data.get("version"), kind.stale)
     today = today or local_today()
     values = collect_errors(kind.parsers(today), data, partial=True)
+    _refuse_closed(kind.model, _dated(item), _dated(item, values, today))
     before = {field: getattr(item, field) for field in (*values, "solved_on") if hasattr(item, field)}
     for field, new in values.items():
         if getattr(item, field) != new:  # untouched fields stay clean (no UPDATE, no updated_at bump)
@@ -201,6 +247,7 @@ def _update(kind: _ListKind, item: Any, actor: User, data: dict, today: Optional
 def _delete(kind: _ListKind, item: Any, actor: User, version: Any) -> None:
     firm = _check_rights(actor, _firm_of(item))
     check_version(item, version, kind.stale)
+    _refuse_closed(kind.model, _dated(item), {})
     snapshot = {f: (getattr(item, f), None) for f in kind.labels if getattr(item, f) is not None}
     record_audit(
         actor,
@@ -266,6 +313,7 @@ def tick_off_tech(item: TechItem, actor: User, today: date, version: Any = None)
     if item.status == "solved":  # more telling than "stale" when someone else ticked it off first
         raise ServiceError("该技术事项已标记为已解决")
     check_version(item, version, TECH.stale)
+    refuse_if_closed(today, CLOSED_DAYS["solved_on"])
     changes = {"status": (item.status, "solved"), "solved_on": (item.solved_on, today)}
     item.status, item.solved_on = "solved", today
     record_audit(
@@ -275,6 +323,97 @@ def tick_off_tech(item: TechItem, actor: User, today: date, version: Any = None)
         "solve",
         f"技术已解决：{TECH.describe(item)}",
         changes,
+        enterprise_id=firm.id,
+    )
+    db.session.flush()
+
+
+# ---- 停产/下架: a product leaves the active list on a business date and can be put back
+
+
+def added_on(item: ProductItem) -> date:
+    """The business day (Beijing time) a product was put on the list."""
+    stamp: Optional[datetime] = item.created_at
+    return to_local(stamp).date() if stamp is not None else local_today()
+
+
+def _typed_day(value: Any) -> Optional[date]:
+    """A real day from a date or text written YYYY-MM-DD (also / or . between, full-width digits)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DAY_RE.fullmatch(normalize_text(value))
+    if match is None:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def _retire_day(value: Any, item: ProductItem, today: date) -> date:
+    """The day a product stopped: blank is today; not in the future, not before it was put on the list."""
+    label = PRODUCT_LABELS["retired_on"]
+    if not isinstance(value, date) and not normalize_text(value):
+        return today
+    day = _typed_day(value)
+    if day is None:
+        raise ServiceError(f"{label}应为YYYY-MM-DD格式的真实日期，如 {today:%Y-%m-%d}")
+    if day > today:
+        raise ServiceError(f"{label}不能晚于今天")
+    # A product stamped after the business day (a clock ahead of it) may still be retired today.
+    first = min(added_on(item), today)
+    if day < first:
+        raise ServiceError(f"{label}不能早于该产品录入清单的日期 {first:%Y-%m-%d}")
+    return day
+
+
+def retire_product(item: ProductItem, actor: User, data: dict, today: Optional[date] = None) -> date:
+    """停产/下架: the product leaves the active list from data["retired_on"] (blank: today), with an
+    optional data["reason"]; data["version"] is what the user saw (stale is refused). Returns the day."""
+    firm = _check_rights(actor, _firm_of(item))
+    if item.retired_on is not None:  # more telling than "stale" when someone else retired it first
+        raise ServiceError(f"该产品已于 {item.retired_on:%Y-%m-%d} 停产/下架")
+    check_version(item, data.get("version"), PRODUCTS.stale)
+    today = today or local_today()
+    errors, day, reason = [], today, None
+    try:
+        day = _retire_day(data.get("retired_on"), item, today)
+    except ServiceError as exc:
+        errors.append(str(exc))
+    try:
+        reason = clean_text(data.get("reason"), "停产/下架原因", RETIRE_REASON_MAX)
+    except ServiceError as exc:
+        errors.append(str(exc))
+    if errors:
+        raise ServiceError("；".join(errors))
+    refuse_if_closed(day, CLOSED_DAYS["retired_on"])
+    item.retired_on = day
+    summary = f"产品停产/下架：{item.name}（{day:%Y-%m-%d}）" + (f"，原因：{reason}" if reason else "")
+    record_audit(
+        actor, "product_item", item.id, "retire", summary, {"retired_on": (None, day)}, enterprise_id=firm.id
+    )
+    db.session.flush()
+    return day
+
+
+def restore_product(item: ProductItem, actor: User, version: Any = None) -> None:
+    """Put a retired product back on the active list (a retirement recorded by mistake, or production
+    resumed); version: what the user saw (stale is refused)."""
+    firm = _check_rights(actor, _firm_of(item))
+    if item.retired_on is None:
+        raise ServiceError("该产品未停产/下架，无需恢复")
+    check_version(item, version, PRODUCTS.stale)
+    refuse_if_closed(item.retired_on, CLOSED_DAYS["retired_on"])
+    before, item.retired_on = item.retired_on, None
+    record_audit(
+        actor,
+        "product_item",
+        item.id,
+        "restore",
+        f"产品恢复在产：{item.name}（原停产/下架日期 {before:%Y-%m-%d}）",
+        {"retired_on": (before, None)},
         enterprise_id=firm.id,
     )
     db.session.flush()

@@ -6,11 +6,13 @@ from typing import Any, Optional
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm.models import Assignment, Enterprise, User
+from crm.models import Assignment, Enterprise, FirmQualification, User
 from crm.models.enterprise import SCALE_TYPES, SIZES, STATUSES
+from crm.models.profile import QUALIFICATIONS, enterprise_tags
 from crm.permissions import visible_enterprises
 from crm.services.common.args import arg_choice, arg_flag, arg_id, arg_text
-from crm.services.common.creditcode import fold_key
+from crm.services.common.creditcode import normalize_credit_code
+from crm.services.common.firm_search import firm_name_clause
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Enterprise.name_initials.asc(), Enterprise.id.asc()),
@@ -49,6 +51,8 @@ class EnterpriseFilters:
     key: bool = False
     cadre: Optional[int] = None
     unassigned: bool = False
+    qual: str = ""  # a qualification code (crm.models.profile.QUALIFICATIONS)
+    tag: Optional[int] = None
     sort: str = "name"
 
     @classmethod
@@ -64,6 +68,8 @@ class EnterpriseFilters:
             key=arg_flag(args, "key"),
             cadre=arg_id(args, "cadre"),
             unassigned=arg_flag(args, "unassigned"),
+            qual=arg_choice(args, "qual", QUALIFICATIONS),
+            tag=arg_id(args, "tag"),
             sort=arg_choice(args, "sort", SORTS, "name"),
         )
 
@@ -85,16 +91,11 @@ def enterprise_list_query(user: User, flt: EnterpriseFilters) -> Select:
         selectinload(Enterprise.active_assignment).joinedload(Assignment.cadre),
     )
     if flt.q:
-        like = f"%{flt.q}%"
-        stmt = stmt.where(
-            or_(
-                Enterprise.name.ilike(like),
-                # The query is width-folded; the folded name finds 湘潭华宇（集团） from 湘潭华宇(集团).
-                Enterprise.name_key.contains(fold_key(flt.q), autoescape=True),
-                Enterprise.credit_code.ilike(f"%{flt.q.upper()}%"),
-                Enterprise.name_initials.ilike(f"%{flt.q.lower()}%"),
-            )
-        )
+        # The name as typed, width-folded (湘潭华宇(集团) finds 湘潭华宇（集团）) or as pinyin; or the code.
+        clause = firm_name_clause(flt.q)
+        if code := normalize_credit_code(flt.q):
+            clause = or_(clause, Enterprise.credit_code.contains(code, autoescape=True))
+        stmt = stmt.where(clause)
     if flt.park:
         stmt = stmt.where(Enterprise.park_id == flt.park)
     if flt.chain:
@@ -119,4 +120,14 @@ def enterprise_list_query(user: User, flt: EnterpriseFilters) -> Select:
         )
     if flt.unassigned:
         stmt = stmt.where(unassigned_clause())
+    if flt.qual:
+        held = select(FirmQualification.enterprise_id).where(
+            FirmQualification.enterprise_id == Enterprise.id, FirmQualification.code == flt.qual
+        )
+        stmt = stmt.where(held.exists())
+    if flt.tag:
+        tagged = select(enterprise_tags.c.enterprise_id).where(
+            enterprise_tags.c.enterprise_id == Enterprise.id, enterprise_tags.c.tag_id == flt.tag
+        )
+        stmt = stmt.where(tagged.exists())
     return stmt.order_by(*SORTS[flt.sort])

@@ -20,9 +20,10 @@ from crm.services.common.creditcode import (
     normalize_text,
 )
 from crm.services.common.locking import check_version
-from crm.services.common.pinyin import initials
+from crm.services.common.pinyin import initials, search_pinyin
 from crm.services.common.validators import control_char_error
-from crm.timeutil import today
+from crm.services.enterprises.profile import apply_profile, clean_qualifications, clean_tag_ids
+from crm.timeutil import today, utcnow
 
 STALE_FIRM = "该企业档案已被其他人修改，您的修改未保存，请查看最新内容后重试"
 # Editable fields and their Chinese labels (used for messages, audit and exports).
@@ -43,16 +44,17 @@ FIELD_LABELS: dict[str, str] = {
     "output_last_year": "上年产值(万元)",
     "tax_last_year": "上年税收(万元)",
     "status": "经营状态",
-    "tags": "标签",
     "note": "备注",
 }
+# 企业画像 (crm.services.enterprises.profile): data keys "qualifications" ({code: year}) and "tag_ids".
+PROFILE_LABELS: dict[str, str] = {"qualifications": "资质", "tags": "标签"}
 # Upper bounds of the numbers (exclusive): 万元 amounts fit Numeric(14, 2); nobody employs ten million.
 NUMBER_LIMITS = {
     "headcount": 10_000_000,
     "output_last_year": Decimal(10) ** 12,
     "tax_last_year": Decimal(10) ** 12,
 }
-TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "tags", "note")
+TEXT_FIELDS = ("name", "legal_rep", "contact_name", "contact_phone", "address", "note")
 # Text fields width-folded (a phone's full-width digits are still its digits); the others keep what
 # was typed, so a registered name still matches the business licence.
 FOLDED_TEXT_FIELDS = ("contact_phone",)
@@ -168,21 +170,59 @@ def _display(field: str, value: Any) -> Any:
     return value
 
 
-def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = True) -> Enterprise:
-    """Create a firm from form or import data; raises ServiceError on invalid data."""
+def _profile_data(
+    data: dict[str, Any], errors: dict[str, str], firm: Optional[Enterprise] = None
+) -> tuple[Optional[dict[str, Optional[int]]], Optional[list[int]]]:
+    """The 画像 values of data (None: not given), checked; problems go to errors."""
+    qualifications = tag_ids = None
+    try:
+        if data.get("qualifications") is not None:
+            qualifications = clean_qualifications(data["qualifications"], today())
+    except ServiceError as exc:
+        errors["qualifications"] = str(exc)
+    try:
+        if data.get("tag_ids") is not None:
+            tag_ids = clean_tag_ids(data["tag_ids"], [t.id for t in firm.tags] if firm else [])
+    except ServiceError as exc:
+        errors["tags"] = str(exc)
+    return qualifications, tag_ids
+
+
+def build_enterprise(data: dict[str, Any], actor: User, check_unique: bool = True) -> Enterprise:
+    """A new firm checked and added to the session, not yet flushed nor audited: what create_enterprise
+    does before its flush, so an import can add thousands with one flush (then audit_created each)."""
     if not can(actor, "enterprise.create"):
         raise ServiceError("没有新建企业的权限")
     typed_errors = control_char_errors(data)
+    qualifications, tag_ids = _profile_data(data, typed_errors)
     data = clean_enterprise_data(data)
     data.setdefault("status", "active")
     errors = validate_enterprise_data(data, check_unique=check_unique) | typed_errors
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, data["park_id"])
-    firm = Enterprise(**data, name_initials=initials(data["name"]), name_key=fold_key(data["name"]))
+    firm = Enterprise(
+        **data,
+        name_initials=initials(data["name"]),
+        name_key=fold_key(data["name"]),
+        name_pinyin=search_pinyin(data["name"]),
+    )
     db.session.add(firm)
-    db.session.flush()
+    apply_profile(firm, qualifications, tag_ids)
+    return firm
+
+
+def audit_created(actor: User, firm: Enterprise) -> None:
+    """The audit row of a new firm (once it has its id)."""
     record_audit(actor, "enterprise", firm.id, "create", f"新建企业档案：{firm.name}", enterprise_id=firm.id)
+
+
+def create_enterprise(data: dict[str, Any], actor: User, check_unique: bool = True) -> Enterprise:
+    """Create a firm from form or import data (with its 画像: "qualifications" {code: year}, "tag_ids");
+    raises ServiceError on invalid data."""
+    firm = build_enterprise(data, actor, check_unique)
+    db.session.flush()
+    audit_created(actor, firm)
     return firm
 
 
@@ -197,14 +237,16 @@ def update_enterprise(
     if not can(actor, "enterprise.edit", firm):
         raise ServiceError("没有编辑该企业的权限")
     check_version(firm, data.get("version"), STALE_FIRM)
+    from_form = data.get("version") is not None
     typed_errors = control_char_errors(data)
+    qualifications, tag_ids = _profile_data(data, typed_errors, firm)
     data = clean_enterprise_data(data)
     merged = {f: getattr(firm, f) for f in FIELD_LABELS} | data
     errors = validate_enterprise_data(merged, firm_id=firm.id, check_unique=check_unique) | typed_errors
     if errors:
         raise ServiceError("；".join(errors.values()))
     _check_park_rights(actor, merged["park_id"])
-    changes = {}
+    changes: dict[str, tuple[Any, Any]] = {}
     for field, new in data.items():
         old = getattr(firm, field)
         if _display(field, old) != _display(field, new) and not (old in (None, "") and new in (None, "")):
@@ -213,8 +255,14 @@ def update_enterprise(
     if "name" in changes:
         firm.name_initials = initials(firm.name)
         firm.name_key = fold_key(firm.name)
+        firm.name_pinyin = search_pinyin(firm.name)
+    # An import's ledger often omits the year: a qualification it names keeps the year on record.
+    profile = apply_profile(firm, qualifications, tag_ids, keep_years=not from_form)
+    if profile and not changes:
+        firm.updated_at = utcnow()  # the row itself changes too, so its version moves on (stale forms)
+    changes |= profile
     if changes:
-        labels = "、".join(FIELD_LABELS[f] for f in changes)
+        labels = "、".join((FIELD_LABELS | PROFILE_LABELS)[f] for f in changes)
         record_audit(
             actor, "enterprise", firm.id, "update", f"修改：{labels}", changes, enterprise_id=firm.id
         )

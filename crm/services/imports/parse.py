@@ -44,6 +44,7 @@ COLUMNS: dict[str, str] = {
     "output_last_year": "上年产值(万元)",
     "tax_last_year": "上年税收(万元)",
     "status": "经营状态",
+    "qualifications": "资质",
     "tags": "标签",
     "note": "备注",
     # Not in the template: a yes/no alternative to 规模类型 that many park ledgers use.
@@ -60,6 +61,8 @@ _EXTRA_ALIASES = {
     "cadre": ("联企干部",),
     "output_last_year": ("上年产值",),
     "tax_last_year": ("上年税收",),
+    "qualifications": ("企业资质", "资质认定", "认定资质", "资质荣誉"),
+    "tags": ("企业标签",),
 }
 
 
@@ -78,6 +81,7 @@ TEXT_LIMITS = {
     "contact_phone": 64,
     "address": 300,
     "tags": 300,
+    "qualifications": 300,
     "note": 2000,
 }
 TRUE_WORDS = {"是", "Y", "YES", "1", "√", "✓", "TRUE", "T", "重点", "规上"}

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from crm.extensions import db
-from crm.models import Assignment, Enterprise, IndustryChain, Park, User
+from crm.models import Assignment, Enterprise, FirmQualification, IndustryChain, Park, Tag, User
+from crm.models.profile import enterprise_tags
 from crm.permissions import may_import_into
 from crm.services.common.creditcode import fold_key
 from crm.services.common.validators import has_control_chars
@@ -36,6 +37,13 @@ class Registry:
         self.parks_by_key |= {header_key(p.name): p for p in parks}
         self.chains = list(db.session.scalars(select(IndustryChain).order_by(IndustryChain.sort_order)))
         self.chains_by_key = {header_key(c.name): c for c in self.chains}
+        self.tags = list(db.session.scalars(select(Tag).order_by(Tag.sort_order, Tag.id)))
+        self.tags_by_key = {header_key(t.name): t for t in self.tags}
+        # The 画像 of the file's registered firms: {firm id: {code: year}} and {firm id: {tag id}}.
+        self.firm_quals: dict[int, dict[str, int | None]] = defaultdict(dict)
+        self.firm_tags: dict[int, set[int]] = defaultdict(set)
+        # Words of 标签 cells read as qualifications (专精特新 …), for one notice.
+        self.tag_words_as_quals: set[str] = set()
         self.firms: dict[str, Enterprise] = {}
         self.current_cadre: dict[int, int] = {}
         self.users_by_username: dict[str, User] = {}
@@ -67,6 +75,16 @@ class Registry:
                 )
             )
             self.current_cadre.update({firm_id: cadre_id for firm_id, cadre_id in rows})
+            quals = select(FirmQualification.enterprise_id, FirmQualification.code, FirmQualification.year)
+            for firm_id, code, year in db.session.execute(
+                quals.where(FirmQualification.enterprise_id.in_(chunk))
+            ):
+                self.firm_quals[firm_id][code] = year
+            tagged = select(enterprise_tags.c.enterprise_id, enterprise_tags.c.tag_id)
+            for firm_id, tag_id in db.session.execute(
+                tagged.where(enterprise_tags.c.enterprise_id.in_(chunk))
+            ):
+                self.firm_tags[firm_id].add(tag_id)
         keys = {
             fold_key(text)
             for _, values in records

@@ -30,6 +30,7 @@ from crm.services.imports.parse import (
     to_date,
     to_int,
 )
+from crm.services.imports.profile_cells import plan_profile, read_profile, read_scale
 from crm.services.imports.registry import Registry
 
 PREVIEW_ROWS = 20
@@ -43,7 +44,6 @@ ACTION_LABELS = {
 }
 HIDDEN_ROWS_LISTED = 10  # a notice names this many hidden rows, then says 等
 CONVERTERS = {
-    "size": lambda v: to_choice("size", v),
     "scale_type": lambda v: to_choice("scale_type", v),
     "status": lambda v: to_choice("status", v),
     "is_key": to_bool,
@@ -208,6 +208,7 @@ def _read_cells(values: dict[str, Any], add: Callable[[str, str], None]) -> dict
             given["scale_type"] = "above" if to_bool(values["is_above"]) else "below"
         except ValueError as exc:
             add("is_above", str(exc))
+    read_scale(values, given, add)
     return given
 
 
@@ -253,6 +254,7 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         if has_control_chars(value, multiline=key in MULTILINE_FIELDS):
             add(key, CONTROL_CHARS)
     given = _read_cells(values, add)
+    from_tags = read_profile(values, given, add, reg)
     code = plan.credit_code = given.get("credit_code", "")
     if not code:
         add("credit_code", "不能为空")
@@ -279,6 +281,8 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         else:
             given["chain_id"] = chain.id
 
+    plan_profile(plan.firm, given, from_tags, reg, add)
+    profile: dict[str, Any] = {key: given.pop(key) for key in ("qualifications", "tag_ids") if key in given}
     if firm is None:
         plan.data = given
         problems = validate_enterprise_data(given, check_unique=False)
@@ -286,10 +290,13 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         plan.data = {k: v for k, v in given.items() if k != "credit_code" and not _same(getattr(firm, k), v)}
         merged = {f: getattr(firm, f) for f in FIELD_LABELS} | plan.data
         problems = validate_enterprise_data(merged, firm_id=firm.id, check_unique=False)
+    plan.data |= profile
     for fld, message in problems.items():
         column = FIELD_COLUMNS.get(fld, fld)
         if fld == "scale_type" and "is_above" in columns:
             column = "is_above"
+        elif fld == "scale_type" and "scale_type" not in columns:
+            column = "size"
         add(column, message.removeprefix(FIELD_LABELS[fld]))
     if given.get("name") and code:
         _check_name(plan, given["name"], reg, add)
@@ -342,6 +349,7 @@ def plan_import(
     if result.file_errors:
         return result
     skip = set() if keep_hidden else parsed.hidden_rows
+    reg.tag_words_as_quals.clear()
     reg.prefetch([(row, values) for row, values in parsed.records if row not in skip])
     for row, values in parsed.records:
         if row in skip:
@@ -356,4 +364,7 @@ def plan_import(
             plan = _plan_row(row, values, reg, parsed.columns)
         plan.hidden = row in parsed.hidden_rows
         result.rows.append(plan)
+    if reg.tag_words_as_quals:
+        words = "、".join(sorted(reg.tag_words_as_quals))
+        result.notices.append(f"【标签】列中的“{words}”是资质，已按资质记录（不替换企业已有的资质）")
     return result

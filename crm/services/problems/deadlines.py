@@ -5,18 +5,19 @@ A problem a department is working on (已交办 / 办理中) has up to four dead
   red    = a deadline that is not met has passed (deadline < today);
   yellow = the nearest unmet deadline is near relative to its own window: today is on or after
            that checkpoint's warning date (see `warn_on`), stored next to the deadline when it is
-           set (`sign_warn_on` … `due_warn_on`; the model keeps `next_warn_on` for the nearest one);
+           set (`sign_warn_on` … `due_warn_on`; the model keeps `next_warn_on` for the nearest one),
+           from the warning share of the rules the problem was dispatched under;
   green  = on track; grey = closed. Problems not in a department's hands are green (or grey).
-A deadline without a stored warning date (set before warning dates existed, or a report's
-month-end state) falls back to the old rule: yellow when it is within `warn_days` working days
-(deadline <= soon_limit).
+A deadline without a stored warning date (set before warning dates existed) is yellow on its own
+day only, the least any window warns. Colours need no rules at the time they are read, so a later
+change of the rules never recolours a problem.
 The same definition exists in Python (for pages) and as SQL (for filters and counts); a test
 checks they agree.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from sqlalchemy import and_, case, literal, or_
 
@@ -99,11 +100,12 @@ def warn_on(start: date, deadline: date, rules: ProblemRules, cal: WorkCalendar)
 
 
 def set_warn_dates(
-    p: Problem, start: date, rules: ProblemRules, cal: WorkCalendar, only_due: bool = False
+    p: Any, start: date, rules: ProblemRules, cal: WorkCalendar, only_due: bool = False
 ) -> None:
     """Store the warning dates of a problem's deadlines, their windows running from `start`.
 
     Call whenever a deadline is set or moved (dispatch, extension, 重办); None where there is no deadline.
+    p: a Problem, or a report's month-end state (the same deadline and warning fields).
     """
     fields: list[tuple[str, str]] = [("due_on", "due_warn_on")]
     if not only_due:
@@ -117,13 +119,8 @@ def set_warn_dates(
         setattr(p, warn_field, warn_on(start, deadline, rules, cal) if deadline else None)
 
 
-def soon_limit(today: date, rules: ProblemRules, cal: WorkCalendar) -> date:
-    """The last date that still counts as "due within warn_days working days" (yellow)."""
-    return cal.add_workdays(today, rules.warn_days)
-
-
-def problem_colour(p: ProblemDates, today: date, soon: date) -> str:
-    """red / yellow / green / grey for one problem; soon = soon_limit(today, …)."""
+def problem_colour(p: ProblemDates, today: date) -> str:
+    """red / yellow / green / grey for one problem on `today`."""
     if p.status == "closed":
         return "grey"
     nearest = next_deadline(p)
@@ -131,14 +128,14 @@ def problem_colour(p: ProblemDates, today: date, soon: date) -> str:
         return "green"
     if nearest[1] < today:
         return "red"
-    return "yellow" if checkpoint_near(p, nearest[0], nearest[1], today, soon) else "green"
+    return "yellow" if checkpoint_near(p, nearest[0], nearest[1], today) else "green"
 
 
-def checkpoint_near(p: object, checkpoint: str, due: date, today: date, soon: date) -> bool:
-    """An unmet checkpoint that has not passed is near (yellow): from its warning date on, or by
-    the old `warn_days` rule when it has none (see the module docstring)."""
+def checkpoint_near(p: object, checkpoint: str, due: date, today: date) -> bool:
+    """An unmet checkpoint that has not passed is near (yellow) from its warning date on; without
+    one (a deadline set before warning dates existed), on its own day."""
     warn = getattr(p, f"{checkpoint}_warn_on", None)
-    return warn <= today if warn is not None else due <= soon
+    return (warn if warn is not None else due) <= today
 
 
 def overdue_workdays(p: Problem, today: date, cal: WorkCalendar) -> int:
@@ -180,20 +177,20 @@ def _missed(bound: date, inclusive: bool):
     return and_(Problem.status.in_(CLOCK_STATUSES), Problem.next_due_on.is_not(None), reached)
 
 
-def _near(today: date, soon: date):
+def _near(today: date):
     """SQL: on the clock and the nearest unmet deadline is near (or passed): its warning date has
-    come, or it has none and the deadline is within soon (never SQL NULL)."""
+    come, or it has none and the deadline itself has (never SQL NULL)."""
     reached = or_(
         and_(Problem.next_warn_on.is_not(None), Problem.next_warn_on <= today),
-        and_(Problem.next_warn_on.is_(None), Problem.next_due_on <= soon),
+        and_(Problem.next_warn_on.is_(None), Problem.next_due_on <= today),
     )
     return and_(Problem.status.in_(CLOCK_STATUSES), Problem.next_due_on.is_not(None), reached)
 
 
-def colour_clause(colour: str, today: date, soon: date):
+def colour_clause(colour: str, today: date):
     """SQL WHERE clause selecting problems of one colour (same rules as problem_colour)."""
     red = _missed(today, inclusive=False)
-    near = _near(today, soon)
+    near = _near(today)
     if colour == "grey":
         return Problem.status == "closed"
     if colour == "red":
@@ -205,11 +202,11 @@ def colour_clause(colour: str, today: date, soon: date):
     raise ValueError(colour)
 
 
-def colour_expression(today: date, soon: date):
+def colour_expression(today: date):
     """SQL CASE giving each problem's colour (for GROUP BY counts)."""
     return case(
         (Problem.status == "closed", literal("grey")),
         (_missed(today, inclusive=False), literal("red")),
-        (_near(today, soon), literal("yellow")),
+        (_near(today), literal("yellow")),
         else_=literal("green"),
     )

@@ -40,42 +40,42 @@ def _counts(base: Select, conditions: dict[str, ColumnElement[bool]]) -> dict[st
     return {name: int(value or 0) for name, value in zip(conditions, row, strict=True)}
 
 
-def _inbox_conditions(user: User, today: date, soon: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
+def _inbox_conditions(user: User, today: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
     conditions = {
         "sign": ("待签收", Problem.status == "dispatched"),
         "doing": ("办理中", Problem.status == "in_progress"),
-        "soon": ("即将超期", colour_clause("yellow", today, soon)),
-        "late": ("已超期", colour_clause("red", today, soon)),
+        "soon": ("即将超期", colour_clause("yellow", today)),
+        "late": ("已超期", colour_clause("red", today)),
     }
     if user.escalation_level == 2:
         conditions["escalated"] = ("已升级", Problem.status.in_(OPEN_STATUSES) & (Problem.level >= 2))
     return conditions
 
 
-def inbox_tabs(user: User, today: date, soon: date) -> list[Tab]:
+def inbox_tabs(user: User, today: date) -> list[Tab]:
     """The inbox tabs with their counts (one query)."""
-    conditions = _inbox_conditions(user, today, soon)
+    conditions = _inbox_conditions(user, today)
     base = visible_problems(user).where(handler_queue_clause(user))
     counts = _counts(base, {key: cond for key, (_, cond) in conditions.items()})
     return [Tab(key, label, counts[key]) for key, (label, _) in conditions.items()]
 
 
-def inbox_query(user: User, tab: str, today: date, soon: date) -> Select:
+def inbox_query(user: User, tab: str, today: date) -> Select:
     """The problems of one inbox tab, most urgent first."""
-    _, cond = _inbox_conditions(user, today, soon)[tab]
+    _, cond = _inbox_conditions(user, today)[tab]
     stmt = visible_problems(user).where(handler_queue_clause(user), cond)
-    return with_list_options(stmt).order_by(*urgency_order(today, soon))
+    return with_list_options(stmt).order_by(*urgency_order(today))
 
 
-def board(user: User, today: date, soon: date) -> Board:
+def board(user: User, today: date) -> Board:
     """The officer's dispatch board: counts and the first rows of each section."""
-    red, yellow = colour_clause("red", today, soon), colour_clause("yellow", today, soon)
+    red, yellow = colour_clause("red", today), colour_clause("yellow", today)
     sections = {
         "dispatch": (Problem.status.in_(("new", "returned")), (Problem.status.desc(), Problem.raised_on)),
         "extension": (Problem.extension_days.is_not(None), (Problem.extension_requested_on,)),
         "evaluate": (Problem.status == "resolved", (Problem.resolved_on,)),
-        "red": (red, urgency_order(today, soon)),
-        "yellow": (yellow, urgency_order(today, soon)),
+        "red": (red, urgency_order(today)),
+        "yellow": (yellow, urgency_order(today)),
     }
     base = visible_problems(user).where(Problem.status.in_(OPEN_STATUSES))  # every section is open
     counts = _counts(
@@ -97,12 +97,12 @@ def board(user: User, today: date, soon: date) -> Board:
     return result
 
 
-def escalation_query(user: User, include_closed: bool, today: date, soon: date) -> Select:
+def escalation_query(user: User, include_closed: bool, today: date) -> Select:
     """Escalated problems this user answers for or oversees: highest level first, then most urgent."""
     stmt = escalated_problems(user)
     if not include_closed:
         stmt = stmt.where(Problem.status.in_(OPEN_STATUSES))
-    return with_list_options(stmt).order_by(Problem.level.desc(), *urgency_order(today, soon))
+    return with_list_options(stmt).order_by(Problem.level.desc(), *urgency_order(today))
 
 
 def unreceived(problems: list[Problem]) -> set[int]:

@@ -3,7 +3,8 @@
 Level 1 助企员 is the firm's cadre; 2 平台部门 the heads of the problem's department; 3 区分管领导 and
 4 区主要领导 the leaders whose scope holds the firm. Automatic escalation is idempotent: a problem's
 level only rises to the level its overdue working days call for, so running it twice changes nothing,
-and the optimistic lock on problems stops two concurrent runs from both writing.
+and the optimistic lock on problems stops two concurrent runs from both writing. Each problem climbs by
+the thresholds of the rules it was dispatched under (its version, read from one RuleBook per run).
 """
 
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from sqlalchemy.orm import joinedload
 from crm.extensions import db
 from crm.models import Enterprise, Problem
 from crm.models.problem import CLOCK_STATUSES, LEVELS
-from crm.services.problems.deadlines import colour_clause, overdue_workdays, soon_limit
+from crm.services.problems.deadlines import colour_clause, overdue_workdays
 from crm.services.problems.flow import apply_action
-from crm.services.problems.rules import ProblemRules, problem_rules
+from crm.services.problems.rules import RuleBook
 from crm.services.workdays.calendar import WorkCalendar, get_calendar
 
 
@@ -33,13 +34,14 @@ class Escalated:
 def escalate_overdue(
     today: date,
     now: Optional[datetime] = None,
-    rules: Optional[ProblemRules] = None,
+    book: Optional[RuleBook] = None,
     cal: Optional[WorkCalendar] = None,
 ) -> list[Escalated]:
-    """Raise every overdue problem to the level its overdue working days call for (one event each)."""
-    rules = rules or problem_rules()
+    """Raise every overdue problem to the level its overdue working days call for (one event each),
+    by its own version's thresholds. Queries: the rule versions, the candidates, then the writes."""
+    book = book or RuleBook.load(now)
     cal = cal or get_calendar()
-    red = colour_clause("red", today, soon_limit(today, rules, cal))
+    red = colour_clause("red", today)
     candidates = db.session.scalars(
         select(Problem)
         .where(Problem.status.in_(CLOCK_STATUSES), Problem.level < max(LEVELS), red)
@@ -48,6 +50,7 @@ def escalate_overdue(
     ).all()
     done = []
     for problem in candidates:
+        rules = book.of(problem)
         days = overdue_workdays(problem, today, cal)
         target = rules.level_for_overdue(days)
         if target <= problem.level:

@@ -17,18 +17,21 @@ from crm.models.problem import LEVELS, PROBLEM_STATUSES
 from crm.models.problem_workflow import WORKFLOW, Action
 from crm.permissions import can
 from crm.services import ServiceError
+from crm.services.closing.guard import refuse_if_closed
 from crm.services.common.attachments import save_attachments, validate_uploads
 from crm.services.common.audit import record_audit
 from crm.services.common.locking import check_version
 from crm.services.common.validators import clean_multiline
 from crm.services.problems.notices import notify_problem_event
-from crm.services.problems.rules import ProblemRules, problem_rules
+from crm.services.problems.rules import ProblemRules, rules_of
+from crm.services.problems.settle import settle_deadline_reminders
 from crm.services.problems.steps import (
     HANDLERS,
     Context,
     Outcome,
     extension_deadline,
     fail,
+    pending_review,
     return_deadline,
 )
 from crm.services.workdays.calendar import WorkCalendar, get_calendar
@@ -67,6 +70,12 @@ def _precheck(ctx: Context, action: str) -> Optional[str]:
         return "没有待审批的延期申请"
     if action == "escalate" and p.level >= max(LEVELS):
         return "已是最高协调级别（区主要领导）"
+    if action == "request_withdrawal" and p.has_pending_withdrawal:
+        return "已有待企业确认的撤单申请"
+    if action in ("confirm_withdrawal", "decline_withdrawal") and not p.has_pending_withdrawal:
+        return "没有待企业确认的撤单申请"
+    if action == "review_withdrawal" and pending_review(p) is None:
+        return "该问题不是待质检的撤单"
     return None
 
 
@@ -77,7 +86,10 @@ def _check(ctx: Context, action: str) -> Action:
     p = ctx.problem
     if p.status not in step.from_states:
         fail(f"问题当前状态为“{PROBLEM_STATUSES.get(p.status, p.status)}”，不能{step.label}")
-    if ctx.actor is None:
+    if ctx.by_firm:  # the firm on its service page: the portal has matched the problem to its code
+        if not step.firm or ctx.actor is not None:
+            fail(f"企业不能在服务页{step.label}")
+    elif ctx.actor is None:
         if action not in SYSTEM_ACTIONS:
             fail(f"{step.label}必须由具体人员操作")
     elif not can(ctx.actor, step.right, p):
@@ -107,21 +119,35 @@ def apply_action(
     files=(),
     rules: Optional[ProblemRules] = None,
     cal: Optional[WorkCalendar] = None,
+    by_firm: bool = False,
 ) -> ProblemEvent:
     """Take one step of the workflow; the only way a problem's status changes (and its deadlines, but
     for the recomputation when a year's holidays are confirmed: crm.services.problems.recalc).
 
     data may carry "version" (the version the user saw: a stale form is refused), "note", and the
     step's own fields (department_id, handler_id, days, evaluation, level). actor None means the
-    scheduler (automatic escalation only).
+    scheduler (automatic escalation only), or with by_firm=True the firm itself on its service page
+    (crm.services.portal: steps declared with firm=True; its note is optional). rules: the problem's
+    own (rules_of; a job passes them from its RuleBook); a step that starts a new round of deadlines
+    adopts the version in force at `now`.
     """
     data = dict(data or {})
+    now = now or utcnow()
     ctx = Context(
-        problem, actor, data, today or local_today(), rules or problem_rules(), cal or get_calendar()
+        problem,
+        actor,
+        data,
+        today or local_today(),
+        rules or rules_of(problem),
+        cal or get_calendar(),
+        by_firm=by_firm,
+        now=now,
     )
     check_version(problem, data.get("version"), "该问题刚被其他人更新，请刷新页面查看最新情况后再操作")
     step = _check(ctx, action)
-    ctx.note = clean_multiline(data.get("note"), step.note or "说明", NOTE_MAX, required=bool(step.note))
+    refuse_if_closed(ctx.today, "问题办理记录")  # 月结: a step dated in a closed month would move it
+    required = bool(step.note) and not by_firm  # the firm's own word needs no written note
+    ctx.note = clean_multiline(data.get("note"), step.note or "说明", NOTE_MAX, required=required)
     uploads = validate_uploads(files)  # refuse bad files before anything changes
     from_status = problem.status
     outcome = HANDLERS[action](ctx)
@@ -129,7 +155,7 @@ def apply_action(
     problem.status = outcome.to_state
     # Every step bumps the version (even a 批示 that changes no column), so a form opened before
     # any step is stale and its user sees the latest timeline before acting.
-    problem.updated_at = now or utcnow()
+    problem.updated_at = now
     event = ProblemEvent(
         problem_id=problem.id,
         actor_id=actor.id if actor else None,
@@ -140,27 +166,34 @@ def apply_action(
         department_id=outcome.department_id,
         data=outcome.data,
         happened_on=ctx.today,
-        at=now or utcnow(),
+        at=now,
     )
     db.session.add(event)
     db.session.flush()
     if uploads:
         assert actor is not None, "files come with a person's step, never with the scheduler's"
         save_attachments(uploads, "problem_event", event.id, problem.enterprise_id, actor)
-    summary = f"问题「{problem.title}」{step.label}"
+    summary = f"{'企业通过服务码对' if by_firm else ''}问题「{problem.title}」{step.label}"
     if from_status != outcome.to_state:
         summary += f"：{PROBLEM_STATUSES[from_status]} → {PROBLEM_STATUSES[outcome.to_state]}"
     record_audit(
-        actor, "problem", problem.id, outcome.event_action, summary, enterprise_id=problem.enterprise_id
+        actor,
+        "problem",
+        problem.id,
+        outcome.event_action,
+        summary,
+        enterprise_id=problem.enterprise_id,
+        at=now,  # the step's moment: the firm's 变更记录 reads in the order things happened
     )
     notify_problem_event(event)
+    settle_deadline_reminders(problem, step.label, ctx.today, now)
     return event
 
 
 def available_actions(
     user: User, problem: Problem, today: date, rules: ProblemRules, cal: WorkCalendar
 ) -> list[str]:
-    """The steps this user may take on the problem now (the buttons the page shows)."""
+    """The steps this user may take on the problem now (the buttons the page shows); rules: its own."""
     out = []
     for action in STEPS:
         ctx = Context(problem, user, {}, today, rules, cal)
@@ -174,7 +207,7 @@ def available_actions(
 
 def refusal_reason(user: User, problem: Problem, action: str, today: date) -> Optional[str]:
     """Why a step is not possible now (for a disabled button's hint), or None if it is."""
-    ctx = Context(problem, user, {}, today, problem_rules(), get_calendar())
+    ctx = Context(problem, user, {}, today, rules_of(problem), get_calendar())
     try:
         _check(ctx, action)
     except ServiceError as exc:

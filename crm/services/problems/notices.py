@@ -2,8 +2,10 @@
 
 apply_action() calls notify_problem_event() after every step: 交办 → the department's handlers (or the
 named handler); 提级 → the people of the new level; 督办 → the handler; 批示 → the handler and the
-park's officers; 办结 → the firm's cadre, for 回访; 申请延期 and 退回 → the park's officers. The actor
-never notifies themselves. Keys carry the event id (escalations: the level), so nothing repeats.
+park's officers; 办结 → the firm's cadre, for 回访; 申请延期 and 退回 → the park's officers; the firm's
+own 回访评价 → its cadre; 撤单 (申请, the firm's answer, 质检 不属实) → the cadre, the office, the
+department. The actor never notifies themselves. Keys carry the event id (escalations: the level), so
+nothing repeats.
 """
 
 from collections import defaultdict
@@ -187,7 +189,9 @@ def notify_escalation(
     return made
 
 
-def _recipients(problem: Problem, action: str) -> tuple[list[User], str]:
+def _recipients(
+    problem: Problem, action: str, event_department: Optional[int] = None
+) -> tuple[list[User], str]:
     """(users, title) for a workflow step; ([], "") when nobody needs to hear about it."""
     firm = problem.enterprise
     cadres = cadres_by_firm([firm.id]).get(firm.id, [])
@@ -209,7 +213,21 @@ def _recipients(problem: Problem, action: str) -> tuple[list[User], str]:
         verdict = "同意" if action == "approve_extension" else "不同意"
         return problem_handlers(problem), f"延期申请{verdict}：{t}"
     if action == "evaluate" and problem.status == "in_progress":
-        return problem_handlers(problem), f"企业不满意，问题重办：{t}"
+        # The firm's own 不满意 on its page: its cadre hears too (nobody of the government side acted).
+        extra = cadres if problem.evaluation_by == "firm" else []
+        return problem_handlers(problem) + extra, f"企业不满意，问题重办：{t}"
+    if action == "evaluate" and problem.evaluation_by == "firm":
+        return cadres, f"企业已在服务页评价（{problem.evaluation_label}）：{t}"
+    # 撤单: the request waits for the firm; its answer and the 质检 verdict go to those concerned.
+    if action == "request_withdrawal":
+        return cadres + officers, f"撤单申请待企业确认：{t}"
+    if action in ("withdraw_firm", "withdraw_phone"):
+        return problem_handlers(problem) + cadres + officers, f"问题已撤单，待撤单质检：{t}"
+    if action == "withdraw_declined":
+        return problem_handlers(problem) + cadres, f"企业不同意撤单，请继续办理：{t}"
+    if action == "withdraw_review" and problem.status == "new":
+        dept = handlers_by_department([event_department]).get(event_department, [])
+        return officers + dept, f"撤单质检不属实，问题重新交办：{t}"
     if action == "force_close":
         return problem_handlers(problem) + cadres, f"问题已强制销号：{t}"
     if action == RECALC_EVENT:  # deadlines recomputed when a year's holidays were confirmed
@@ -228,6 +246,8 @@ def _body(event: ProblemEvent, problem: Problem) -> str:
         parts.append(f"延期：{data['days']}个工作日")
     if event.actor is not None:
         parts.append(f"操作人：{event.actor.name}")
+    elif data.get("by") == "firm":
+        parts.append("操作人：企业（通过企业服务码）")
     if event.note:
         parts.append(event.note)
     return "\n".join(parts)
@@ -242,7 +262,7 @@ def notify_problem_event(event: ProblemEvent) -> int:
         data = event.data or {}
         from_level, to_level = data.get("from_level", 1), data.get("to_level", problem.level)
         return notify_escalation(problem, from_level, to_level, event.note or "", event.at)
-    users, title = _recipients(problem, event.action)
+    users, title = _recipients(problem, event.action, event.department_id)
     seen: set[int] = set()
     made = 0
     for user in users:

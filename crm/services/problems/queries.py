@@ -22,6 +22,7 @@ from crm.models.problem import (
     unmet_deadlines,
 )
 from crm.permissions import (
+    enterprise_scope_clause,
     is_park_limited,
     visible_cadres,
     visible_departments,
@@ -29,6 +30,7 @@ from crm.permissions import (
     visible_problems,
 )
 from crm.services.common.args import arg_choice, arg_date, arg_flag, arg_id, arg_int, arg_text
+from crm.services.common.firm_search import firm_ids_named
 from crm.services.problems.deadlines import (
     CHECKPOINT_LABELS,
     COLOUR_CSS,
@@ -39,10 +41,9 @@ from crm.services.problems.deadlines import (
     next_deadline,
     overdue_workdays,
     problem_colour,
-    soon_limit,
     workdays_used,
 )
-from crm.services.problems.rules import ProblemRules, problem_rules
+from crm.services.problems.rules import ProblemRules, RuleBook
 from crm.services.workdays.calendar import WorkCalendar, get_calendar, provisional_note
 
 COLOURS_ORDER = ("red", "yellow", "green", "grey")
@@ -108,15 +109,26 @@ class ProblemFilters:
 
 @dataclass
 class ProblemClock:
-    """Today's deadline arithmetic for pages: colour, next deadline, overdue and used working days."""
+    """Today's deadline arithmetic for pages: colour, next deadline, overdue and used working days.
+
+    Colours need no rules (every deadline and warning date was stored under the problem's own
+    version); the windows a step form shows (延期) come from that version too: rules_of().
+    """
 
     today: date
-    rules: ProblemRules
     cal: WorkCalendar
-    soon: date
+    book: RuleBook
+
+    def rules_of(self, p: Problem) -> ProblemRules:
+        """The rules the problem was dispatched under (the current ones before its dispatch)."""
+        return self.book.of(p)
+
+    def rules_version(self, p: Problem) -> Optional[int]:
+        """The 第N版 of those rules (None before its dispatch)."""
+        return self.book.number_of(p)
 
     def colour(self, p: Problem) -> str:
-        return problem_colour(p, self.today, self.soon)
+        return problem_colour(p, self.today)
 
     def colour_css(self, p: Problem) -> str:
         return COLOUR_CSS[self.colour(p)]
@@ -152,7 +164,7 @@ class ProblemClock:
                 state, css = "未完成", "secondary"
             elif due < self.today:
                 state, css = f"已超期{max(self.cal.workdays_between(due, self.today), 0)}个工作日", "danger"
-            elif checkpoint_near(p, key, due, self.today, self.soon):
+            elif checkpoint_near(p, key, due, self.today):
                 state, css = "即将到期", "warning"
             else:
                 state, css = "未到期", "light"
@@ -169,9 +181,8 @@ class ProblemClock:
 
 
 def problem_clock(today: date) -> ProblemClock:
-    """The clock for one request or job: rules (one query) and the working-day calendar."""
-    rules, cal = problem_rules(), get_calendar()
-    return ProblemClock(today, rules, cal, soon_limit(today, rules, cal))
+    """The clock for one request or job: the working-day calendar and the rule versions (one query)."""
+    return ProblemClock(today, get_calendar(), RuleBook.load())
 
 
 def next_deadline_expression():
@@ -182,9 +193,9 @@ def next_deadline_expression():
     return Problem.next_due_on
 
 
-def urgency_order(today: date, soon: date) -> tuple:
+def urgency_order(today: date) -> tuple:
     """ORDER BY: red, yellow, green, grey; then the nearest deadline; then the oldest first."""
-    rank = case({colour: i for i, colour in enumerate(COLOURS_ORDER)}, value=colour_expression(today, soon))
+    rank = case({colour: i for i, colour in enumerate(COLOURS_ORDER)}, value=colour_expression(today))
     nearest = next_deadline_expression()
     return (rank, nearest.is_(None), nearest, Problem.raised_on, Problem.id)
 
@@ -199,20 +210,23 @@ def with_list_options(stmt: Select) -> Select:
     )
 
 
-def _text_clause(q: str):
+def _text_clause(q: str, user: Optional[User] = None):
     like = {"autoescape": True}
+    # A department's problems come from any park; everyone else searches the firms of their own scope.
+    within = enterprise_scope_clause(user) if user is not None and user.role != "handler" else None
     return or_(
         Problem.title.icontains(q, **like),
         Problem.description.icontains(q, **like),
-        Enterprise.name.icontains(q, **like),
-        Enterprise.name_initials.icontains(q.lower(), **like),
+        # The firm by name, folded name or pinyin, each firm matched once (not once per problem).
+        Problem.enterprise_id.in_(firm_ids_named(q, within)),
     )
 
 
 def filter_problems(
-    stmt: Select, flt: ProblemFilters, today: date, soon: date, colour: bool = True
+    stmt: Select, flt: ProblemFilters, today: date, colour: bool = True, user: Optional[User] = None
 ) -> Select:
-    """Apply the filters to a SELECT of problems joined with their firm (colour=False skips colour)."""
+    """Apply the filters to a SELECT of problems joined with their firm (colour=False skips colour);
+    user, whose scope stmt already has, narrows the firms a text search scans."""
     simple = {
         Problem.status: flt.status,
         Problem.department_id: flt.department,
@@ -226,7 +240,7 @@ def filter_problems(
         if value not in (None, ""):
             stmt = stmt.where(column == value)
     if colour and flt.colour:
-        stmt = stmt.where(colour_clause(flt.colour, today, soon))
+        stmt = stmt.where(colour_clause(flt.colour, today))
     if flt.cadre:
         stmt = stmt.where(
             exists().where(
@@ -236,7 +250,7 @@ def filter_problems(
             )
         )
     if flt.q:
-        stmt = stmt.where(_text_clause(flt.q))
+        stmt = stmt.where(_text_clause(flt.q, user))
     for day_column, low, high in (
         (Problem.raised_on, flt.raised_from, flt.raised_to),
         (Problem.closed_on, flt.closed_from, flt.closed_to),
@@ -252,20 +266,20 @@ def filter_problems(
     return stmt
 
 
-def problem_list_query(user: User, flt: ProblemFilters, today: date, soon: date) -> Select:
+def problem_list_query(user: User, flt: ProblemFilters, today: date) -> Select:
     """Scoped, filtered problems in the chosen order with what a row shows eager-loaded."""
-    stmt = with_list_options(filter_problems(visible_problems(user), flt, today, soon))
+    stmt = with_list_options(filter_problems(visible_problems(user), flt, today, user=user))
     if flt.sort == "-raised":
         return stmt.order_by(Problem.raised_on.desc(), Problem.id.desc())
     if flt.sort == "raised":
         return stmt.order_by(Problem.raised_on, Problem.id)
-    return stmt.order_by(*urgency_order(today, soon))
+    return stmt.order_by(*urgency_order(today))
 
 
-def colour_counts(user: User, flt: ProblemFilters, today: date, soon: date) -> dict[str, int]:
+def colour_counts(user: User, flt: ProblemFilters, today: date) -> dict[str, int]:
     """{colour: count} of the problems matching the filters other than colour (one GROUP BY)."""
-    colour = colour_expression(today, soon).label("colour")
-    base = filter_problems(visible_problems(user), flt, today, soon, colour=False)
+    colour = colour_expression(today).label("colour")
+    base = filter_problems(visible_problems(user), flt, today, colour=False, user=user)
     # Closed problems (most of them, in time) are grey by definition: compute the colour of the open
     # ones only, and count the closed ones as the rest of the total.
     stmt = (

@@ -1,18 +1,32 @@
-"""The problem rules an admin can tune: time limits (限时办结), the 137 checkpoints, warning and
-escalation thresholds and the windows for 退回 and 延期. Stored as one JSON setting."""
+"""The problem rules (办理规则): time limits (限时办结), the 137 checkpoints, the yellow warning share,
+escalation thresholds and the windows for 退回 and 延期, kept as immutable versions (ProblemRuleSet).
+
+An admin's save adds a version (crm.services.problems.rules_admin); nothing ever changes one. A problem
+records the version its deadlines were computed under (Problem.rule_set_id, set at 交办, 改派 and 重办,
+and in the (re)dispatch's or 重办's event data as "rule_set"); its deadlines, warning dates,
+escalation thresholds, windows and any recomputation use that version, never a later one. So a
+problem dispatched under 签收 1 day keeps its deadlines and colours when the rules later say 2 days,
+and the month-end replay of a past month computes each dispatch with the version of that dispatch.
+
+Lookups: problem_rules() the version dispatches use now; rules_of(problem) a problem's version;
+RuleBook.load() every version at once, for a job or a report touching many problems (one query).
+"""
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import Setting, User
-from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_URGENCIES
-from crm.permissions import can
-from crm.services import ServiceError
-from crm.services.common.audit import record_audit
+from crm.models import Problem, ProblemRuleSet
+from crm.timeutil import utcnow
 
-SETTING_KEY = "problem_rules"
 DEFAULT_LIMITS = {"normal": 10, "urgent": 3}
+# Event data key naming the version a (re)dispatch or a 重办 computed its deadlines with.
+EVENT_KEY = "rule_set"
+FIRST_NOTE = "初始版本"
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,6 @@ class ProblemRules:
     sign_days: int = 1  # 137: sign within 1 working day
     feedback_days: int = 3  # … first feedback within 3
     progress_days: int = 7  # … staged progress within 7
-    warn_days: int = 2  # yellow within this many working days (deadlines without a warning date)
     # Yellow once less than this share (%) of a checkpoint's window is left (and on its last day).
     warn_share: int = 30
     return_days: int = 1  # a handler may return a problem within this many working days of dispatch
@@ -46,31 +59,8 @@ class ProblemRules:
         return level
 
 
-LABELS = {
-    "sign_days": "签收时限（工作日）",
-    "feedback_days": "首次反馈时限（工作日）",
-    "progress_days": "阶段进展时限（工作日）",
-    "warn_share": "黄色预警剩余时限比例（%）",
-    "warn_days": "黄色预警提前（工作日）",
-    "return_days": "退回时限（交办后工作日）",
-    "extension_notice_days": "延期申请至少提前（工作日）",
-    "max_extension_days": "单次延期上限（工作日）",
-}
-LIMITS = {
-    "sign_days": (1, 10),
-    "feedback_days": (1, 30),
-    "progress_days": (1, 60),
-    "warn_share": (0, 100),
-    "warn_days": (0, 10),
-    "return_days": (0, 10),
-    "extension_notice_days": (0, 10),
-    "max_extension_days": (1, 60),
-}
-LIMIT_RANGE = (1, 120)
-ESCALATE_RANGE = (0, 60)
-
-
-def _from_json(value: dict[str, Any]) -> ProblemRules:
+def rules_from_json(value: Optional[dict[str, Any]]) -> ProblemRules:
+    """Rules from their stored JSON; keys no longer known (an old "warn_days") are ignored."""
     data = dict(value or {})
     if "escalate_after" in data:
         data["escalate_after"] = {int(k): int(v) for k, v in data["escalate_after"].items()}
@@ -78,80 +68,115 @@ def _from_json(value: dict[str, Any]) -> ProblemRules:
     return ProblemRules(**{k: v for k, v in data.items() if k in known})
 
 
-def _to_json(rules: ProblemRules) -> dict[str, Any]:
+def rules_to_json(rules: ProblemRules) -> dict[str, Any]:
     data = asdict(rules)
     data["escalate_after"] = {str(k): v for k, v in rules.escalate_after.items()}
     return data
 
 
-def problem_rules() -> ProblemRules:
-    """The current rules (defaults when an admin never changed them)."""
-    row = db.session.get(Setting, SETTING_KEY)
-    return _from_json(row.value) if row else ProblemRules()
+def rule_set_at(now: Optional[datetime] = None) -> Optional[ProblemRuleSet]:
+    """The version dispatches use at `now` (default: the current one), or None when there is none yet.
 
-
-def _int(value: Any, label: str, low: int, high: int, errors: list[str]) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        errors.append(f"{label}应为整数")
-        return None
-    if not low <= number <= high:
-        errors.append(f"{label}应在{low}到{high}之间")
-        return None
-    return number
-
-
-def update_problem_rules(actor: User, data: dict[str, Any]) -> ProblemRules:
-    """Validate and store new rules (admins); every change is audited. Nothing changes on any error.
-
-    data: the scalar fields of LABELS, "limit_normal", "limit_urgent", "escalate_2/3/4" and
-    optional "cat_<category>_<urgency>" overrides (blank = use the general limit).
+    The latest version in effect by then; a step dated before the first version uses the first.
     """
-    if not can(actor, "settings.problems"):
-        raise ServiceError("没有修改问题办理规则的权限")
-    errors: list[str] = []
-    values: dict[str, Any] = {}
-    for key, label in LABELS.items():
-        values[key] = _int(data.get(key), label, *LIMITS[key], errors)
-    # _int() returns None only after recording an error, so without errors every key below is present.
-    limits: dict[str, int] = {}
-    for urgency, label in PROBLEM_URGENCIES.items():
-        limit = _int(data.get(f"limit_{urgency}"), f"{label}问题办结时限", *LIMIT_RANGE, errors)
-        if limit is not None:
-            limits[urgency] = limit
-    category_limits: dict[str, dict[str, int]] = {}
-    for category, cat_label in PROBLEM_CATEGORIES.items():
-        for urgency, label in PROBLEM_URGENCIES.items():
-            raw = data.get(f"cat_{category}_{urgency}")
-            if raw in (None, ""):
-                continue
-            number = _int(raw, f"{cat_label}类{label}问题时限", *LIMIT_RANGE, errors)
-            if number is not None:
-                category_limits.setdefault(category, {})[urgency] = number
-    escalate: dict[int, int] = {}
-    for level, label in ((2, "升级至平台部门"), (3, "升级至区分管领导"), (4, "升级至区主要领导")):
-        days = _int(data.get(f"escalate_{level}"), f"逾期{label}（工作日）", *ESCALATE_RANGE, errors)
-        if days is not None:
-            escalate[level] = days
-    if not errors:
-        if not escalate[2] <= escalate[3] <= escalate[4]:
-            errors.append("逐级升级的逾期天数应依次不减少（平台部门 ≤ 分管领导 ≤ 主要领导）")
-        if not values["sign_days"] <= values["feedback_days"] <= values["progress_days"]:
-            errors.append("137时限应依次递增：签收 ≤ 首次反馈 ≤ 阶段进展")
-    if errors:
-        raise ServiceError("；".join(errors))
-    rules = ProblemRules(limits=limits, category_limits=category_limits, escalate_after=escalate, **values)
-    old = problem_rules()
-    row = db.session.get(Setting, SETTING_KEY)
-    if row is None:
-        row = Setting(key=SETTING_KEY, value={})
-        db.session.add(row)
-    old_json, new_json = _to_json(old), _to_json(rules)
-    changes = {k: (old_json.get(k), v) for k, v in new_json.items() if old_json.get(k) != v}
-    row.value = new_json
-    row.updated_by_id = actor.id
-    db.session.flush()
-    if changes:
-        record_audit(actor, "setting", 0, "update", "修改问题办理规则", changes)
-    return rules
+    now = now or utcnow()
+    in_force = db.session.scalar(
+        select(ProblemRuleSet)
+        .where(ProblemRuleSet.effective_from <= now)
+        .order_by(ProblemRuleSet.effective_from.desc(), ProblemRuleSet.number.desc())
+        .limit(1)
+    )
+    if in_force is not None:
+        return in_force
+    return db.session.scalar(select(ProblemRuleSet).order_by(ProblemRuleSet.number).limit(1))
+
+
+def problem_rules(now: Optional[datetime] = None) -> ProblemRules:
+    """The rules a dispatch uses now (defaults while no version exists)."""
+    row = rule_set_at(now)
+    return rules_from_json(row.rules) if row else ProblemRules()
+
+
+def ensure_rule_set(now: Optional[datetime] = None) -> ProblemRuleSet:
+    """The version a dispatch at `now` records, creating version 1 (the defaults) if there is none.
+
+    A database made by the migrations always has version 1; one made from the models (tests, a fresh
+    demo) gets it on its first dispatch. Two first dispatches at once: the unique number keeps one row.
+    """
+    row = rule_set_at(now)
+    if row is not None:
+        return row
+    first = ProblemRuleSet(
+        number=1, rules=rules_to_json(ProblemRules()), effective_from=now or utcnow(), note=FIRST_NOTE
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(first)
+    except IntegrityError:  # another transaction created version 1 meanwhile
+        found = rule_set_at(now)
+        assert found is not None, "version 1 exists once its insert collided"
+        return found
+    return first
+
+
+def rules_of(problem: Problem) -> ProblemRules:
+    """The rules a problem's deadlines were computed under (the current ones before its dispatch)."""
+    if problem.rule_set_id is not None:
+        row = db.session.get(ProblemRuleSet, problem.rule_set_id)  # identity map: free when repeated
+        if row is not None:
+            return rules_from_json(row.rules)
+    return problem_rules()
+
+
+@dataclass
+class RuleBook:
+    """Every version at once (one query), for a job or a report that needs many problems' rules."""
+
+    versions: dict[int, ProblemRules]  # rule set id -> rules
+    first_id: Optional[int]
+    current_id: Optional[int]
+    numbers: dict[int, int] = field(default_factory=dict)  # rule set id -> 第N版
+
+    @classmethod
+    def load(cls, now: Optional[datetime] = None) -> "RuleBook":
+        now = now or utcnow()
+        rows = db.session.execute(
+            select(
+                ProblemRuleSet.id, ProblemRuleSet.number, ProblemRuleSet.rules, ProblemRuleSet.effective_from
+            ).order_by(ProblemRuleSet.effective_from, ProblemRuleSet.number)
+        ).all()
+        first = min(rows, key=lambda row: row.number).id if rows else None
+        started = [row.id for row in rows if row.effective_from <= now]
+        return cls(
+            {row.id: rules_from_json(row.rules) for row in rows},
+            first,
+            started[-1] if started else first,
+            {row.id: row.number for row in rows},
+        )
+
+    def _get(self, rule_set_id: Optional[int]) -> Optional[ProblemRules]:
+        return self.versions.get(rule_set_id) if rule_set_id is not None else None
+
+    @property
+    def current(self) -> ProblemRules:
+        """The rules a dispatch uses now."""
+        return self._get(self.current_id) or ProblemRules()
+
+    def of(self, problem: Any) -> ProblemRules:
+        """A problem's rules (anything with rule_set_id): its version, or the current one before dispatch."""
+        return self._get(getattr(problem, "rule_set_id", None)) or self.current
+
+    def number_of(self, problem: Any) -> Optional[int]:
+        """The 第N版 a problem's deadlines were computed under (None before its dispatch)."""
+        rule_set_id = getattr(problem, "rule_set_id", None)
+        return self.numbers.get(rule_set_id) if rule_set_id is not None else None
+
+    def for_event(self, data: Optional[dict[str, Any]]) -> ProblemRules:
+        """The rules a (re)dispatch or 重办 event computed its deadlines with.
+
+        Events record their version under EVENT_KEY; an event without one predates versioning, when
+        the first version's rules (made from the setting of that time) were in force.
+        """
+        recorded = (data or {}).get(EVENT_KEY)
+        own = self._get(recorded) if isinstance(recorded, int) else None
+        return own or self._get(self.first_id) or ProblemRules()

@@ -8,17 +8,20 @@ Only apply_action calls these: it has already checked the transition, the right 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NoReturn, Optional
+
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import Department, Problem, User
-from crm.models.problem import EVALUATIONS, LEVELS
+from crm.models.portal import WITHDRAWAL_REVIEWS, Withdrawal
+from crm.models.problem import EVALUATION_CHANNELS, EVALUATIONS, LEVELS
 from crm.models.problem_workflow import WORKFLOW
 from crm.services import ServiceError
 from crm.services.common.validators import clean_multiline
 from crm.services.problems.deadlines import checkpoints_for, set_warn_dates
-from crm.services.problems.rules import ProblemRules
+from crm.services.problems.rules import EVENT_KEY, ProblemRules, ensure_rule_set, rules_from_json
 from crm.services.workdays.calendar import WorkCalendar
 
 FORCE_CLOSE_MIN = 5
@@ -30,9 +33,11 @@ class Context:
     actor: Optional[User]
     data: dict[str, Any]
     today: date
-    rules: ProblemRules
+    rules: ProblemRules  # the rules the problem's deadlines were computed under (rules_of)
     cal: WorkCalendar
     note: Optional[str] = None
+    by_firm: bool = False  # taken by the firm itself on its service page (no account, no actor)
+    now: Optional[datetime] = None  # when the step is taken (None: now); picks the rules a new round uses
 
 
 @dataclass
@@ -72,6 +77,15 @@ def _previous_workday(day: date, cal: WorkCalendar) -> date:
     return day
 
 
+def _adopt_current_rules(ctx: Context) -> int:
+    """A new round of deadlines (交办, 改派, 重办) is computed under the version in force now: record it
+    on the problem and use it for the rest of the step. Returns its id, for the event's data."""
+    rule_set = ensure_rule_set(ctx.now)
+    ctx.problem.rule_set_id = rule_set.id
+    ctx.rules = rules_from_json(rule_set.rules)
+    return rule_set.id
+
+
 # --- the steps: validate data, then change the problem; return the outcome for the event ---
 
 
@@ -89,6 +103,7 @@ def _dispatch(ctx: Context) -> Outcome:
             fail("指定的经办人不属于该部门")
         if not handler.is_active_user:
             fail("指定的经办人账号已停用")
+    rule_set_id = _adopt_current_rules(ctx)
     cp = checkpoints_for(ctx.today, p.category, p.urgency, ctx.rules, ctx.cal)
     event_action = "redispatch" if p.status == "returned" else "dispatch"
     p.department_id, p.handler_id = dept.id, handler.id if handler else None
@@ -97,7 +112,7 @@ def _dispatch(ctx: Context) -> Outcome:
     p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on = cp.sign, cp.feedback, cp.progress, cp.due
     set_warn_dates(p, ctx.today, ctx.rules, ctx.cal)
     _clear_extension(p)
-    data = {"department": dept.name, "due_on": cp.due.isoformat()}
+    data: dict[str, Any] = {"department": dept.name, "due_on": cp.due.isoformat(), EVENT_KEY: rule_set_id}
     if handler:
         data["handler"] = handler.name
     return Outcome("dispatched", event_action, dept.id, data)
@@ -116,7 +131,7 @@ def _return(ctx: Context) -> Outcome:
     p = ctx.problem
     dept_id = p.department_id
     data = {"department": p.department.name if p.department else None}
-    p.department_id = p.handler_id = None
+    p.department_id = p.handler_id = p.rule_set_id = None
     p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = None
     p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
     p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
@@ -176,12 +191,14 @@ def _resolve(ctx: Context) -> Outcome:
     p.first_feedback_on = p.first_feedback_on or ctx.today
     p.progress_on = p.progress_on or ctx.today
     _clear_extension(p)
+    _clear_withdrawal(p)  # a pending 撤单申请 lapses once the problem is solved
     return Outcome("resolved", "resolve", p.department_id)
 
 
 def _solve_on_spot(ctx: Context) -> Outcome:
     p = ctx.problem
     p.resolution, p.resolved_on, p.on_spot = ctx.note, ctx.today, True
+    _clear_withdrawal(p)
     return Outcome("resolved", "solve_on_spot")
 
 
@@ -190,10 +207,18 @@ def _evaluate(ctx: Context) -> Outcome:
     evaluation = str(ctx.data.get("evaluation") or "")
     if evaluation not in EVALUATIONS:
         fail("请选择企业评价：满意、基本满意或不满意")
-    note = clean_multiline(ctx.data.get("note"), "回访情况", 500, required=evaluation == "unsatisfied")
+    label = "不满意的原因" if ctx.by_firm else "回访情况"
+    note = clean_multiline(ctx.data.get("note"), label, 500, required=evaluation == "unsatisfied")
+    # 企业自评 on the firm's page, or 代录 by the cadre's side with how the firm was asked (电话/上门).
+    channel = None if ctx.by_firm else str(ctx.data.get("channel") or "") or None
+    if channel is not None and channel not in EVALUATION_CHANNELS:
+        fail("请选择回访方式：电话或上门")
     p.evaluation, p.evaluation_note, p.evaluated_on = evaluation, note, ctx.today
+    p.evaluation_by, p.evaluation_channel = ("firm" if ctx.by_firm else "cadre"), channel
     ctx.note = note
-    data: dict[str, Any] = {"evaluation": evaluation}
+    data: dict[str, Any] = {"evaluation": evaluation, "by": p.evaluation_by}
+    if channel:
+        data["channel"] = channel
     if evaluation != "unsatisfied":
         p.closed_on = ctx.today
         return Outcome("closed", "evaluate", p.department_id, data)
@@ -205,6 +230,7 @@ def _evaluate(ctx: Context) -> Outcome:
     if p.department_id is None:
         p.on_spot = False
         return Outcome("new", "evaluate", None, data)
+    data[EVENT_KEY] = _adopt_current_rules(ctx)
     p.due_on = ctx.cal.add_workdays(ctx.today, ctx.rules.limit_for(p.category, p.urgency))
     set_warn_dates(p, ctx.today, ctx.rules, ctx.cal, only_due=True)
     data["due_on"] = p.due_on.isoformat()
@@ -218,6 +244,7 @@ def _force_close(ctx: Context) -> Outcome:
         fail(f"强制销号理由至少{FORCE_CLOSE_MIN}个字")
     p.forced_close_reason, p.closed_on = ctx.note[:500], ctx.today
     _clear_extension(p)
+    _clear_withdrawal(p)
     return Outcome("closed", "force_close", p.department_id)
 
 
@@ -239,6 +266,87 @@ def _escalate(ctx: Context) -> Outcome:
     return Outcome(p.status, "escalate", p.department_id, data)
 
 
+# --- 撤单: asked for by the department, cadre or office; withdrawn only with the firm's consent ---
+
+
+def _request_withdrawal(ctx: Context) -> Outcome:
+    p = ctx.problem
+    assert ctx.note is not None and ctx.actor is not None, "a person asks, with the declared reason"
+    p.withdrawal_reason, p.withdrawal_requested_on = ctx.note[:500], ctx.today
+    p.withdrawal_requested_by_id = ctx.actor.id
+    return Outcome(p.status, "request_withdrawal", p.department_id)
+
+
+def _confirm_withdrawal(ctx: Context) -> Outcome:
+    """The firm agreed (on its page, or by phone to an officer): closed, and listed for the 撤单质检."""
+    p = ctx.problem
+    assert p.withdrawal_requested_on is not None, "_precheck() lets only a pending request through"
+    via = "firm" if ctx.by_firm else "phone"
+    withdrawal = Withdrawal(
+        problem_id=p.id,
+        enterprise_id=p.enterprise_id,
+        department_id=p.department_id,
+        from_status=p.status,
+        requested_by_id=p.withdrawal_requested_by_id,
+        requested_on=p.withdrawal_requested_on,
+        reason=p.withdrawal_reason or "",
+        via=via,
+        confirmed_by_id=None if ctx.by_firm else (ctx.actor.id if ctx.actor else None),
+        confirm_note=(ctx.note or "")[:500] or None,
+        withdrawn_on=ctx.today,
+    )
+    db.session.add(withdrawal)
+    db.session.flush()
+    dept_id = p.department_id
+    p.withdrawn_on = p.closed_on = ctx.today
+    _clear_withdrawal(p)
+    _clear_extension(p)
+    data = {"by": via, "withdrawal": withdrawal.id, "from": withdrawal.from_status}
+    return Outcome("closed", f"withdraw_{via}", dept_id, data)
+
+
+def _decline_withdrawal(ctx: Context) -> Outcome:
+    p = ctx.problem
+    _clear_withdrawal(p)
+    return Outcome(p.status, "withdraw_declined", p.department_id, {"by": "firm" if ctx.by_firm else "phone"})
+
+
+def _review_withdrawal(ctx: Context) -> Outcome:
+    """撤单质检: 属实 leaves it closed; 不属实 reopens it at the park office (待交办), to dispatch again."""
+    p = ctx.problem
+    withdrawal = pending_review(p)
+    assert withdrawal is not None, "_precheck() lets only an unreviewed withdrawal through"
+    verdict = str(ctx.data.get("verdict") or "")
+    if verdict not in WITHDRAWAL_REVIEWS:
+        fail("请选择质检结果：属实或不属实")
+    note = clean_multiline(ctx.data.get("note"), "质检说明", 500, required=verdict == "false")
+    assert ctx.actor is not None, "an officer reviews"
+    withdrawal.review, withdrawal.review_note = verdict, note
+    withdrawal.reviewed_by_id, withdrawal.reviewed_on = ctx.actor.id, ctx.today
+    ctx.note = note
+    data = {"verdict": verdict, "withdrawal": withdrawal.id}
+    if verdict == "genuine":
+        return Outcome(p.status, "withdraw_review", withdrawal.department_id, data)
+    p.withdrawn_on = p.closed_on = None
+    p.department_id = p.handler_id = p.rule_set_id = None
+    p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = p.resolved_on = None
+    p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
+    p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
+    return Outcome("new", "withdraw_review", withdrawal.department_id, data)
+
+
+def pending_review(p: Problem) -> Optional[Withdrawal]:
+    """The problem's confirmed withdrawal still awaiting its 质检 (None unless it stands withdrawn)."""
+    if p.status != "closed" or p.withdrawn_on is None:
+        return None
+    return db.session.scalars(
+        select(Withdrawal)
+        .where(Withdrawal.problem_id == p.id, Withdrawal.review.is_(None))
+        .order_by(Withdrawal.id.desc())
+        .limit(1)
+    ).first()
+
+
 HANDLERS: dict[str, Callable[[Context], Outcome]] = {
     "dispatch": _dispatch,
     "accept": _accept,
@@ -255,6 +363,10 @@ HANDLERS: dict[str, Callable[[Context], Outcome]] = {
     "supervise": _supervise,
     "instruct": _instruct,
     "escalate": _escalate,
+    "request_withdrawal": _request_withdrawal,
+    "confirm_withdrawal": _confirm_withdrawal,
+    "decline_withdrawal": _decline_withdrawal,
+    "review_withdrawal": _review_withdrawal,
 }
 # A declared step without behaviour, or behaviour for an undeclared step, is a programming error:
 # fail at import rather than on the first user who takes it.
@@ -264,6 +376,10 @@ if set(HANDLERS) != set(WORKFLOW):
 
 def _clear_extension(p: Problem) -> None:
     p.extension_days = p.extension_reason = p.extension_requested_on = None
+
+
+def _clear_withdrawal(p: Problem) -> None:
+    p.withdrawal_reason = p.withdrawal_requested_on = p.withdrawal_requested_by_id = None
 
 
 def _as_int(value: Any) -> Optional[int]:

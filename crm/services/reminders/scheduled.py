@@ -21,13 +21,12 @@ from crm.models import Assignment, Enterprise, Problem, User
 from crm.models.problem import CLOCK_STATUSES, unmet_deadlines
 from crm.services.notifications.batch import NotificationBatch
 from crm.services.notifications.inbox import notify
-from crm.services.problems.deadlines import CHECKPOINT_LABELS, checkpoint_near, colour_clause, soon_limit
+from crm.services.problems.deadlines import CHECKPOINT_LABELS, checkpoint_near, colour_clause
 from crm.services.problems.escalation import escalate_overdue
 from crm.services.problems.notices import cadres_by_firm, handlers_by_department, notify_escalation
-from crm.services.problems.rules import ProblemRules, problem_rules
 from crm.services.visits.coverage import FirmCadence, _firms_with_cadence, hydrate
 from crm.services.visits.summary import refresh_visit_summaries
-from crm.services.workdays.calendar import WorkCalendar, get_calendar
+from crm.services.workdays.calendar import get_calendar
 
 WEEKLY_NAMES = 5  # firm names listed per cadre in the weekly list
 
@@ -153,21 +152,17 @@ def _deadline_text(problem: Problem, labels: str, due: date, colour: str, today:
     return title, body
 
 
-def problem_deadline_reminders(
-    today: date,
-    now: Optional[datetime] = None,
-    rules: Optional[ProblemRules] = None,
-    cal: Optional[WorkCalendar] = None,
-) -> dict[str, int]:
-    """Handlers and the firm's cadre: a 137 checkpoint or the final limit is near (yellow) or past (red)."""
-    rules = rules or problem_rules()
-    cal = cal or get_calendar()
-    soon = soon_limit(today, rules, cal)
+def problem_deadline_reminders(today: date, now: Optional[datetime] = None) -> dict[str, int]:
+    """Handlers and the firm's cadre: a 137 checkpoint or the final limit is near (yellow) or past (red).
+
+    Near is each deadline's stored warning date, set under the problem's own rules version, so the
+    reminders read no rules: a constant number of queries whatever the versions.
+    """
     problems = db.session.scalars(
         select(Problem)
         .where(
             Problem.status.in_(CLOCK_STATUSES),
-            or_(colour_clause("red", today, soon), colour_clause("yellow", today, soon)),
+            or_(colour_clause("red", today), colour_clause("yellow", today)),
         )
         .options(joinedload(Problem.enterprise), joinedload(Problem.handler))
         .order_by(Problem.id)
@@ -181,7 +176,7 @@ def problem_deadline_reminders(
         people = {u.id: u for u in team}
         by_date: dict[date, list[str]] = defaultdict(list)
         for checkpoint, due in unmet_deadlines(p):
-            if due < today or checkpoint_near(p, checkpoint, due, today, soon):
+            if due < today or checkpoint_near(p, checkpoint, due, today):
                 by_date[due].append(checkpoint)
         for due, checkpoints in sorted(by_date.items()):
             colour = "red" if due < today else "yellow"

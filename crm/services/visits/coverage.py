@@ -16,12 +16,14 @@ from crm.extensions import db
 from crm.models import Assignment, Enterprise, FirmVisitSummary, Problem, User
 from crm.models.problem import OPEN_STATUSES
 from crm.permissions import enterprise_scope_clause, visible_cadres
+from crm.services.kpi import KPIS
 from crm.services.visits.cadence import (
     DueStatus,
     cadence_for_parks,
     contact_status,
     onsite_status,
 )
+from crm.services.visits.evidence import any_park_collects
 
 
 @dataclass
@@ -157,7 +159,11 @@ def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
             contact = contact_status(last_contact, today, park_rules, is_key, start_on)
             onsite = onsite_status(last_onsite, today, park_rules, is_key, start_on)
             if first_due and (last_onsite is None or last_onsite < start_on):
-                onsite = _handover_due(onsite, first_due, today, park_rules.due_soon_days)
+                onsite = _handover_due(onsite, first_due, start_on, today, park_rules.due_soon_days)
+                if contact.due_on is not None and contact.due_on < start_on:
+                    # A contact the predecessor had already missed is due from the handover, as for a
+                    # firm never contacted: the successor is not late on the day they take it over.
+                    contact = contact_status(None, today, park_rules, is_key, start_on)
         out.append(
             FirmCadence(
                 fid, park_id, is_key, initials or "", cadre_id, start_on, first_due, contact, onsite,
@@ -167,13 +173,15 @@ def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
     return out
 
 
-def _handover_due(status: DueStatus, due: date, today: date, soon_days: int) -> DueStatus:
-    """After a handover the successor's first on-site visit is due by the handover's date, if sooner."""
-    if status.due_on is not None and status.due_on <= due:
+def _handover_due(status: DueStatus, due: date, handed_on: date, today: date, soon_days: int) -> DueStatus:
+    """After a handover the successor's first on-site visit is due by the handover's date. A regular due
+    date between the handover and that date still applies (it is sooner); one the predecessor had already
+    missed before the handover does not: the successor's card shows the handover's date, not 已逾期."""
+    if status.due_on is not None and handed_on <= status.due_on <= due:
         return status
     if today > due:
         return DueStatus(status.last_on, due, "overdue")
-    return DueStatus(status.last_on, due, "soon" if (due - today).days <= soon_days else status.status)
+    return DueStatus(status.last_on, due, "soon" if (due - today).days <= soon_days else "ok")
 
 
 def _active_join(outer: bool = False):
@@ -203,14 +211,19 @@ class CoverageCounts:
     onsite_month: int = 0
     contact_overdue: int = 0
     onsite_overdue: int = 0
+    evidenced_month: int = 0  # firms with an on-site visit this month that has evidence (有佐证)
+
+    @property
+    def evidenced_pct(self) -> Optional[float]:
+        return KPIS["evidenced_coverage"].value(self.evidenced_month, self.firms)
 
     @property
     def week_pct(self) -> Optional[float]:
-        return round(100 * self.contacted_week / self.firms, 1) if self.firms else None
+        return KPIS["weekly_contact_coverage"].value(self.contacted_week, self.firms)
 
     @property
     def month_pct(self) -> Optional[float]:
-        return round(100 * self.onsite_month / self.firms, 1) if self.firms else None
+        return KPIS["onsite_coverage"].value(self.onsite_month, self.firms)
 
 
 @dataclass
@@ -225,16 +238,21 @@ class CoverageReport:
     today: date
     cadres: list[CadreCoverage]
     overdue: list[FirmCadence]
+    # Firms whose liaison has no row here (a city-level cadre, an account disabled after an import):
+    # still served, so counted in the totals as the monthly report counts them.
+    others: CoverageCounts = field(default_factory=CoverageCounts)
+    evidence: bool = False  # a park in scope collects on-site evidence: show the 有佐证 figures
 
     @property
     def totals(self) -> CoverageCounts:
         total = CoverageCounts()
-        for row in self.cadres:
+        for row in [*self.cadres, self.others]:
             total.firms += row.firms
             total.contacted_week += row.contacted_week
             total.onsite_month += row.onsite_month
             total.contact_overdue += row.contact_overdue
             total.onsite_overdue += row.onsite_overdue
+            total.evidenced_month += row.evidenced_month
         return total
 
 
@@ -270,26 +288,37 @@ def coverage_report(
     if park_id:
         cadre_stmt = cadre_stmt.where(User.park_id == park_id)
     by_cadre = {c.id: CadreCoverage(cadre=c) for c in db.session.scalars(cadre_stmt)}
+    others = CoverageCounts()
     for row in firms:
-        cov = by_cadre.get(row.cadre_id)
-        if cov is not None:  # a deactivated cadre still holding firms: shown in the overdue list only
-            _tally(cov, row, week_start, month_start)
+        _tally(by_cadre.get(row.cadre_id, others), row, week_start, month_start)
+    evidenced = _evidenced_since([r.firm_id for r in firms], month_start)
+    for row in firms:
+        if row.firm_id in evidenced:
+            by_cadre.get(row.cadre_id, others).evidenced_month += 1
     overdue = sorted((r for r in firms if r.is_overdue), key=lambda r: r.urgency)
     cadres = sorted(by_cadre.values(), key=lambda c: (c.week_pct is None, c.week_pct or 0, c.cadre.name))
-    return CoverageReport(week_start, month_start, today, cadres, overdue)
+    report = CoverageReport(week_start, month_start, today, cadres, overdue, others)
+    report.evidence = bool(evidenced) or any_park_collects({r.park_id for r in firms} or None)
+    return report
+
+
+def _evidenced_since(firm_ids: list[int], start: date) -> set[int]:
+    """Of these firms, those with an on-site visit with evidence since start (one query, from the summary)."""
+    if not firm_ids:
+        return set()
+    stmt = select(FirmVisitSummary.enterprise_id).where(
+        FirmVisitSummary.enterprise_id.in_(firm_ids), FirmVisitSummary.last_evidenced_on >= start
+    )
+    return set(db.session.scalars(stmt))
 
 
 def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> tuple[CoverageCounts, int]:
     """The coverage page's totals and its number of overdue firms, without building the per-cadre rows
-    (the dashboard's figures; the same rules, so they match /coverage/)."""
+    (the dashboard's figures; the same rules, so they match /coverage/ and the monthly report: every
+    served 在营 firm in scope, whoever its liaison)."""
     week_start, month_start = _week_and_month(today)
     firms = _coverage_firms(user, today, park_id)
-    cadre_ids = visible_cadres(user).where(User.is_active_user.is_(True)).with_only_columns(User.id)
-    if park_id:
-        cadre_ids = cadre_ids.where(User.park_id == park_id)
-    active = set(db.session.scalars(cadre_ids))
     total = CoverageCounts()
     for row in firms:
-        if row.cadre_id in active:
-            _tally(total, row, week_start, month_start)
+        _tally(total, row, week_start, month_start)
     return total, sum(1 for r in firms if r.is_overdue)

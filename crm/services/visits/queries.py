@@ -4,13 +4,14 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from crm.models import Enterprise, User, Visit
 from crm.models.visit import VISIT_KINDS
-from crm.permissions import visible_visits
+from crm.permissions import enterprise_scope_clause, visible_visits
 from crm.services.common.args import arg_choice, arg_date, arg_id, arg_text
+from crm.services.common.firm_search import firm_ids_named
 
 # Query-string names of the date range: "from" is a Python keyword, so the fields are named apart.
 ARG_NAMES = {"date_from": "from", "date_to": "to"}
@@ -64,12 +65,8 @@ def visit_list_query(user: User, flt: VisitFilters) -> Select:
     if flt.cadre:
         stmt = stmt.where(Visit.cadre_id == flt.cadre)
     if flt.firm:
-        stmt = stmt.where(
-            or_(
-                Enterprise.name.icontains(flt.firm, autoescape=True),
-                Enterprise.name_initials.icontains(flt.firm.lower(), autoescape=True),
-            )
-        )
+        # By name, folded name or pinyin; each firm matched once, not once per visit.
+        stmt = stmt.where(Visit.enterprise_id.in_(firm_ids_named(flt.firm, enterprise_scope_clause(user))))
     if flt.kind:
         stmt = stmt.where(Visit.kind == flt.kind)
     if flt.date_from:

@@ -1,5 +1,7 @@
 """走访: logging a visit (with list items, a problem and files in one transaction) and correcting it."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -8,17 +10,23 @@ from crm.models import Enterprise, User, Visit
 from crm.models.visit import VISIT_KINDS
 from crm.permissions import can
 from crm.services import ServiceError
+from crm.services.closing.guard import refuse_if_closed
 from crm.services.common.attachments import save_attachments, validate_uploads
 from crm.services.common.audit import record_audit
 from crm.services.common.locking import check_version
 from crm.services.common.validators import control_char_error
 from crm.services.enterprises.lists import add_product, add_sales, add_tech
+from crm.services.policies.delivery import deliver_on_visit
 from crm.services.problems.intake import raise_problem
+from crm.services.visits.answers import settle_answered_reminders
+from crm.services.visits.evidence import clean_location, record_evidence, rejudge_visit
+from crm.services.visits.keys import claim_visit, clean_client_id, synced_visit
 from crm.services.visits.summary import note_visit, resummarise
 from crm.timeutil import to_local
 from crm.timeutil import today as local_today
 
 MAX_BACKDATE_DAYS = 90
+VISIT_WHAT = "走访"  # what a closed month's refusal names
 PARTICIPANTS_MAX = 300
 TEXT_MAX = 5000
 STALE_VISIT = "该走访记录已被其他人修改，您的修改未保存，请查看最新内容后重试"
@@ -99,7 +107,15 @@ def clean_visit_data(
     }
 
 
-def log_visit(
+@dataclass(frozen=True)
+class Logged:
+    """What logging a visit came to: the visit, and whether this call wrote it."""
+
+    visit: Visit
+    created: bool  # False: the same client id was logged before; nothing was written this time
+
+
+def record_visit(
     firm: Enterprise,
     actor: User,
     data: dict[str, Any],
@@ -109,8 +125,16 @@ def log_visit(
     tech: Optional[dict] = None,
     problem: Optional[dict] = None,
     files=(),
-) -> Visit:
-    """Record a visit to firm by actor, plus optional list items, a problem and files, in one transaction."""
+    client_id: Optional[str] = None,
+    location: Optional[dict[str, Any]] = None,
+    policies: Sequence[Any] = (),
+) -> Logged:
+    """Record a visit to firm by actor, plus optional list items, a problem, files and the device's
+    location, in one transaction. A client id the actor logged already returns that visit untouched,
+    before any other check: a resend after a lost answer succeeds even if the firm has moved on since."""
+    key = clean_client_id(client_id)
+    if done := synced_visit(actor, key):
+        return Logged(done, False)
     if not can(actor, "visit.log", firm):
         raise ServiceError("没有为该企业记录走访的权限")
     errors = []
@@ -122,12 +146,20 @@ def log_visit(
         uploads = validate_uploads(files)  # refuse bad files before anything is written
     except ServiceError as exc:
         errors.append(str(exc))
+    try:
+        place = clean_location(location)
+    except ServiceError as exc:
+        errors.append(str(exc))
     if errors:
         raise ServiceError("；".join(errors))
-    visit = Visit(enterprise_id=firm.id, cadre_id=actor.id, **values)
-    db.session.add(visit)
-    db.session.flush()
+    refuse_if_closed(values["visited_on"], VISIT_WHAT)  # 月结: a closed month's visits are final
+    visit = claim_visit({"enterprise_id": firm.id, "cadre_id": actor.id, "client_id": key, **values})
+    if visit is None:  # a concurrent request with the same client id committed first
+        if done := synced_visit(actor, key):
+            return Logged(done, False)
+        raise ServiceError("该走访正在另一处保存，请稍后刷新查看")
     note_visit(firm.id, visit.visited_on, visit.kind)
+    settle_answered_reminders(firm, visit, today)  # 联系已逾期 and the like are done now
     extras = []
     if product:
         extras.append(f"产品「{add_product(firm, actor, product, today=today).name}」")
@@ -137,16 +169,41 @@ def log_visit(
         extras.append(f"技术事项「{add_tech(firm, actor, tech, today=today).title}」")
     if problem:
         extras.append(f"问题「{raise_problem(firm, actor, problem, visit=visit, today=today).title}」")
+    if policies:  # 送政策: the policies ticked as delivered on this visit
+        extras.append(f"送达政策{deliver_on_visit(actor, firm, visit, policies, today)}项")
     # Files last: everything that can refuse the form has run, so a refusal writes no file at all.
     paths = save_attachments(uploads, "visit", visit.id, firm.id, actor)
     if paths:
         extras.append(f"附件{len(paths)}个")
+    record_evidence(visit, firm, place, photos=sum(u.content_type.startswith("image/") for u in uploads))
     summary = f"记录走访：{visit.visited_on:%Y-%m-%d} {visit.kind_label}"
     if extras:
         summary += "，并添加" + "、".join(extras)
+    if visit.evidence:
+        summary += f"（现场佐证：{visit.evidence_label}）"
     record_audit(actor, "visit", visit.id, "create", summary, enterprise_id=firm.id)
     db.session.flush()
-    return visit
+    return Logged(visit, True)
+
+
+def log_visit(
+    firm: Enterprise,
+    actor: User,
+    data: dict[str, Any],
+    today: date,
+    product: Optional[dict] = None,
+    sales: Optional[dict] = None,
+    tech: Optional[dict] = None,
+    problem: Optional[dict] = None,
+    files=(),
+    client_id: Optional[str] = None,
+    location: Optional[dict[str, Any]] = None,
+    policies: Sequence[Any] = (),
+) -> Visit:
+    """Record a visit (see record_visit); a client id logged already returns that visit."""
+    return record_visit(
+        firm, actor, data, today, product, sales, tech, problem, files, client_id, location, policies
+    ).visit
 
 
 def update_visit(
@@ -159,6 +216,7 @@ def update_visit(
     if not can(actor, "visit.edit", visit):
         raise ServiceError("已超过修改期限或没有修改该走访记录的权限")
     check_version(visit, data.get("version"), STALE_VISIT)
+    refuse_if_closed(visit.visited_on, VISIT_WHAT)  # 月结: a closed month's visits are final
     today = today or local_today()
     merged = {field: getattr(visit, field) for field in VISIT_LABELS} | {
         k: v for k, v in data.items() if k in VISIT_LABELS
@@ -182,6 +240,7 @@ def update_visit(
         errors.append(str(exc))
     if errors:
         raise ServiceError("；".join(errors))
+    refuse_if_closed(values["visited_on"], VISIT_WHAT)  # nor moved into a closed month
     changes: dict[str, tuple[Any, Any]] = {}
     for field, new in values.items():
         old = getattr(visit, field)
@@ -191,11 +250,14 @@ def update_visit(
     if "visited_on" in changes or "kind" in changes:
         db.session.flush()
         resummarise([visit.enterprise_id])
+        settle_answered_reminders(visit.enterprise, visit, today)
     added = save_attachments(uploads, "visit", visit.id, visit.enterprise_id, actor)
     if added:
         names = "、".join(a.filename for a in uploads)
         changes["attachments"] = (None, names)
         db.session.expire(visit, ["attachments"])
+    if "kind" in changes or added:  # an on-site visit may gain its photo, or stop being on site
+        rejudge_visit(visit)
     if changes:
         labels = "、".join(VISIT_LABELS.get(f, "附件") for f in changes)
         record_audit(

@@ -1,4 +1,4 @@
-"""Park settings: the visit cadence rules and the visit correction window."""
+"""Park settings: the visit cadence rules, the visit correction window and on-site evidence."""
 
 from typing import Any
 
@@ -70,5 +70,46 @@ def update_cadence_settings(park: Park, actor: User, data: dict[str, Any]) -> di
     db.session.flush()
     if changes:
         summary = "修改走访频次设置：" + "、".join(LABELS[k] for k in changes)
+        record_audit(actor, "park_setting", park.id, "update", summary, changes)
+    return changes
+
+
+EVIDENCE_LABELS = {
+    "evidence_enabled": "采集现场佐证",
+    "evidence_max_distance_m": "距企业最远距离（米）",
+    "evidence_max_accuracy_m": "定位精度要求（米）",
+}
+EVIDENCE_LIMITS = {"evidence_max_distance_m": (50, 10_000), "evidence_max_accuracy_m": (10, 2_000)}
+
+
+def update_evidence_settings(park: Park, actor: User, data: dict[str, Any]) -> dict[str, tuple]:
+    """Turn on-site evidence on or off for the park and set its distance and accuracy limits (audited)."""
+    if not can(actor, "settings.cadence", park):
+        raise ServiceError("没有修改该园区设置的权限")
+    clean: dict[str, Any] = {
+        "evidence_enabled": data.get("evidence_enabled") in (True, "y", "1", "on", "true")
+    }
+    for key, (low, high) in EVIDENCE_LIMITS.items():
+        value = data.get(key)
+        if value in (None, ""):
+            raise ServiceError(f"{EVIDENCE_LABELS[key]}不能为空")
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ServiceError(f"{EVIDENCE_LABELS[key]}应为整数") from None
+        if not low <= value <= high:
+            raise ServiceError(f"{EVIDENCE_LABELS[key]}应在{low}到{high}之间")
+        clean[key] = value
+    setting = db.session.get(ParkSetting, park.id)
+    if setting is None:
+        setting = ParkSetting(park_id=park.id, **DEFAULT_CADENCE)
+        db.session.add(setting)
+        db.session.flush()  # the column defaults (evidence off, 500 m, 100 m) are the "before"
+    changes = {k: (getattr(setting, k), v) for k, v in clean.items() if getattr(setting, k) != v}
+    for key, (_old, new) in changes.items():
+        setattr(setting, key, new)
+    db.session.flush()
+    if changes:
+        summary = "修改现场佐证设置：" + "、".join(EVIDENCE_LABELS[k] for k in changes)
         record_audit(actor, "park_setting", park.id, "update", summary, changes)
     return changes

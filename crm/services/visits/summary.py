@@ -1,4 +1,5 @@
-"""Keeping FirmVisitSummary (each firm's last contact and last on-site visit) in step with the visits.
+"""Keeping FirmVisitSummary (each firm's last contact, last on-site visit and last on-site visit with
+evidence) in step with the visits.
 
 The visit service calls note_visit() when a visit is logged and resummarise() when one is corrected;
 refresh_visit_summaries() rebuilds every row from the visit log (bulk loads, the daily job), so the
@@ -55,7 +56,7 @@ def resummarise(enterprise_ids: Iterable[int]) -> None:
         _store(_aggregate(ids))
 
 
-_COLUMNS = ("enterprise_id", "last_contact_on", "last_onsite_on")
+_COLUMNS = ("enterprise_id", "last_contact_on", "last_onsite_on", "last_evidenced_on")
 
 
 def _aggregate(ids: Optional[list[int]] = None):
@@ -63,6 +64,9 @@ def _aggregate(ids: Optional[list[int]] = None):
         Visit.enterprise_id,
         func.max(Visit.visited_on),
         func.max(Visit.visited_on).filter(Visit.kind == literal_column("'onsite'")),
+        func.max(Visit.visited_on).filter(
+            Visit.kind == literal_column("'onsite'"), Visit.evidence == literal_column("'verified'")
+        ),
     )
     # SQLite needs a WHERE in an INSERT … SELECT … ON CONFLICT (else ON is read as a join condition).
     stmt = stmt.where(Visit.enterprise_id.in_(ids)) if ids is not None else stmt.where(true())
@@ -78,6 +82,7 @@ def _store(aggregate) -> None:
             set_={
                 "last_contact_on": stmt.excluded.last_contact_on,
                 "last_onsite_on": stmt.excluded.last_onsite_on,
+                "last_evidenced_on": stmt.excluded.last_evidenced_on,
             },
         )
     )

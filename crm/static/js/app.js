@@ -2,9 +2,8 @@
 document.addEventListener("click", function (event) {
   var printer = event.target.closest("[data-print]");
   if (printer) { event.preventDefault(); window.print(); }
-  var confirmer = event.target.closest("[data-confirm]");
-  if (confirmer && !window.confirm(confirmer.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+// data-confirm (a question before an irreversible step) is handled by confirm.js.
 
 // A styled file input: say which files were chosen, in Chinese, next to the button.
 document.addEventListener("change", function (event) {

@@ -1,0 +1,5 @@
+"""The `field` blueprint object, on its own so that every route module can import it."""
+
+from flask import Blueprint
+
+bp = Blueprint("field", __name__)

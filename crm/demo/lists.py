@@ -10,7 +10,8 @@ from crm.demo.history import stamp_on
 from crm.demo.plans import FirmPlan
 from crm.models import Enterprise, ProductItem, User
 from crm.services.common.validators import add_months
-from crm.services.enterprises.lists import add_product, add_sales, add_tech, retire_product, tick_off_tech
+from crm.services.enterprises.lists import add_product, add_sales, add_tech, tick_off_tech
+from crm.services.enterprises.products import retire_product
 
 BULK_UNITS = {"吨", "公里", "万平方米"}  # quantities that may have decimals; machines and boxes do not
 

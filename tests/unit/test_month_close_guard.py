@@ -17,12 +17,11 @@ from crm.services.enterprises.lists import (
     add_sales,
     add_tech,
     delete_sales,
-    restore_product,
-    retire_product,
     tick_off_tech,
     update_sales,
     update_tech,
 )
+from crm.services.enterprises.products import restore_product, retire_product
 from crm.services.problems.flow import apply_action
 from crm.services.problems.intake import raise_problem
 from crm.services.visits.records import log_visit, update_visit

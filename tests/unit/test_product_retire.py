@@ -1,4 +1,4 @@
-"""停产/下架 and 恢复在产 of a product (crm.services.enterprises.lists.retire_product / restore_product)."""
+"""停产/下架 and 恢复在产 of a product (crm.services.enterprises.products)."""
 
 from datetime import date, datetime
 
@@ -9,7 +9,8 @@ from crm.models import AuditLog, ProductItem
 from crm.services import ServiceError
 from crm.services.common.locking import MISSING_VERSION_MESSAGE, StaleError
 from crm.services.enterprises.firm_file import tab_counts, tab_data
-from crm.services.enterprises.lists import PRODUCTS, add_product, added_on, restore_product, retire_product
+from crm.services.enterprises.lists import PRODUCTS, add_product
+from crm.services.enterprises.products import added_on, restore_product, retire_product
 from tests.support.dates import TODAY
 from tests.support.factories import make_enterprise, make_park, make_user
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from crm.models import ProductItem, SalesItem, TechItem
 from crm.reporting.monthly.close import close_month
-from crm.services.enterprises.lists import delete_product, retire_product
+from crm.services.enterprises.lists import delete_product
+from crm.services.enterprises.products import retire_product
 from tests.support.dates import TODAY
 
 

@@ -19,10 +19,10 @@ from crm.services.common.validators import parse_choice, parse_decimal, parse_pe
 from crm.services.enterprises.lists import (
     NOTE_MAX,
     PRODUCT_LABELS,
-    RETIRE_REASON_MAX,
     SALES_LABELS,
     TECH_LABELS,
 )
+from crm.services.enterprises.products import RETIRE_REASON_MAX
 from crm.services.problems.intake import DESCRIPTION_MAX, PROBLEM_LABELS
 from crm.timeutil import today
 

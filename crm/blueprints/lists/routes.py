@@ -32,13 +32,12 @@ from crm.services.enterprises.lists import (
     delete_product,
     delete_sales,
     delete_tech,
-    restore_product,
-    retire_product,
     tick_off_tech,
     update_product,
     update_sales,
     update_tech,
 )
+from crm.services.enterprises.products import restore_product, retire_product
 from crm.services.problems.intake import raise_problem
 from crm.timeutil import today
 

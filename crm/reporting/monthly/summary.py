@@ -1,5 +1,5 @@
 """The 汇总 sheet: title, the month's key figures next to the previous month's, the status and 三色
-distributions with native charts, the reconciliation line and the definitions in brief."""
+distributions with native charts, the reconciliation line and a short note on the definitions."""
 
 from operator import attrgetter
 from typing import Optional

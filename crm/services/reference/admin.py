@@ -216,7 +216,9 @@ def _heads(handlers: Iterable[User]) -> str:
 def _set_heads(actor: User, dept: Department, head_ids: Iterable[int]) -> None:
     """Make exactly these handlers of the department its 部门负责人 (each on the user's trail too)."""
     handlers = list(
-        db.session.scalars(select(User).where(User.department_id == dept.id, User.role == "handler"))
+        db.session.scalars(
+            select(User).where(User.department_id == dept.id, User.role == "handler").order_by(User.id)
+        )
     )
     wanted = set(head_ids)
     if wanted - {u.id for u in handlers}:

@@ -5,6 +5,7 @@ from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
 from crm.models.evidence import FirmLocation, VisitLocation
 from crm.models.imports import ImportTask
+from crm.models.knowledge import CommonIssue, CommonIssueEvent, TypicalCase
 from crm.models.lists import ProductItem, SalesItem, TechItem
 from crm.models.month_close import MonthClose, MonthSnapshotRow
 from crm.models.notification import Delivery, DeliveryAttempt, JobRun, Notification, NotificationPref
@@ -34,6 +35,8 @@ __all__ = [
     "CalendarYear",
     "CallbackCheck",
     "CallbackDraw",
+    "CommonIssue",
+    "CommonIssueEvent",
     "Delivery",
     "DeliveryAttempt",
     "Department",
@@ -71,6 +74,7 @@ __all__ = [
     "StoredFileChunk",
     "Tag",
     "TechItem",
+    "TypicalCase",
     "User",
     "Visit",
     "VisitLocation",

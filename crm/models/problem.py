@@ -19,6 +19,7 @@ from crm.models.user import User
 from crm.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from crm.models.knowledge import CommonIssue
     from crm.models.visit import Attachment
 
 PROBLEM_CATEGORIES = {
@@ -157,6 +158,10 @@ class Problem(Model):
     extension_count: Mapped[int] = mapped_column(default=0)
     resolution: Mapped[Optional[str]] = mapped_column(Text)
     on_spot: Mapped[bool] = mapped_column(default=False)  # 现场解决 by the cadre
+    # 现场解答: the earlier problem (often a 典型案例) whose answer the cadre gave the firm on the spot.
+    answered_from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("problems.id"), index=True)
+    # The 共性问题 this problem belongs to (at most one: the column itself guarantees it).
+    common_issue_id: Mapped[Optional[int]] = mapped_column(ForeignKey("common_issues.id"), index=True)
     evaluation: Mapped[Optional[str]] = mapped_column(String(16))
     evaluation_note: Mapped[Optional[str]] = mapped_column(String(500))
     forced_close_reason: Mapped[Optional[str]] = mapped_column(String(500))
@@ -186,6 +191,10 @@ class Problem(Model):
     department: Mapped[Optional[Department]] = relationship()
     handler: Mapped[Optional[User]] = relationship(foreign_keys=[handler_id])
     withdrawal_requested_by: Mapped[Optional[User]] = relationship(foreign_keys=[withdrawal_requested_by_id])
+    answered_from: Mapped[Optional["Problem"]] = relationship(
+        remote_side=[id], foreign_keys=[answered_from_id]
+    )
+    common_issue: Mapped[Optional["CommonIssue"]] = relationship(foreign_keys=[common_issue_id])
     events: Mapped[list["ProblemEvent"]] = relationship(
         back_populates="problem", order_by="(ProblemEvent.at, ProblemEvent.id)", viewonly=True
     )

@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.firm_portal import bp as firm_portal_bp
     from crm.blueprints.firm_voice import bp as firm_voice_bp
     from crm.blueprints.imports import bp as imports_bp
+    from crm.blueprints.knowledge import bp as knowledge_bp
     from crm.blueprints.lists import bp as lists_bp
     from crm.blueprints.main import bp as main_bp
     from crm.blueprints.notifications import bp as notifications_bp
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lists_bp)
     app.register_blueprint(coverage_bp)
     app.register_blueprint(problems_bp, url_prefix="/problems")
+    app.register_blueprint(knowledge_bp, url_prefix="/knowledge")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)
@@ -127,6 +129,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
             "nav_items": nav_items,
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "system_warnings": lambda: system_warnings(current_user, today(), jobs=JOBS.values()),
         }
 

@@ -63,6 +63,7 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
         lambda: can(current_user, "policy.view"),
         ("policies.index", "policies.detail", "policies.create", "policies.edit", "policies.import"),
     ),
+    ("知识库", "knowledge.cases", dict, lambda: can(current_user, "case.view"), ("knowledge.",)),
     ("报表", "reports.index", dict, lambda: can(current_user, "report.view"), ("reports.",)),
     ("企业之声", "firm_voice.index", dict, lambda: can(current_user, "firm_voice.view"), ("firm_voice.",)),
     (

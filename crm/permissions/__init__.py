@@ -16,6 +16,7 @@ from crm.extensions import db
 from crm.models import (
     Assignment,
     Attachment,
+    CommonIssue,
     Department,
     Enterprise,
     GeneratedReport,
@@ -26,6 +27,7 @@ from crm.models import (
     Policy,
     Problem,
     ProblemEvent,
+    TypicalCase,
     User,
     Visit,
 )
@@ -161,6 +163,8 @@ def is_in_scope(user: User, obj: Any) -> bool:
         return is_city_wide(user) or (obj.park_id is not None and obj.park_id == user.park_id)
     if isinstance(obj, Policy):
         return is_city_wide(user) or obj.park_id is None or obj.park_id == user.park_id
+    if isinstance(obj, (TypicalCase, CommonIssue)):  # park knowledge: the whole park's, or every park's
+        return not _park_limited(user) or obj.park_id is None or obj.park_id == user.park_id
     if isinstance(obj, User):
         if user.role == "cadre":
             return obj.id == user.id

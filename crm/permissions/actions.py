@@ -72,4 +72,15 @@ ACTION_ROLES: dict[str, set[str]] = {
     "policy.manage": {"admin", "officer"},
     "policy.deliver": {"admin", "officer", "cadre"},
     "tag.manage": {"admin"},
+    # 知识: similar past problems while one is typed (those who raise problems), the 典型案例库 (read by
+    # everyone in the park, kept by its office), 共性问题 (confirmed and closed by the office; progress by
+    # the 专班: its department's handlers or its leader, see crm.permissions.knowledge), 热点分析.
+    "problem.similar": {"admin", "officer", "cadre"},
+    "case.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "case.manage": {"admin", "officer"},
+    "case.export": {"admin", "officer", "leader"},
+    "common_issue.view": {"admin", "officer", "leader", "cadre", "handler"},
+    "common_issue.manage": {"admin", "officer"},
+    "common_issue.progress": {"admin", "officer", "leader", "handler"},
+    "hotspot.view": {"admin", "officer", "leader"},
 }

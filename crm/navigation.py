@@ -22,8 +22,38 @@ class NavItem:
     @property
     def css(self) -> str:
         """Desk pages reached on phones from the problem pages' own tabs stay out of the phone menu."""
-        return "d-none d-lg-block" if self.endpoint in DESKTOP_ONLY else ""
+        return "d-none d-xl-block" if self.endpoint in DESKTOP_ONLY else ""
 
+
+@dataclass
+class NavGroup:
+    """Entries shown under one dropdown of the menu (only when more than one of them is visible)."""
+
+    label: str
+    items: list[NavItem]
+
+    def active(self, endpoint: str) -> bool:
+        return any(item.active(endpoint) for item in self.items)
+
+    @property
+    def css(self) -> str:
+        """Hidden on phones when every entry is (DESKTOP_ONLY)."""
+        return "d-none d-xl-block" if all(item.css for item in self.items) else ""
+
+
+# Menu entries gathered under a dropdown, so that the office's and the admin's menus stay on one line.
+GROUPS = {
+    "problems.index": "问题",
+    "problems.board": "问题",
+    "problems.escalations": "问题",
+    "assignments.handovers": "管理",
+    "imports.index": "管理",
+    "admin.users": "管理",
+    "admin.reference": "管理",
+}
+
+# An entry's label inside its dropdown, where the menu label alone would repeat the group's.
+LABELS_IN_GROUP = {"problems.index": "问题清单"}
 
 # Kept out of the collapsed phone menu to keep it short (crm/templates/problems/_subnav.html links them).
 DESKTOP_ONLY = {"problems.board", "problems.escalations"}
@@ -85,11 +115,25 @@ MENU: list[tuple[str, str, Callable[[], dict], Callable[[], bool], tuple[str, ..
 ]
 
 
-def nav_items() -> list[NavItem]:
-    """Menu entries the current user may use, skipping areas not registered in this app."""
-    items = []
+def nav_items() -> list[NavItem | NavGroup]:
+    """Menu entries the current user may use, skipping areas not registered in this app; entries of a
+    group (GROUPS) sit under one dropdown at the place of its first entry, or alone if only one shows."""
+    entries: list[NavItem | NavGroup] = []
+    groups: dict[str, NavGroup] = {}
     for label, endpoint, kwargs, visible, prefixes in MENU:
         if endpoint not in current_app.view_functions or not visible():
             continue
-        items.append(NavItem(label, endpoint, prefixes, url_for(endpoint, **kwargs())))
-    return items
+        item = NavItem(label, endpoint, prefixes, url_for(endpoint, **kwargs()))
+        name = GROUPS.get(endpoint)
+        if name is None:
+            entries.append(item)
+        elif name in groups:
+            groups[name].items.append(item)
+        else:
+            groups[name] = NavGroup(name, [item])
+            entries.append(groups[name])
+    for group in groups.values():
+        if len(group.items) > 1:
+            for item in group.items:
+                item.label = LABELS_IN_GROUP.get(item.endpoint, item.label)
+    return [e.items[0] if isinstance(e, NavGroup) and len(e.items) == 1 else e for e in entries]

@@ -88,6 +88,7 @@ def test_import_assign_and_cadre_sees_only_that_firm(db, new_page, login, tmp_pa
     )
 
     page = login(new_page(), officer)
+    page.locator("nav").get_by_role("button", name="管理", exact=True).click()  # the office's 管理 menu
     page.locator("nav").get_by_role("link", name="导入").click()
     expect(page).to_have_url(re.compile(r"/imports/"))
     page.locator("input[type=file][name=file]").set_input_files(sheet)

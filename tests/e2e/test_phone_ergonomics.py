@@ -131,7 +131,10 @@ def test_main_pages_pass_the_tap_target_and_contrast_audit_at_390(db, new_page, 
     expect(page.locator("#mainnav")).to_be_visible()
     page.wait_for_timeout(400)  # the collapse animation
     failures += _measure(page, f"{paths[0]}（展开菜单）")
-    page.locator("#mainnav .dropdown-toggle").click()
+    for group in page.locator("#mainnav .nav-group > .dropdown-toggle").all():
+        group.click()
+        failures += _measure(page, f"{paths[0]}（菜单：{group.inner_text()}）")
+    page.locator("#mainnav .user-menu > .dropdown-toggle").click()
     failures += _measure(page, f"{paths[0]}（用户菜单）")
     assert measured > 50, "the audit measured the pages' controls"
     assert not failures, "\n".join(failures)

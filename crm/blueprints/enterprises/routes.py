@@ -30,6 +30,7 @@ from crm.services.enterprises.registry import (
 )
 from crm.services.policies.delivery import pair_timeline
 from crm.services.policies.matching import firm_policy_rows, pending_by_firm
+from crm.services.users.queries import cadre_choices
 from crm.services.visits.coverage import firm_cadence
 from crm.timeutil import today
 
@@ -70,7 +71,7 @@ def index():
     page = paginate(enterprise_list_query(current_user, flt), per_page=20)
     cadres = []
     if current_user.role != "cadre":
-        cadres = list(db.session.scalars(visible_cadres(current_user).order_by(User.name)))
+        cadres = cadre_choices(current_user)
     return render_template(
         "enterprises/index.html",
         page=page,

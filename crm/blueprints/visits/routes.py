@@ -10,7 +10,7 @@ from crm.blueprints.boundary import run_step, saved
 from crm.blueprints.visits.blueprint import bp
 from crm.blueprints.visits.forms import SECTIONS, VisitEditForm, VisitFields, VisitForm
 from crm.extensions import db
-from crm.models import IndustryChain, Park, Problem, User
+from crm.models import IndustryChain, Park, Problem
 from crm.models.org import offered
 from crm.models.visit import VISIT_KINDS
 from crm.pagination import paginate
@@ -21,11 +21,11 @@ from crm.permissions import (
     get_visit_or_404,
     is_city_wide,
     roles_required,
-    visible_cadres,
 )
 from crm.reporting.exports.visits import export_visits
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
 from crm.services.policies.matching import pending_by_firm
+from crm.services.users.queries import cadre_choices
 from crm.services.visits.evidence import evidence_rules, visit_location
 from crm.services.visits.locations import firm_location
 from crm.services.visits.queries import VisitFilters, visit_list_query
@@ -142,7 +142,7 @@ def index():
     page = paginate(visit_list_query(current_user, flt), per_page=20)
     cadres = []
     if current_user.role != "cadre":
-        cadres = db.session.scalars(visible_cadres(current_user).order_by(User.name)).all()
+        cadres = cadre_choices(current_user)
     # Retired chains and parks leave the filters unless chosen already.
     chains = db.session.scalars(
         select(IndustryChain)

@@ -5,7 +5,7 @@ dashboards' links (their URLs are a stable contract), and the per-request clock 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -24,7 +24,6 @@ from crm.models.problem import (
 from crm.permissions import (
     enterprise_scope_clause,
     is_park_limited,
-    visible_cadres,
     visible_departments,
     visible_parks,
     visible_problems,
@@ -44,6 +43,7 @@ from crm.services.problems.deadlines import (
     workdays_used,
 )
 from crm.services.problems.rules import ProblemRules, RuleBook
+from crm.services.users.queries import cadre_choices
 from crm.services.workdays.calendar import WorkCalendar, get_calendar, provisional_note
 
 COLOURS_ORDER = ("red", "yellow", "green", "grey")
@@ -334,9 +334,9 @@ def filter_choices(user: User, flt: Optional[ProblemFilters] = None) -> dict:
         departments = list(
             db.session.scalars(visible_departments(user).where(offered(Department, [flt.department])))
         )
-    cadres: list[User] = []
+    cadres: list[Any] = []
     if user.role not in ("cadre", "handler"):
-        cadres = list(db.session.scalars(visible_cadres(user).order_by(User.name, User.id)))
+        cadres = cadre_choices(user)
     chains = list(
         db.session.scalars(
             select(IndustryChain)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.models import Assignment, Department, Park, User
 from crm.models.org import offered
 from crm.models.user import ROLES
+from crm.permissions import visible_cadres
 from crm.services.common.args import arg_choice, arg_id, arg_text
 
 ACTIVE_CHOICES = {"1": "启用", "0": "停用"}
@@ -87,3 +88,10 @@ def departments(keep: Iterable[Optional[int]] = ()) -> list[Department]:
             .order_by(Department.park_id.is_not(None), Department.park_id, Department.id)
         )
     )
+
+
+def cadre_choices(user: User) -> list[Any]:
+    """(id, name) rows of the cadres a list may be filtered by: rows, not users, because a city-wide
+    list offers thousands of them."""
+    stmt = visible_cadres(user).with_only_columns(User.id, User.name).order_by(User.name, User.id)
+    return list(db.session.execute(stmt))

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from bench.targets import checks, table
+
 TARGET_GROWTH = 1.5  # 10x data may cost a page at most 1.5x the time
 REPORT_FLOOR_FACTOR = 2.0
 REPORT_MB = 500
@@ -163,6 +165,7 @@ def write_results(results, path: Path, machine: dict) -> Path:
             f"对照（规模 {small.scale}）：{small.counts}。",
             "",
         ]
+        lines += ["### 目标", "", *table(checks(full)), ""]
         lines += _page_table(full, small) + [""]
         if full.tasks:
             lines += _task_lines(full) + [""]

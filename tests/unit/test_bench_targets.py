@@ -1,0 +1,55 @@
+"""The benchmark's targets: each figure against its target and floor, and a missing figure is a miss."""
+
+from bench.run import PageResult, RunResult
+from bench.targets import checks, table
+
+
+def _run(backend: str, **tasks) -> RunResult:
+    pages = [
+        PageResult("问题列表（红色）", p50=90.0, p95=149.9, queries=14, floor_p50=5.0, cold=200.0),
+        PageResult("交办台", p50=120.0, p95=150.1, queries=12, floor_p50=5.0, cold=180.0),
+        PageResult("工作台（全市领导）", p50=12.0, p95=15.0, queries=9, floor_p50=5.0, cold=1500.0),
+    ]
+    return RunResult(backend, 1.0, {}, 1.0, pages, dict(tasks))
+
+
+def _verdicts(run: RunResult) -> dict[str, str]:
+    return {c.what: c.verdict for c in checks(run)}
+
+
+def test_pages_meet_150_ms_at_p95_and_the_home_pages_300_ms_cold():
+    got = _verdicts(_run("SQLite"))
+    assert got == {
+        "问题列表（红色） p95": "达标",
+        "交办台 p95": "未达标",
+        "工作台（全市领导） p95": "达标",
+        "工作台（全市领导） 首次": "未达标",
+    }
+
+
+def test_tasks_are_held_to_their_targets_and_postgresql_gets_half_as_long_again():
+    tasks = {
+        "import_20000": {"seconds": 4.0},
+        "import_100000": {"seconds": 15.0},
+        "export": {"seconds": 30.0, "floor_seconds": 21.0},
+        "report_closed": {"seconds": 5.0, "peak_mb": 300},
+        "report_closed_floor": {"seconds": 4.0},
+        "report": {"seconds": 9.0, "peak_mb": 520},
+        "report_floor": {"seconds": 4.0},
+    }
+    sqlite, pg = _verdicts(_run("SQLite", **tasks)), _verdicts(_run("PostgreSQL", **tasks))
+    assert sqlite["导入 20,000 行"] == "未达标" and pg["导入 20,000 行"] == "达标"  # 4 s > 3 s, ≤ 4.5 s
+    assert sqlite["导入 100,000 行"] == "达标"
+    assert sqlite["导出 100,000 个问题（与最快写入器之比）"] == "达标"  # 30 / 21 = 1.43
+    assert sqlite["已月结月份的全市月报（与只写基线之比）"] == "未达标"  # 1.25 > 1.2
+    assert sqlite["未月结月份的全市月报（与只写基线之比）"] == "未达标"  # 2.25 > 2
+    assert sqlite["未月结月份的全市月报 峰值内存"] == "未达标"  # 520 MB
+
+
+def test_a_figure_that_was_not_measured_misses_its_target_and_says_so():
+    run = _run("SQLite", import_20000={"error": "failed"}, export={"seconds": 30.0})
+    found = {c.what: c for c in checks(run)}
+    assert found["导入 20,000 行"].verdict == "未测得" and not found["导入 20,000 行"].ok
+    assert not found["导出 100,000 个问题（与最快写入器之比）"].ok
+    rows = "\n".join(table(list(found.values())))
+    assert "没有测到写入器基线" in rows and "| 导入 20,000 行 | ≤ 3 秒 | - | - | 未测得 |" in rows

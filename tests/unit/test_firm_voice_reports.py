@@ -17,6 +17,7 @@ from crm.services.portal.callbacks import (
     closed_in_month,
     draw_callbacks,
     draw_sample,
+    month_bounds,
     monthly_callbacks,
     record_callback,
     sample_size,
@@ -270,3 +271,11 @@ def test_the_monthly_workbook_shows_the_firms_voice(w):
     assert any(t.startswith("企业自评率 = ") for t in texts) and any(
         t.startswith("核实满意率 = ") for t in texts
     )
+
+
+def test_month_bounds_refuse_what_is_not_a_month_with_a_value_error():
+    assert month_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert month_bounds("9999-11") == (date(9999, 11, 1), date(9999, 11, 30))
+    for junk in ("9999-12", "2026-13", "abcd-ef", ""):
+        with pytest.raises(ValueError):
+            month_bounds(junk)

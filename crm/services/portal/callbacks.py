@@ -31,9 +31,13 @@ STALE = "该回访记录刚被其他人更新，请刷新后重试"
 
 
 def month_bounds(month: str) -> tuple[date, date]:
-    """First and last day of a YYYY-MM month."""
+    """First and last day of a YYYY-MM month (ValueError for anything else, 9999-12 included: its end
+    is computed from the first day of the month after, which no date can hold)."""
     start = date.fromisoformat(f"{month}-01")
-    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    try:
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    except OverflowError:
+        raise ValueError(f"month out of range: {month}") from None
     return start, end
 
 

@@ -87,13 +87,17 @@ def _report_floor(args) -> dict:
 
 def _import_file(rows: int, path: Path, offset: int) -> None:
     """An .xlsx of new firms with valid, unique credit codes (Chinese headers, as officers fill it)."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
     from bench.generate import _credit_code
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("企业")
-    ws.append(
+    # As Excel saves it, repeated texts once in the shared strings table: a write-only openpyxl file
+    # repeats every text inline, and at 100,000 rows its sheet passes the 64 MB limit of one part.
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("企业")
+    ws.write_row(
+        0,
+        0,
         [
             "企业名称",
             "统一社会信用代码",
@@ -105,25 +109,25 @@ def _import_file(rows: int, path: Path, offset: int) -> None:
             "联系人",
             "联系电话",
             "地址",
-        ]
+        ],
     )
     for i in range(rows):
         n = offset + i
-        ws.append(
-            [
-                f"导入测试企业{n:06d}有限公司",
-                _credit_code(n),
-                "王五",
-                "第1园区",
-                "装备制造",
-                "小型",
-                "否",
-                "赵六",
-                "13900000000",
-                "湘潭高新区",
-            ]
-        )
-    wb.save(path)
+        row = [
+            f"导入测试企业{n:06d}有限公司",
+            _credit_code(n),
+            "王五",
+            "第1园区",
+            "装备制造",
+            "小型",
+            "否",
+            "赵六",
+            "13900000000",
+            "湘潭高新区",
+        ]
+        for col, value in enumerate(row):
+            ws.write_string(i + 1, col, value)
+    book.close()
 
 
 def _import(args) -> dict:

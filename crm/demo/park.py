@@ -14,6 +14,10 @@ from werkzeug.security import generate_password_hash
 from crm.demo.activity import DemoActivity
 from crm.demo.evidence import DemoEvidence
 from crm.demo.firm_voice import load_demo_firm_voice
+from crm.demo.hotspots import load_demo_hotspots
+from crm.demo.knowledge_cases import load_demo_cases
+from crm.demo.knowledge_groups import load_demo_groups
+from crm.demo.knowledge_similar import load_demo_similar
 from crm.demo.policies import demo_tags, load_demo_policies, profile_of
 from crm.demo.problems import load_demo_problems
 from crm.extensions import db
@@ -306,6 +310,10 @@ def load_demo(today: date, path: Path = DEMO_FILE) -> dict[str, int]:
     problems = load_demo_problems(today)
     voices = load_demo_firm_voice(today)  # service codes, 企业自报, ratings, a withdrawal, 回访抽查
     policies = load_demo_policies(today, park, officer, users["admin"])  # this year's 惠企政策 and 送政策
+    policies |= load_demo_cases(today)  # 典型案例库: three solved problems promoted by the office
+    policies |= load_demo_similar(today)  # solved 出口退税 history for similar problems, one 现场解答
+    policies |= load_demo_groups(today)  # 共性问题: a 用地保障专班 at work, and problems the proposals group
+    policies |= load_demo_hotspots(today)  # 热点分析: firms raising a trouble again soon after it was solved
 
     db.session.flush()
     return (

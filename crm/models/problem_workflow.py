@@ -55,6 +55,9 @@ class Form:
     note_hint: str = "说明（选填）"  # the note's label when the step does not require one
     # Rank among the steps whose form starts open (1 first); None: the form starts folded.
     primary: Optional[int] = None
+    # False: the problem page never offers the step; another service takes it on many problems at once
+    # (专班办结: closing a 共性问题, crm.services.knowledge.group_close).
+    on_page: bool = True
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,18 @@ _ACTIONS = (
         Form(files=True, css="btn-outline-success", confirm="确定该问题已现场解决？提交后等待企业评价销号。"),
         Replay(stamp=("resolved_on",), effect="on_spot"),
         note="解决情况",
+    ),
+    Action(
+        "group_resolve",
+        "专班办结",
+        OFFICE,
+        ("new", "dispatched", "in_progress", "returned"),
+        "resolved",
+        Form(css="btn-success", on_page=False),
+        # As 办结: the group's resolution also counts as the feedback and the progress report; the firm's
+        # own evaluation (回访) still decides 销号 or 重办.
+        Replay(stamp=("resolved_on",), fill=("first_feedback_on", "progress_on")),
+        note="办理结果",
     ),
     Action(
         "approve_extension",

@@ -49,6 +49,9 @@ EXPECTED = {
     "confirm_withdrawal": ({"withdrawal"}, {"admin", "officer"}),
     "decline_withdrawal": ({"withdrawal"}, {"admin", "officer"}),
     "review_withdrawal": ({"withdrawn"}, {"admin", "officer"}),
+    # 专班办结: never taken on its own, only by closing the problem's 共性问题
+    # (tests/unit/test_common_issues.py).
+    "group_resolve": (set(), set()),
 }
 # Actors allowed only while a department has the problem (not in 待交办 or 已退回).
 DEPARTMENT_ONLY = {"request_withdrawal": {"handler", "head"}}

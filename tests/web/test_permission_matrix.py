@@ -11,8 +11,11 @@ import pytest
 
 from crm import create_app
 from crm.extensions import db
+from crm.models import TypicalCase
+from crm.services.knowledge.cases import promote_problem
 from crm.services.portal.codes import issue_service_code, token_of
 from tests.support.policies import make_policy, make_tag
+from tests.support.problems import make_problem
 
 ROLES = ["anon", "admin", "leader", "officer", "officer_b", "cadre", "handler"]
 EVERYONE = dict.fromkeys(ROLES, "ok")  # public: static files and the login page
@@ -53,6 +56,9 @@ ADMIN_ONLY = expect(403, admin="ok")
 POLICY_MANAGE = expect(403, admin="ok", officer="ok", officer_b=404, handler=404)
 POLICY_STEP_OWN = expect(403, admin="ok", officer="ok", officer_b=404, cadre="ok", handler=404)
 POLICY_STEP_OTHER = expect(403, admin="ok", officer="ok", officer_b=404, cadre=404, handler=404)
+# case.manage on a case (or a closed problem) of park A: its office and admins; park B's office: not found.
+CASE_MANAGE = expect(403, admin="ok", officer="ok", officer_b=404)
+CASE_EXPORT = expect(403, admin="ok", leader="ok", officer="ok", officer_b="ok")
 
 
 # (endpoint, method, url template, expectations). {own} = cadre's firm in park A, {other} = another
@@ -403,6 +409,32 @@ CASES = [
     ("firm_voice.record", "POST", "/firm-voice/callbacks/999999", IMPORTERS_UNKNOWN),
     ("firm_voice.settings", "GET", "/firm-voice/settings", IMPORTERS),
     ("firm_voice.settings", "POST", "/firm-voice/settings", IMPORTERS),
+    # 典型案例库: read by everyone of the park (leaders and admins city-wide), kept by its office; {case} is a
+    # case of {own}'s closed problem {case_problem} (what each does: tests/web/test_case_views.py).
+    ("knowledge.cases", "GET", "/knowledge/cases/", expect("ok")),
+    ("knowledge.cases_export", "GET", "/knowledge/cases/export.xlsx", CASE_EXPORT),
+    ("knowledge.case", "GET", "/knowledge/cases/{case}", expect("ok", officer_b=404)),
+    ("knowledge.case", "GET", "/knowledge/cases/999999", expect(404)),
+    ("knowledge.case_promote", "GET", "/knowledge/cases/promote/{case_problem}", CASE_MANAGE),
+    ("knowledge.case_promote", "POST", "/knowledge/cases/promote/{case_problem}", CASE_MANAGE),
+    ("knowledge.case_edit", "GET", "/knowledge/cases/{case}/edit", CASE_MANAGE),
+    ("knowledge.case_edit", "POST", "/knowledge/cases/{case}/edit", CASE_MANAGE),
+    ("knowledge.case_withdraw", "POST", "/knowledge/cases/{case}/withdraw", CASE_MANAGE),
+    ("knowledge.case_restore", "POST", "/knowledge/cases/{case}/restore", CASE_MANAGE),
+    # 相似问题 while a problem is typed: those who raise problems (more: tests/web/test_similar_views.py).
+    ("knowledge.similar", "GET", "/knowledge/similar", expect("ok", leader=403, handler=403)),
+    # 热点分析: officers (their own park), leaders and admins (more: tests/web/test_hotspot_views.py).
+    ("knowledge.hotspots", "GET", "/knowledge/hotspots", IMPORTERS | {"leader": "ok"}),
+    # 共性问题: seen by everyone of the park, confirmed and closed by its office, progress by the 专班; an
+    # unknown group is not found (per role on real groups: tests/web/test_common_issue_views.py).
+    ("knowledge.groups", "GET", "/knowledge/groups/", expect("ok")),
+    ("knowledge.group_confirm", "POST", "/knowledge/groups/confirm", IMPORTERS),  # nothing picked: refused
+    ("knowledge.group", "GET", "/knowledge/groups/999999", expect(404)),
+    ("knowledge.group_progress", "POST", "/knowledge/groups/999999/progress", expect(404)),
+    ("knowledge.group_add", "POST", "/knowledge/groups/999999/members", expect(404)),
+    ("knowledge.group_remove", "POST", "/knowledge/groups/999999/members/1/remove", expect(404)),
+    ("knowledge.group_edit", "POST", "/knowledge/groups/999999/edit", expect(404)),
+    ("knowledge.group_close", "POST", "/knowledge/groups/999999/close", expect(404)),
 ]
 
 
@@ -425,6 +457,8 @@ def _url(template, w):
         token=_token(w) if "{token}" in template else "",
         policy=_policy(w) if "{policy}" in template else "",
         tag=_tag(w) if "{tag}" in template else "",
+        case=_case(w).id if "{case" in template else "",
+        case_problem=_case(w).problem_id if "{case_problem}" in template else "",
     )
 
 
@@ -434,6 +468,16 @@ def _policy(w) -> int:
         w.policy = make_policy(w.officer, publish=False, title="矩阵测试政策")
         db.session.commit()
     return w.policy.id
+
+
+def _case(w) -> TypicalCase:
+    """A 典型案例 of a closed problem of {own}, promoted once per test (before the request is counted)."""
+    if not hasattr(w, "case"):
+        problem = make_problem(w.own_firm, w.cadre, "closed", w.dept, w.handler, officer=w.officer)
+        data = {"title": "矩阵测试案例", "category": "utilities", "summary": "已协调解决", "tags": ""}
+        w.case = promote_problem(w.officer, problem, data)
+        db.session.commit()
+    return w.case
 
 
 def _tag(w) -> int:
@@ -485,7 +529,7 @@ def test_every_row_covers_every_role_and_hits_its_endpoint(app):
 
 _PLACEHOLDERS = ("own", "other", "foreign", "cadre", "cadre_b", "product", "sales", "tech", "visit",
                  "foreign_visit", "attachment", "park", "chain", "dept", "token",
-                 "policy", "tag")  # fmt: skip
+                 "policy", "tag", "case", "case_problem")  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from crm.forms import BaseForm, VersionField
@@ -202,6 +202,9 @@ class ProblemForm(ListForm):
         render_kw={"rows": 5, "placeholder": "企业诉求、涉及部门、已做的工作等"},
     )
     files = MultipleFileField("附件（照片、材料）")
+    # 现场解答: an earlier solved problem picked among the similar ones (static/js/similar.js), its answer.
+    answered_from = HiddenField()
+    answer_note = TextAreaField("现场解答内容", validators=[Optional(), _length("现场解答内容", 2000)])
 
     def data_for_service(self) -> dict:
         return {k: v for k, v in super().data_for_service().items() if k != "files"}

@@ -38,7 +38,7 @@ from crm.services.enterprises.lists import (
     update_tech,
 )
 from crm.services.enterprises.products import restore_product, retire_product
-from crm.services.problems.intake import raise_problem
+from crm.services.problems.answered import raise_problem_from_form
 from crm.timeutil import today
 
 FIRM = "/enterprises/<int:enterprise_id>"
@@ -234,14 +234,14 @@ def problem_new(enterprise_id: int):
         form.source.data = problem_source_default(current_user.role)
     if form.validate_on_submit():
         step = run_step(
-            raise_problem,
+            raise_problem_from_form,  # 现场解答 when a similar problem's answer was chosen
             firm,
             current_user,
             form.data_for_service(),
             None,
             today(),
             form.uploads(),
-            success=lambda problem: f"已反映问题：{problem.title}（待交办）",
+            success=lambda problem: f"已反映问题：{problem.title}（{problem.status_label}）",
         )
         if step:
             return redirect(url_for("problems.detail", problem_id=step.value.id))

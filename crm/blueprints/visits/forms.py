@@ -78,6 +78,9 @@ class ProblemSection(_Section):
     urgency = SelectField(
         "紧急程度", choices=list(PROBLEM_URGENCIES.items()), default="normal", validate_choice=False
     )
+    # 现场解答: an earlier solved problem picked among the similar ones (static/js/similar.js), its answer.
+    answered_from = HiddenField()
+    answer_note = TextAreaField("现场解答内容", validators=[Optional(), Length(max=2000)])
 
 
 SECTIONS = {

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Optional, Protocol
 
 from crm.models import MonthClose
-from crm.reporting.monthly import activity, evidence, policy_facts, registry, voice_facts
+from crm.reporting.monthly import activity, evidence, hotspot_facts, policy_facts, registry, voice_facts
 from crm.reporting.monthly.evidence import EvidenceFact, EvidenceFigures
 from crm.reporting.monthly.facts import (
     CalendarFact,
@@ -40,6 +40,7 @@ from crm.reporting.monthly.visits import VisitFigures
 from crm.reporting.monthly.voice_facts import CallbackDrawFact, CallbackFact, WithdrawalFact
 from crm.services.closing.codec import decoder, encode
 from crm.services.closing.store import close_day, close_workday, latest_closes, read_snapshot_rows
+from crm.services.knowledge.hotspot_figures import RaisedFact, RepeatFact, ResolvedFact
 from crm.services.portal.figures import VoiceEvent
 from crm.services.workdays.calendar import get_calendar
 from crm.timeutil import to_local, today
@@ -80,6 +81,9 @@ KINDS: dict[str, Kind] = {
     "policies": Kind(PolicyFact, policy_facts.collect_policies, scoped=False),
     "policy_figures": Kind(PolicyFigureFact, policy_facts.collect_policy_figures),
     "policy_timeliness": Kind(PolicyTimelinessFact, policy_facts.collect_policy_timeliness),
+    "hotspot_raised": Kind(RaisedFact, hotspot_facts.collect_hotspot_raised),
+    "hotspot_resolved": Kind(ResolvedFact, hotspot_facts.collect_hotspot_resolved),
+    "hotspot_repeats": Kind(RepeatFact, hotspot_facts.collect_hotspot_repeats),
     "people": Kind(PersonFact, registry.collect_people, scoped=False),
     "parks": Kind(NameFact, registry.collect_parks, scoped=False),
     "chains": Kind(NameFact, registry.collect_chains, scoped=False),
@@ -89,7 +93,7 @@ KINDS: dict[str, Kind] = {
     "previous": Kind(SummaryFact, None, scoped=False),
 }
 # Kinds whose previous month a closed month also keeps, as "previous_<kind>" (month-on-month sheets).
-WITH_PREVIOUS = ("lists",)
+WITH_PREVIOUS = ("lists", "hotspot_raised")
 for _kind in WITH_PREVIOUS:
     KINDS[f"previous_{_kind}"] = Kind(KINDS[_kind].row, None, scoped=KINDS[_kind].scoped)
 

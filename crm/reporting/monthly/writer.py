@@ -16,6 +16,8 @@ from crm.reporting.monthly.changes import attach_changes
 from crm.reporting.monthly.definitions_sheet import write_definitions
 from crm.reporting.monthly.firm_voice import SHEETS as FIRM_VOICE_SHEETS
 from crm.reporting.monthly.firm_voice import write_firm_voice
+from crm.reporting.monthly.hotspots import SHEET as HOTSPOT_SHEET
+from crm.reporting.monthly.hotspots import write_hotspots
 from crm.reporting.monthly.lists_sheet import write_list_changes
 from crm.reporting.monthly.period import Period, ReportScope
 from crm.reporting.monthly.policies import SHEET as POLICY_SHEET
@@ -51,6 +53,7 @@ SHEETS = [
     "督办与升级",
     *FIRM_VOICE_SHEETS,
     POLICY_SHEET,
+    HOTSPOT_SHEET,
     "指标说明",
 ]
 CADRE_CHART_ROWS = 30
@@ -163,7 +166,8 @@ def write_monthly_workbook(report: MonthlyReport) -> BytesIO:
     _supervision(wb, report)
     write_firm_voice(wb, report)
     policy_kpis = write_policies(wb, report)
-    write_definitions(wb, report, extra=policy_kpis)
+    hotspot_kpis = write_hotspots(wb, report)
+    write_definitions(wb, report, extra=policy_kpis | hotspot_kpis)
     if report.changes is not None and report.edition is not None and report.edition.version:
         _changes(wb, report.changes, report.edition.version)
     out = BytesIO()

@@ -25,6 +25,18 @@ DOMAIN_STOPWORDS = frozenset(
         "相关",
         "申请",
         "办理",
+        # Negations and fillers the tokenizer keeps as words (不了, 不到 …): they top every month's count.
+        "不了",
+        "不到",
+        "不住",
+        "不好",
+        "不能",
+        "没有",
+        "已经",
+        "一直",
+        "无法",
+        "还是",
+        "比较",
     }
 )
 STOPWORDS = frozenset(STOPWORDS_CHINESE) | DOMAIN_STOPWORDS

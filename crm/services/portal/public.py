@@ -33,6 +33,7 @@ PUBLIC_EVENTS = {
     "approve_extension": "园区批准延长办结期限",
     "resolve": "承办部门办结",
     "solve_on_spot": "联系干部现场解决",
+    "group_resolve": "专班统筹办结",
     "evaluate": "回访评价",
     "force_close": "园区办结销号",
     "request_withdrawal": "申请撤单",
@@ -43,7 +44,7 @@ PUBLIC_EVENTS = {
     RECALC_EVENT: "办结期限调整",
 }
 # Shown with their note: the resolution, the reason asked for a withdrawal, the firm's own comment.
-NOTE_PUBLIC = {"resolve", "solve_on_spot", "request_withdrawal"}
+NOTE_PUBLIC = {"resolve", "solve_on_spot", "group_resolve", "request_withdrawal"}
 INTERNAL_EVENTS = {
     "return",
     "request_extension",

@@ -195,7 +195,9 @@ def available_actions(
 ) -> list[str]:
     """The steps this user may take on the problem now (the buttons the page shows); rules: its own."""
     out = []
-    for action in STEPS:
+    for action, step in STEPS.items():
+        if not step.form.on_page:  # taken elsewhere, on many problems at once (专班办结)
+            continue
         ctx = Context(problem, user, {}, today, rules, cal)
         try:
             _check(ctx, action)

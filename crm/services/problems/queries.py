@@ -48,7 +48,7 @@ from crm.services.workdays.calendar import WorkCalendar, get_calendar, provision
 
 COLOURS_ORDER = ("red", "yellow", "green", "grey")
 SORTS = {"urgent": "最紧急优先", "-raised": "最新反映", "raised": "最早反映"}
-DATE_ARGS = ("raised_from", "raised_to", "closed_from", "closed_to")
+DATE_ARGS = ("raised_from", "raised_to", "closed_from", "closed_to", "resolved_from", "resolved_to")
 
 
 @dataclass
@@ -67,6 +67,8 @@ class ProblemFilters:
     raised_to: Optional[date] = None
     closed_from: Optional[date] = None
     closed_to: Optional[date] = None
+    resolved_from: Optional[date] = None  # 办结日期 (热点分析's links to the problems resolved in a month)
+    resolved_to: Optional[date] = None
     open: bool = False  # not closed
     extension: bool = False  # an extension request awaits a decision
     sort: str = "urgent"
@@ -254,6 +256,7 @@ def filter_problems(
     for day_column, low, high in (
         (Problem.raised_on, flt.raised_from, flt.raised_to),
         (Problem.closed_on, flt.closed_from, flt.closed_to),
+        (Problem.resolved_on, flt.resolved_from, flt.resolved_to),
     ):
         if low:
             stmt = stmt.where(day_column >= low)

@@ -14,12 +14,13 @@ from typing import Any, NoReturn, Optional
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Department, Problem, User
+from crm.models import CommonIssue, Department, Problem, User
 from crm.models.portal import WITHDRAWAL_REVIEWS, Withdrawal
 from crm.models.problem import EVALUATION_CHANNELS, EVALUATIONS, LEVELS
 from crm.models.problem_workflow import WORKFLOW
 from crm.services import ServiceError
 from crm.services.common.validators import clean_multiline
+from crm.services.problems.answer_source import answer_source
 from crm.services.problems.deadlines import checkpoints_for, set_warn_dates
 from crm.services.problems.rules import EVENT_KEY, ProblemRules, ensure_rule_set, rules_from_json
 from crm.services.workdays.calendar import WorkCalendar
@@ -195,11 +196,29 @@ def _resolve(ctx: Context) -> Outcome:
     return Outcome("resolved", "resolve", p.department_id)
 
 
+def _group_resolve(ctx: Context) -> Outcome:
+    """专班办结: the problem's 共性问题 was closed; its resolution is the problem's (only that service
+    takes this step, naming the group it closes: a problem page or a stray request cannot)."""
+    p = ctx.problem
+    group = db.session.get(CommonIssue, p.common_issue_id) if p.common_issue_id else None
+    if group is None or group.status != "closed" or _as_int(ctx.data.get("common_issue_id")) != group.id:
+        fail("专班办结只能通过办结该问题所属的共性问题进行")
+    p.resolution, p.resolved_on = ctx.note, ctx.today
+    p.first_feedback_on = p.first_feedback_on or ctx.today
+    p.progress_on = p.progress_on or ctx.today
+    _clear_extension(p)
+    _clear_withdrawal(p)
+    return Outcome("resolved", "group_resolve", p.department_id, {"common_issue": group.id})
+
+
 def _solve_on_spot(ctx: Context) -> Outcome:
     p = ctx.problem
+    # 现场解答: optionally the earlier solved problem of the park whose answer the cadre gave.
+    source = answer_source(ctx.data.get("answered_from"), p.enterprise.park_id, p.id)
     p.resolution, p.resolved_on, p.on_spot = ctx.note, ctx.today, True
+    p.answered_from_id = source.id if source else None
     _clear_withdrawal(p)
-    return Outcome("resolved", "solve_on_spot")
+    return Outcome("resolved", "solve_on_spot", data={"answered_from": source.id} if source else None)
 
 
 def _evaluate(ctx: Context) -> Outcome:
@@ -358,6 +377,7 @@ HANDLERS: dict[str, Callable[[Context], Outcome]] = {
     "refuse_extension": _refuse_extension,
     "resolve": _resolve,
     "solve_on_spot": _solve_on_spot,
+    "group_resolve": _group_resolve,
     "evaluate": _evaluate,
     "force_close": _force_close,
     "supervise": _supervise,

@@ -17,7 +17,7 @@ from crm.services.common.locking import check_version
 from crm.services.common.validators import control_char_error
 from crm.services.enterprises.lists import add_product, add_sales, add_tech
 from crm.services.policies.delivery import deliver_on_visit
-from crm.services.problems.intake import raise_problem
+from crm.services.problems.answered import raise_problem_from_form
 from crm.services.visits.answers import settle_answered_reminders
 from crm.services.visits.evidence import clean_location, record_evidence, rejudge_visit
 from crm.services.visits.keys import claim_visit, clean_client_id, synced_visit
@@ -168,7 +168,9 @@ def record_visit(
     if tech:
         extras.append(f"技术事项「{add_tech(firm, actor, tech, today=today).title}」")
     if problem:
-        extras.append(f"问题「{raise_problem(firm, actor, problem, visit=visit, today=today).title}」")
+        # 现场解答 when the cadre picked a similar problem's answer (crm.services.problems.answered).
+        raised = raise_problem_from_form(firm, actor, problem, visit=visit, today=today)
+        extras.append(f"问题「{raised.title}」")
     if policies:  # 送政策: the policies ticked as delivered on this visit
         extras.append(f"送达政策{deliver_on_visit(actor, firm, visit, policies, today)}项")
     # Files last: everything that can refuse the form has run, so a refusal writes no file at all.

@@ -196,7 +196,13 @@ _ACTIONS = (
         CADRE_SIDE,
         ("new",),
         "resolved",
-        Form(files=True, css="btn-outline-success", confirm="确定该问题已现场解决？提交后等待企业评价销号。"),
+        # answered_from: optionally the earlier solved problem whose answer was given (现场解答).
+        Form(
+            ("answered_from",),
+            files=True,
+            css="btn-outline-success",
+            confirm="确定该问题已现场解决？提交后等待企业评价销号。",
+        ),
         Replay(stamp=("resolved_on",), effect="on_spot"),
         note="解决情况",
     ),

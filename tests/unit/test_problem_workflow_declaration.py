@@ -46,7 +46,7 @@ NOT_STEPS = {
     "problem.similar",
 }
 # The inputs _action_form.html knows how to render.
-FORM_FIELDS = {"department", "handler", "days", "evaluation", "level", "verdict"}
+FORM_FIELDS = {"department", "handler", "days", "evaluation", "level", "verdict", "answered_from"}
 # Situations a problem can be put in (tests.support.problems.PATHS), tried in this order.
 SITUATIONS = (
     "new",

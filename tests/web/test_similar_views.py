@@ -270,3 +270,46 @@ def test_another_park_firm_never_reaches_the_form(client, login_as, cases):
         .count("data-similar-hit")
         == 0
     )
+
+
+def test_the_problem_page_offers_the_parks_solved_similar_problems_for_a_spot_answer(client, login_as, cases):
+    w = cases
+    new = raise_problem(
+        w.own_firm,
+        w.cadre,
+        {
+            "title": "出口退税到账慢",
+            "description": "退税申报后迟迟未到账",
+            "category": "finance",
+            "source": "visit",
+        },
+    )
+    db.session.commit()
+    login_as(w.cadre)
+    page = client.get(f"/problems/{new.id}").get_data(as_text=True)
+    form = page[page.index('data-action="solve_on_spot"') :]
+    form = form[: form.index("</form>")]
+    assert f'<option value="{w.own_case.id}">' in form and f'<option value="{w.other_case.id}">' in form
+    assert f'value="{w.foreign_case.id}"' not in form and "乙园区" not in form  # another park's answers stay there
+    assert f'value="{new.id}"' not in form  # not itself
+    version = new.version
+    response = client.post(
+        f"/problems/{new.id}/solve_on_spot",
+        data={"note": "按此前做法开通绿色通道", "answered_from": str(w.own_case.id), "version": version},
+    )
+    assert response.status_code == 302
+    db.session.refresh(new)
+    assert new.status == "resolved" and new.answered_from_id == w.own_case.id
+    # Naming another park's problem is refused and changes nothing.
+    other = raise_problem(
+        w.own_firm,
+        w.cadre,
+        {"title": "出口退税", "description": "退税", "category": "finance", "source": "visit"},
+    )
+    db.session.commit()
+    client.post(
+        f"/problems/{other.id}/solve_on_spot",
+        data={"note": "照搬", "answered_from": str(w.foreign_case.id), "version": other.version},
+    )
+    db.session.refresh(other)
+    assert other.status == "new" and other.answered_from_id is None

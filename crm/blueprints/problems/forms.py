@@ -14,6 +14,7 @@ class ActionForm(BaseForm):
     channel = StringField("回访方式")  # 代录: how the firm was asked (电话/上门)
     verdict = StringField("质检结果")  # 撤单质检: 属实/不属实
     level = StringField("协调级别")
+    answered_from = StringField("引用案例")  # 现场解决: the earlier problem whose answer was given
     version = VersionField()
     next = HiddenField()
     files = MultipleFileField("附件")
@@ -21,7 +22,17 @@ class ActionForm(BaseForm):
     def data_for_service(self) -> dict:
         """The step's data for apply_action (raw strings; blank fields left out, but never the version:
         a step posted without one must be refused, not taken as a scheduler's)."""
-        names = ("note", "department_id", "handler_id", "days", "evaluation", "channel", "verdict", "level")
+        names = (
+            "note",
+            "department_id",
+            "handler_id",
+            "days",
+            "evaluation",
+            "channel",
+            "verdict",
+            "level",
+            "answered_from",
+        )
         data = {name: self[name].data for name in names if (self[name].data or "").strip()}
         return data | {"version": self.version.data or ""}
 

@@ -16,8 +16,9 @@ from crm.models.problem import LEVELS, PROBLEM_CATEGORIES, PROBLEM_STATUSES
 from crm.pagination import paginate
 from crm.permissions import can, get_attachment_or_404, get_problem_or_404, roles_required
 from crm.redirects import safe_next
-from crm.reporting.exports.problems import export_problems
+from crm.reporting.exports.problems import export_problem_list
 from crm.services.common.attachments import ACCEPT, MAX_FILES, human_size, max_bytes
+from crm.services.knowledge.similar import similar_problems
 from crm.services.problems.deadlines import COLOUR_CSS, COLOUR_LABELS
 from crm.services.problems.flow import STEPS, apply_action, available_actions
 from crm.services.problems.queries import (
@@ -78,11 +79,10 @@ def index():
 def export():
     flt = ProblemFilters.from_args(request.args)
     clock = problem_clock_now()
-    # Streamed in batches (every join is many-to-one): 100,000 problems never sit in memory at once.
-    stmt = problem_list_query(current_user, flt, clock.today).execution_options(yield_per=500)
-    rows = db.session.scalars(stmt)
+    # Streamed in batches of plain rows: 100,000 problems never sit in memory at once.
+    stmt = problem_list_query(current_user, flt, clock.today)
     return send_file(
-        export_problems(rows, clock),
+        export_problem_list(stmt, clock),
         as_attachment=True,
         download_name=f"问题清单_{clock.today:%Y%m%d}.xlsx",
         mimetype=XLSX,
@@ -115,8 +115,15 @@ def detail(problem_id: int):
         events=events,
         actions=actions,
         **(dispatch_context([problem]) if "dispatch" in actions else {}),
+        answer_cases=_answer_cases(problem) if "solve_on_spot" in actions else [],
         **upload_context(),
     )
+
+
+def _answer_cases(problem: Problem) -> list:
+    """Solved problems of the park like this one, which a 现场解决 may name as the answer it gave."""
+    found = similar_problems(current_user, problem.title, problem.description, problem.enterprise_id)
+    return [case for case in found if case.solved and case.id != problem.id]
 
 
 def _back(form: ActionForm, problem: Problem):

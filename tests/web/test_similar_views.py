@@ -290,7 +290,9 @@ def test_the_problem_page_offers_the_parks_solved_similar_problems_for_a_spot_an
     form = page[page.index('data-action="solve_on_spot"') :]
     form = form[: form.index("</form>")]
     assert f'<option value="{w.own_case.id}">' in form and f'<option value="{w.other_case.id}">' in form
-    assert f'value="{w.foreign_case.id}"' not in form and "乙园区" not in form  # another park's answers stay there
+    assert (
+        f'value="{w.foreign_case.id}"' not in form and "乙园区" not in form
+    )  # another park's answers stay there
     assert f'value="{new.id}"' not in form  # not itself
     version = new.version
     response = client.post(

@@ -29,7 +29,8 @@ from crm.reporting.monthly.state import EFFECTS, ProblemState, problem_states, r
 from crm.services.problems import flow
 from crm.services.problems.flow import STEPS, SYSTEM_ACTIONS, apply_action, available_actions
 from crm.services.problems.rules import RuleBook, rules_of
-from crm.services.problems.steps import HANDLERS, Outcome
+from crm.services.problems.step_base import Outcome
+from crm.services.problems.steps import HANDLERS
 from crm.services.workdays.calendar import get_calendar
 from tests.support.dates import TODAY
 from tests.support.problems import make_problem, problem_world

@@ -25,15 +25,9 @@ from crm.services.common.validators import clean_multiline
 from crm.services.problems.notices import notify_problem_event
 from crm.services.problems.rules import ProblemRules, rules_of
 from crm.services.problems.settle import settle_deadline_reminders
-from crm.services.problems.steps import (
-    HANDLERS,
-    Context,
-    Outcome,
-    extension_deadline,
-    fail,
-    pending_review,
-    return_deadline,
-)
+from crm.services.problems.step_base import Context, Outcome, fail
+from crm.services.problems.steps import HANDLERS, extension_deadline, return_deadline
+from crm.services.problems.withdrawal_steps import pending_review
 from crm.services.workdays.calendar import WorkCalendar, get_calendar
 from crm.timeutil import today as local_today
 from crm.timeutil import utcnow

@@ -7,50 +7,27 @@ Only apply_action calls these: it has already checked the transition, the right 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, NoReturn, Optional
-
-from sqlalchemy import select
+from datetime import date, timedelta
+from typing import Any, Optional
 
 from crm.extensions import db
 from crm.models import CommonIssue, Department, Problem, User
-from crm.models.portal import WITHDRAWAL_REVIEWS, Withdrawal
 from crm.models.problem import EVALUATION_CHANNELS, EVALUATIONS, LEVELS
 from crm.models.problem_workflow import WORKFLOW
-from crm.services import ServiceError
 from crm.services.common.validators import clean_multiline
 from crm.services.problems.answer_source import answer_source
 from crm.services.problems.deadlines import checkpoints_for, set_warn_dates
 from crm.services.problems.rules import EVENT_KEY, ProblemRules, ensure_rule_set, rules_from_json
+from crm.services.problems.step_base import Context, Outcome, as_int, clear_extension, clear_withdrawal, fail
+from crm.services.problems.withdrawal_steps import (
+    confirm_withdrawal,
+    decline_withdrawal,
+    request_withdrawal,
+    review_withdrawal,
+)
 from crm.services.workdays.calendar import WorkCalendar
 
 FORCE_CLOSE_MIN = 5
-
-
-@dataclass
-class Context:
-    problem: Problem
-    actor: Optional[User]
-    data: dict[str, Any]
-    today: date
-    rules: ProblemRules  # the rules the problem's deadlines were computed under (rules_of)
-    cal: WorkCalendar
-    note: Optional[str] = None
-    by_firm: bool = False  # taken by the firm itself on its service page (no account, no actor)
-    now: Optional[datetime] = None  # when the step is taken (None: now); picks the rules a new round uses
-
-
-@dataclass
-class Outcome:
-    to_state: str
-    event_action: str
-    department_id: Optional[int] = None
-    data: Optional[dict[str, Any]] = None
-
-
-def fail(message: str) -> NoReturn:
-    raise ServiceError(message)
 
 
 # --- deadlines of the time windows (also used by the pre-checks in crm.services.problems.flow) ---
@@ -92,14 +69,14 @@ def _adopt_current_rules(ctx: Context) -> int:
 
 def _dispatch(ctx: Context) -> Outcome:
     p = ctx.problem
-    dept = db.session.get(Department, _as_int(ctx.data.get("department_id")) or 0)
+    dept = db.session.get(Department, as_int(ctx.data.get("department_id")) or 0)
     if dept is None or not dept.is_active:
         fail("请选择承办部门")
     if dept.park_id not in (None, p.enterprise.park_id):
         fail("该部门不服务于企业所在园区")
     handler = None
     if ctx.data.get("handler_id") not in (None, "", 0, "0"):
-        handler = db.session.get(User, _as_int(ctx.data.get("handler_id")) or 0)
+        handler = db.session.get(User, as_int(ctx.data.get("handler_id")) or 0)
         if handler is None or handler.role != "handler" or handler.department_id != dept.id:
             fail("指定的经办人不属于该部门")
         if not handler.is_active_user:
@@ -112,7 +89,7 @@ def _dispatch(ctx: Context) -> Outcome:
     p.accepted_on = p.first_feedback_on = p.progress_on = p.resolved_on = None
     p.sign_due_on, p.feedback_due_on, p.progress_due_on, p.due_on = cp.sign, cp.feedback, cp.progress, cp.due
     set_warn_dates(p, ctx.today, ctx.rules, ctx.cal)
-    _clear_extension(p)
+    clear_extension(p)
     data: dict[str, Any] = {"department": dept.name, "due_on": cp.due.isoformat(), EVENT_KEY: rule_set_id}
     if handler:
         data["handler"] = handler.name
@@ -136,7 +113,7 @@ def _return(ctx: Context) -> Outcome:
     p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = None
     p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
     p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
-    _clear_extension(p)
+    clear_extension(p)
     return Outcome("returned", "return", dept_id, data)
 
 
@@ -155,7 +132,7 @@ def _progress(ctx: Context) -> Outcome:
 
 def _request_extension(ctx: Context) -> Outcome:
     p, rules = ctx.problem, ctx.rules
-    days = _as_int(ctx.data.get("days"))
+    days = as_int(ctx.data.get("days"))
     if days is None or not 1 <= days <= rules.max_extension_days:
         fail(f"延期天数应为1到{rules.max_extension_days}个工作日")
     assert ctx.note is not None, "the step is declared with a required note"
@@ -172,7 +149,7 @@ def _approve_extension(ctx: Context) -> Outcome:
     # The extended limit's window still runs from the dispatch.
     set_warn_dates(p, p.dispatched_on or ctx.today, ctx.rules, ctx.cal, only_due=True)
     p.extension_count += 1
-    _clear_extension(p)
+    clear_extension(p)
     data = {"days": days, "old_due_on": old.isoformat(), "new_due_on": p.due_on.isoformat()}
     return Outcome(p.status, "approve_extension", p.department_id, data)
 
@@ -180,7 +157,7 @@ def _approve_extension(ctx: Context) -> Outcome:
 def _refuse_extension(ctx: Context) -> Outcome:
     p = ctx.problem
     data = {"days": p.extension_days}
-    _clear_extension(p)
+    clear_extension(p)
     return Outcome(p.status, "refuse_extension", p.department_id, data)
 
 
@@ -191,8 +168,8 @@ def _resolve(ctx: Context) -> Outcome:
     # from checkpoints of the first round that became moot when the department resolved it.
     p.first_feedback_on = p.first_feedback_on or ctx.today
     p.progress_on = p.progress_on or ctx.today
-    _clear_extension(p)
-    _clear_withdrawal(p)  # a pending 撤单申请 lapses once the problem is solved
+    clear_extension(p)
+    clear_withdrawal(p)  # a pending 撤单申请 lapses once the problem is solved
     return Outcome("resolved", "resolve", p.department_id)
 
 
@@ -201,13 +178,13 @@ def _group_resolve(ctx: Context) -> Outcome:
     takes this step, naming the group it closes: a problem page or a stray request cannot)."""
     p = ctx.problem
     group = db.session.get(CommonIssue, p.common_issue_id) if p.common_issue_id else None
-    if group is None or group.status != "closed" or _as_int(ctx.data.get("common_issue_id")) != group.id:
+    if group is None or group.status != "closed" or as_int(ctx.data.get("common_issue_id")) != group.id:
         fail("专班办结只能通过办结该问题所属的共性问题进行")
     p.resolution, p.resolved_on = ctx.note, ctx.today
     p.first_feedback_on = p.first_feedback_on or ctx.today
     p.progress_on = p.progress_on or ctx.today
-    _clear_extension(p)
-    _clear_withdrawal(p)
+    clear_extension(p)
+    clear_withdrawal(p)
     return Outcome("resolved", "group_resolve", p.department_id, {"common_issue": group.id})
 
 
@@ -217,7 +194,7 @@ def _solve_on_spot(ctx: Context) -> Outcome:
     source = answer_source(ctx.data.get("answered_from"), p.enterprise.park_id, p.id)
     p.resolution, p.resolved_on, p.on_spot = ctx.note, ctx.today, True
     p.answered_from_id = source.id if source else None
-    _clear_withdrawal(p)
+    clear_withdrawal(p)
     return Outcome("resolved", "solve_on_spot", data={"answered_from": source.id} if source else None)
 
 
@@ -262,8 +239,8 @@ def _force_close(ctx: Context) -> Outcome:
     if len(ctx.note) < FORCE_CLOSE_MIN:
         fail(f"强制销号理由至少{FORCE_CLOSE_MIN}个字")
     p.forced_close_reason, p.closed_on = ctx.note[:500], ctx.today
-    _clear_extension(p)
-    _clear_withdrawal(p)
+    clear_extension(p)
+    clear_withdrawal(p)
     return Outcome("closed", "force_close", p.department_id)
 
 
@@ -277,93 +254,12 @@ def _instruct(ctx: Context) -> Outcome:
 
 def _escalate(ctx: Context) -> Outcome:
     p = ctx.problem
-    target = _as_int(ctx.data.get("level")) or p.level + 1
+    target = as_int(ctx.data.get("level")) or p.level + 1
     if not p.level < target <= max(LEVELS):
         fail("提级协调只能升至更高的级别")
     data = {"from_level": p.level, "to_level": target, "auto": ctx.actor is None}
     p.level = target
     return Outcome(p.status, "escalate", p.department_id, data)
-
-
-# --- 撤单: asked for by the department, cadre or office; withdrawn only with the firm's consent ---
-
-
-def _request_withdrawal(ctx: Context) -> Outcome:
-    p = ctx.problem
-    assert ctx.note is not None and ctx.actor is not None, "a person asks, with the declared reason"
-    p.withdrawal_reason, p.withdrawal_requested_on = ctx.note[:500], ctx.today
-    p.withdrawal_requested_by_id = ctx.actor.id
-    return Outcome(p.status, "request_withdrawal", p.department_id)
-
-
-def _confirm_withdrawal(ctx: Context) -> Outcome:
-    """The firm agreed (on its page, or by phone to an officer): closed, and listed for the 撤单质检."""
-    p = ctx.problem
-    assert p.withdrawal_requested_on is not None, "_precheck() lets only a pending request through"
-    via = "firm" if ctx.by_firm else "phone"
-    withdrawal = Withdrawal(
-        problem_id=p.id,
-        enterprise_id=p.enterprise_id,
-        department_id=p.department_id,
-        from_status=p.status,
-        requested_by_id=p.withdrawal_requested_by_id,
-        requested_on=p.withdrawal_requested_on,
-        reason=p.withdrawal_reason or "",
-        via=via,
-        confirmed_by_id=None if ctx.by_firm else (ctx.actor.id if ctx.actor else None),
-        confirm_note=(ctx.note or "")[:500] or None,
-        withdrawn_on=ctx.today,
-    )
-    db.session.add(withdrawal)
-    db.session.flush()
-    dept_id = p.department_id
-    p.withdrawn_on = p.closed_on = ctx.today
-    _clear_withdrawal(p)
-    _clear_extension(p)
-    data = {"by": via, "withdrawal": withdrawal.id, "from": withdrawal.from_status}
-    return Outcome("closed", f"withdraw_{via}", dept_id, data)
-
-
-def _decline_withdrawal(ctx: Context) -> Outcome:
-    p = ctx.problem
-    _clear_withdrawal(p)
-    return Outcome(p.status, "withdraw_declined", p.department_id, {"by": "firm" if ctx.by_firm else "phone"})
-
-
-def _review_withdrawal(ctx: Context) -> Outcome:
-    """撤单质检: 属实 leaves it closed; 不属实 reopens it at the park office (待交办), to dispatch again."""
-    p = ctx.problem
-    withdrawal = pending_review(p)
-    assert withdrawal is not None, "_precheck() lets only an unreviewed withdrawal through"
-    verdict = str(ctx.data.get("verdict") or "")
-    if verdict not in WITHDRAWAL_REVIEWS:
-        fail("请选择质检结果：属实或不属实")
-    note = clean_multiline(ctx.data.get("note"), "质检说明", 500, required=verdict == "false")
-    assert ctx.actor is not None, "an officer reviews"
-    withdrawal.review, withdrawal.review_note = verdict, note
-    withdrawal.reviewed_by_id, withdrawal.reviewed_on = ctx.actor.id, ctx.today
-    ctx.note = note
-    data = {"verdict": verdict, "withdrawal": withdrawal.id}
-    if verdict == "genuine":
-        return Outcome(p.status, "withdraw_review", withdrawal.department_id, data)
-    p.withdrawn_on = p.closed_on = None
-    p.department_id = p.handler_id = p.rule_set_id = None
-    p.dispatched_on = p.accepted_on = p.first_feedback_on = p.progress_on = p.resolved_on = None
-    p.sign_due_on = p.feedback_due_on = p.progress_due_on = p.due_on = None
-    p.sign_warn_on = p.feedback_warn_on = p.progress_warn_on = p.due_warn_on = None
-    return Outcome("new", "withdraw_review", withdrawal.department_id, data)
-
-
-def pending_review(p: Problem) -> Optional[Withdrawal]:
-    """The problem's confirmed withdrawal still awaiting its 质检 (None unless it stands withdrawn)."""
-    if p.status != "closed" or p.withdrawn_on is None:
-        return None
-    return db.session.scalars(
-        select(Withdrawal)
-        .where(Withdrawal.problem_id == p.id, Withdrawal.review.is_(None))
-        .order_by(Withdrawal.id.desc())
-        .limit(1)
-    ).first()
 
 
 HANDLERS: dict[str, Callable[[Context], Outcome]] = {
@@ -383,27 +279,12 @@ HANDLERS: dict[str, Callable[[Context], Outcome]] = {
     "supervise": _supervise,
     "instruct": _instruct,
     "escalate": _escalate,
-    "request_withdrawal": _request_withdrawal,
-    "confirm_withdrawal": _confirm_withdrawal,
-    "decline_withdrawal": _decline_withdrawal,
-    "review_withdrawal": _review_withdrawal,
+    "request_withdrawal": request_withdrawal,
+    "confirm_withdrawal": confirm_withdrawal,
+    "decline_withdrawal": decline_withdrawal,
+    "review_withdrawal": review_withdrawal,
 }
 # A declared step without behaviour, or behaviour for an undeclared step, is a programming error:
 # fail at import rather than on the first user who takes it.
 if set(HANDLERS) != set(WORKFLOW):
     raise RuntimeError(f"HANDLERS and the declared workflow differ: {set(HANDLERS) ^ set(WORKFLOW)}")
-
-
-def _clear_extension(p: Problem) -> None:
-    p.extension_days = p.extension_reason = p.extension_requested_on = None
-
-
-def _clear_withdrawal(p: Problem) -> None:
-    p.withdrawal_reason = p.withdrawal_requested_on = p.withdrawal_requested_by_id = None
-
-
-def _as_int(value: Any) -> Optional[int]:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None

@@ -3,8 +3,8 @@
 A month closed again after 重新结账 is version 2 (3 …). Both versions' snapshots are kept, so both
 workbooks can be rebuilt; their figures are compared table by table — 汇总's rows (本月, 上月), and every
 row of the table sheets keyed by what it is about (a cadre, a firm, a problem number, a department, a
-chain, a park, a policy), 企业之声's figures — and each difference is listed with its sheet, row, column
-and both values.
+chain, a park, a policy), 企业之声's figures, 热点分析's blocks (crm.reporting.monthly.hotspot_changes) —
+and each difference is listed with its sheet, row, column and both values.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +21,7 @@ from crm.reporting.monthly.firm_voice import (
     withdrawal_values,
 )
 from crm.reporting.monthly.firm_voice import _rows as voice_rows
+from crm.reporting.monthly.hotspot_changes import hotspot_blocks
 from crm.reporting.monthly.list_changes import list_changes
 from crm.reporting.monthly.lists_sheet import FIRM_COLUMNS, PARK_COLUMNS
 from crm.reporting.monthly.lists_sheet import _metrics as list_metrics
@@ -142,15 +143,17 @@ def figure_tables(report: MonthlyReport) -> Tables:
         "政策兑现": _table(
             policy_rows, POLICY_COLUMNS, lambda r: [*r[:4], *policy_figures(r[4])], lambda r: r[0]
         ),
+        **{sheet: _table(*block) for sheet, block in hotspot_blocks(source, report.scope.title).items()},
     }
 
 
 def shown(value: Any, fmt: Optional[str]) -> Any:
-    """A value as the 变更对照 sheet lists it (rates as 84.6%, 万元 with two decimals, dates ISO)."""
+    """A value as the 变更对照 sheet lists it (rates as 84.6%, 万元 with two decimals, dates ISO). A negative
+    percentage (热点分析's 环比) takes the sign −: text starting with - would be escaped as a formula."""
     if value is None or value == "":
         return MISSING
     if fmt == PCT and isinstance(value, (int, float)):
-        return f"{value * 100:.1f}%"
+        return f"{value * 100:.1f}%".replace("-", "\u2212")
     if fmt == WAN and isinstance(value, (int, float, Decimal)):
         return f"{Decimal(value):,.2f}"
     if fmt == DATE or isinstance(value, date):

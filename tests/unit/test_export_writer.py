@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from crm.reporting.exports.xlsx import write_sheets, write_table
 
@@ -56,3 +57,31 @@ def test_several_sheets_and_an_empty_one():
     assert first.title == ("汇总" * 20)[:31] and first["A2"].value == "a"
     assert first.column_dimensions["A"].width == 16  # the default width
     assert empty.auto_filter.ref == "A1:C1" and empty.max_row == 1
+
+
+def test_problem_list_export_from_plain_rows_matches_the_orm_export(db):
+    """The export route streams plain rows; they give the cells the ORM objects give, row for row."""
+    from crm.demo.park import load_demo
+    from crm.models import User
+    from crm.reporting.exports.problems import export_problem_list, export_problems
+    from crm.services.problems.queries import ProblemFilters, problem_clock, problem_list_query
+    from tests.support.dates import TODAY
+
+    load_demo(TODAY)
+    db.session.flush()
+    db.session.expire_all()  # as a request sees the rows: loaded from the database, not as built
+    admin = db.session.scalar(select(User).where(User.role == "admin"))
+    clock = problem_clock(TODAY)
+    sheets = []
+    for flt in (ProblemFilters(), ProblemFilters(sort="-raised"), ProblemFilters(status="in_progress")):
+        stmt = problem_list_query(admin, flt, TODAY)
+        orm = load_workbook(export_problems(db.session.scalars(stmt), clock)).active
+        plain = load_workbook(export_problem_list(stmt, clock)).active
+        expected = [[c.value for c in row] for row in orm.iter_rows()]
+        assert [[c.value for c in row] for row in plain.iter_rows()] == expected
+        sheets.append(expected[1:])
+    # The rows compared cover the cases: several statuses and colours, handlers and none, clocks running.
+    every = sheets[0]
+    assert len({row[8] for row in every}) >= 4 and len({row[9] for row in every}) >= 2
+    assert {row[12] for row in every} - {None} and None in {row[12] for row in every}
+    assert any(row[19] for row in every) and sheets[2]

@@ -1,4 +1,9 @@
-"""Streaming .xlsx writer for list exports: Chinese headers, frozen header row, filters, widths."""
+"""Streaming .xlsx writer for list exports: Chinese headers, frozen header row, filters, widths.
+
+Written with xlsxwriter in constant-memory mode: each row goes to the file as it comes, and a cell is a
+call, not an object (openpyxl's write-only mode builds a cell object per value and is about twice as
+slow on a 100,000-row export).
+"""
 
 import re
 from collections.abc import Iterable, Sequence
@@ -7,14 +12,14 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill
+from xlsxwriter import Workbook  # type: ignore[import-untyped]  # it ships no type information
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")  # for the openpyxl workbooks (the import's)
+HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "pattern": 1, "align": "center"}
+WIDTH_PADDING = 5 / 7
 # What an .xlsx (XML 1.0) cannot hold: the C0 controls but tab, LF and CR (openpyxl refuses them), and
 # the noncharacters U+FFFE/U+FFFF and lone surrogates (lxml refuses them while saving).
 ILLEGAL_XML_RE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
@@ -37,48 +42,75 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-def _fill_sheet(
-    ws, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None
+def _write_sheet(
+    book: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths
 ) -> None:
-    for idx, width in enumerate(widths or [16] * len(headers), start=1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
-    ws.freeze_panes = "A2"
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center")
-        header_cells.append(cell)
-    ws.append(header_cells)
+    ws = book.add_worksheet(title[:31])
+    for idx, width in enumerate(widths or [16] * len(headers)):
+        # The stored width as before (xlsxwriter pads what it is given by 5 px of a 7 px digit).
+        ws.set_column(idx, idx, width - WIDTH_PADDING if width > 1 + WIDTH_PADDING else width)
+    ws.freeze_panes(1, 0)
+    header = book.add_format(HEADER_FORMAT)
+    for col, text in enumerate(headers):
+        if isinstance(text, str):
+            ws.write_string(0, col, text, header)
+        else:
+            ws.write(0, col, text, header)
+    on_day, at_time = (
+        book.add_format({"num_format": "yyyy-mm-dd"}),
+        book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+    )
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
     count = 0
-    for row in rows:
-        cells = []
-        for value in row:
-            value = escape_cell(value)
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever it starts with
-            elif isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
-        count += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    clean = ILLEGAL_XML_RE.sub
+    for count, row in enumerate(rows, start=1):  # count: the number of rows, afterwards
+        for col, value in enumerate(row):
+            kind = type(value)
+            if kind is str:  # escape_cell's work inline (the commonest cell); never written as a formula
+                value = clean("", value)
+                if value:  # an empty text is an empty cell
+                    write_string(count, col, "'" + value if value.startswith(FORMULA_PREFIXES) else value)
+            elif kind is int or kind is float:
+                write_number(count, col, value)
+            elif kind is date:
+                write_datetime(count, col, value, on_day)
+            elif value is None:
+                continue
+            elif kind is datetime:
+                write_datetime(count, col, value, at_time)
+            else:
+                _write_other(ws, count, col, escape_cell(value), on_day, at_time)
+    ws.autofilter(0, 0, count, len(headers) - 1)
+
+
+def _write_other(ws: Any, row: int, col: int, value: Any, on_day: Any, at_time: Any) -> None:
+    """A cell of a less common type: bool, Decimal (as float), a str or date subclass, numpy's numbers."""
+    if isinstance(value, bool):
+        ws.write_boolean(row, col, value)
+    elif isinstance(value, str):
+        if value:
+            ws.write_string(row, col, str(value))
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value)
+    elif isinstance(value, datetime):
+        ws.write_datetime(row, col, value, at_time)
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, value, on_day)
+    else:
+        ws.write(row, col, value)
 
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[int] | None]
 
 
 def write_sheets(sheets: Iterable[Sheet]) -> BytesIO:
-    """A workbook of several (title, headers, rows, widths) sheets in write-only mode, as BytesIO."""
-    wb = Workbook(write_only=True)
-    for title, headers, rows, widths in sheets:
-        _fill_sheet(wb.create_sheet(title=title[:31]), headers, rows, widths)
+    """A workbook of several (title, headers, rows, widths) sheets, each row written and dropped as it
+    comes (constant memory), as BytesIO."""
     out = BytesIO()
-    wb.save(out)
+    book = Workbook(out, {"constant_memory": True, "nan_inf_to_errors": True})
+    for title, headers, rows, widths in sheets:
+        _write_sheet(book, title, headers, rows, widths)
+    book.close()
     out.seek(0)
     return out
 

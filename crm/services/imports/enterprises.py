@@ -14,13 +14,10 @@ from crm.extensions import db
 from crm.models import Assignment, Enterprise, IndustryChain, Park, User
 from crm.permissions import can
 from crm.services import ServiceError
-from crm.services.assignments.operations import (
-    assign_enterprise,
-    audit_first_assignment,
-    start_first_assignment,
-)
+from crm.services.assignments.operations import assign_enterprise, start_first_assignment
 from crm.services.common.spreadsheets import SpreadsheetLimits
-from crm.services.enterprises.registry import audit_created, build_enterprise, update_enterprise
+from crm.services.enterprises.registry import update_enterprise
+from crm.services.imports.bulk import RowRefused, insert_new_firms, write_first_liaisons
 from crm.services.imports.parse import ParsedFile, read_import_file
 from crm.services.imports.registry import Registry
 from crm.services.imports.validate import ImportResult, RowPlan, plan_import
@@ -58,18 +55,19 @@ def _refused(plan: RowPlan, exc: ServiceError) -> ServiceError:
 
 
 def _apply(result: ImportResult, actor: User, today: date) -> None:
-    """Write every planned row through the registry and assignment services (they validate and audit).
+    """Write every planned row (caller commits; a refused row leaves the caller to roll back).
 
-    Firms already on file go one by one (each update is compared and audited field by field). New firms,
-    usually nearly all of a park's first 台账, are built and checked one by one but written together:
-    one flush for the firms, one for their first liaisons, so the database sees a few batched INSERTs
-    instead of two round trips per row.
+    Firms already on file go one by one through the registry and assignment services (each update is
+    compared and audited field by field). New firms, usually nearly all of a park's first 台账, were
+    checked by plan_import already: they are written together by insert_new_firms with their 画像 and
+    audit rows, a few bulk INSERTs instead of an ORM object and a second check per row; then each gets
+    its first liaison from the assignment service, written and audited in bulk too.
     """
-    created: list[tuple[RowPlan, Enterprise]] = []
+    created: list[RowPlan] = []
     for plan in result.planned:
         try:
             if plan.firm is None:
-                created.append((plan, build_enterprise(plan.data, actor, check_unique=False)))
+                created.append(plan)
                 continue
             if plan.data:
                 update_enterprise(plan.firm, plan.data, actor, check_unique=False)
@@ -77,20 +75,26 @@ def _apply(result: ImportResult, actor: User, today: date) -> None:
                 assign_enterprise(plan.firm, plan.cadre, actor, today, IMPORT_REASON)
         except ServiceError as exc:
             raise _refused(plan, exc) from exc
-    db.session.flush()
+    if not created:
+        return
+    try:
+        firm_ids = insert_new_firms(created, actor)
+    except RowRefused as exc:
+        raise _refused(exc.plan, exc) from exc
     liaisons: list[tuple[Assignment, User]] = []
-    for plan, firm in created:
-        audit_created(actor, firm)
-        if plan.cadre is not None:
-            try:
-                liaisons.append(
-                    (start_first_assignment(firm, plan.cadre, actor, today, IMPORT_REASON), plan.cadre)
-                )
-            except ServiceError as exc:
-                raise _refused(plan, exc) from exc
-    db.session.flush()
-    for assignment, cadre in liaisons:
-        audit_first_assignment(actor, assignment, cadre)
+    for plan, firm_id in zip(created, firm_ids, strict=True):
+        if plan.cadre is None:
+            continue
+        assert plan.park is not None, "plan_import gives every valid row its park"
+        # The new firm as far as the assignment service reads it: its id and park (not loaded again).
+        firm = Enterprise(id=firm_id, park_id=plan.park.id)
+        try:
+            liaisons.append(
+                (start_first_assignment(firm, plan.cadre, actor, today, IMPORT_REASON), plan.cadre)
+            )
+        except ServiceError as exc:
+            raise _refused(plan, exc) from exc
+    write_first_liaisons(actor, liaisons)
 
 
 def import_enterprises(

@@ -130,6 +130,8 @@ def test_an_out_of_park_firm_id_leaks_nothing(client, login_as, cases):
     [
         {"title": "出口退税到账慢", "enterprise_id": "abc"},
         {"title": "出口退税到账慢", "enterprise_id": "9" * 50},
+        {"title": "出口退税到账慢", "enterprise_id": "9" * 18},  # past PostgreSQL's INTEGER
+        {"title": "出口退税到账慢", "enterprise_id": str(2**31)},
         {"title": "出口退税到账慢", "enterprise_id": "-3"},
         {"title": "\x00\x1b出口退税\u202e到账慢", "description": "\x07" * 100},
         {"title": "退税" * 50_000, "description": "到账" * 100_000},

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from crm.extensions import db
 from crm.models import Enterprise, Problem, ProblemEvent, TypicalCase, User
 from crm.permissions import can, is_city_wide, is_park_limited, visible_enterprises
+from crm.services.common.args import arg_id
 from crm.services.common.validators import strip_control_chars
 from crm.services.knowledge.index import INDEXES
 from crm.services.knowledge.text import tokenize
@@ -66,11 +67,12 @@ def query_tokens(title: Any, description: Any) -> list[str]:
 def similar_scope(user: User, firm_id: Any = None) -> Optional[list[int]]:
     """The parks to search: [the chosen firm's park], [the user's park], None for every park, or []."""
     if firm_id not in (None, ""):
-        text = str(firm_id).strip()
-        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        # 1..MAX_ID: a larger number would overflow PostgreSQL's INTEGER in the query.
+        firm = arg_id({"firm": str(firm_id)}, "firm")
+        if firm is None:
             return []
         park = db.session.scalar(
-            visible_enterprises(user).where(Enterprise.id == int(text)).with_only_columns(Enterprise.park_id)
+            visible_enterprises(user).where(Enterprise.id == firm).with_only_columns(Enterprise.park_id)
         )
         return [park] if park is not None else []
     if is_park_limited(user):

@@ -128,6 +128,8 @@ def test_an_admin_promotes_in_any_park(kw):
         ("category", "nonsense", "问题类别取值无效"),
         ("department_id", "999999", "解决部门不存在"),
         ("department_id", "9" * 40, "选项无效"),
+        ("department_id", str(2**31), "选项无效"),  # past PostgreSQL's INTEGER
+        ("policy_id", "9" * 5000, "选项无效"),  # past what int() reads
         ("policy_id", "999999", "关联政策不存在"),
         ("policy_id", "abc", "选项无效"),
         ("tags", "、".join(f"标签{i}" for i in range(11)), "最多10个"),

@@ -381,3 +381,13 @@ def test_threads_asking_at_once_build_the_index_once(app, corpus):
     assert not errors, errors
     assert len(results) == 6 and all(r == results[0] for r in results) and results[0]
     assert INDEXES.builds == builds + 1
+
+
+@pytest.mark.parametrize("value", [str(2**31), "9" * 18, "9" * 5000, "-1", "1e3"])
+def test_a_quoted_case_id_out_of_range_is_refused_not_sent_to_the_database(db, value):
+    from crm.services.knowledge.group_rules import one_id
+    from crm.services.problems.answer_source import answer_source
+
+    with pytest.raises(ServiceError, match="引用的案例无效"):
+        answer_source(value, park_id=1)
+    assert one_id(value) is None

@@ -17,6 +17,7 @@ from crm.models import Department, Policy, Problem, TypicalCase, User
 from crm.models.problem import PROBLEM_CATEGORIES
 from crm.permissions import can, visible_policies
 from crm.services import ServiceError
+from crm.services.common.args import MAX_ID
 from crm.services.common.audit import record_audit
 from crm.services.common.locking import check_version
 from crm.services.common.validators import (
@@ -104,7 +105,7 @@ def _id(value: Any, label: str) -> Optional[int]:
     if value in (None, "", 0, "0", "None"):
         return None
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
         raise ServiceError(f"{label}选项无效，请刷新页面后重新选择")
     return int(text)
 

@@ -14,6 +14,7 @@ from crm.models.knowledge import TEAM_KINDS
 from crm.models.problem import PROBLEM_CATEGORIES, PROBLEM_STATUSES
 from crm.permissions import visible_departments, visible_problems
 from crm.services import ServiceError
+from crm.services.common.args import MAX_ID
 from crm.services.common.validators import clean_text
 from crm.services.knowledge.proposals import GROUPABLE
 from crm.services.workdays.calendar import get_calendar
@@ -23,7 +24,6 @@ MAX_MEMBERS = 200
 DEFAULT_DUE_WORKDAYS = 20  # a 专班's default joint deadline: about a working month
 MAX_DUE_DAYS = 366
 NOTE_MAX = 2000
-MAX_ID = 2**31 - 1
 
 
 def fail(message: str) -> NoReturn:
@@ -44,7 +44,7 @@ def parse_ids(values: Any, label: str = "问题") -> list[int]:
         text = str(value).strip().lstrip("#")
         if not text:
             continue
-        if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        if not text.isascii() or not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
             fail(f"{label}编号“{text[:20]}”无效，请填写问题编号（数字）")
         if int(text) not in out:
             out.append(int(text))
@@ -119,7 +119,7 @@ def _lead(
 
 def one_id(value: Any) -> Optional[int]:
     text = str(value if value is not None else "").strip()
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
         return None
     return int(text)
 

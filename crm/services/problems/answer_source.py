@@ -8,6 +8,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.models import Enterprise, Problem
 from crm.services import ServiceError
+from crm.services.common.args import MAX_ID
 
 # The states in which a problem holds an answer worth giving again.
 SOLVED_STATUSES = ("resolved", "closed")
@@ -26,7 +27,7 @@ def answer_source(value: Any, park_id: int, exclude_id: Optional[int] = None) ->
     if value is None or str(value).strip() in ("", "0"):
         return None
     text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
         raise ServiceError("引用的案例无效")
     source = db.session.scalar(
         select(Problem)

@@ -44,7 +44,10 @@ class Config:
     # A fixed "today" (YYYY-MM-DD) for demos, tests and benchmarks; None means the real date.
     CRM_TODAY = os.environ.get("CRM_TODAY")
     PER_PAGE = 20
-    DASHBOARD_CACHE_SECONDS = 300  # home-page aggregates are recomputed at most every 5 minutes
+    DASHBOARD_CACHE_SECONDS = 300  # the policy and 专班 cards are recomputed at most every 5 minutes
+    # The home pages' figures are stored per park and kept exact by every writing transaction; False
+    # computes them on every view.
+    HOME_FIGURES_STORED = True
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     # Per-client throttle across usernames (stored in the database, so it holds across gunicorn workers).

@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.models import ImportTask, JobRun
+from crm.reporting.home import refresh_home_figures
 from crm.reporting.monthly.close import close_due_months
 from crm.services import ServiceError
 from crm.services.imports.enterprises import STALE_IMPORT
@@ -263,6 +264,15 @@ JOBS: dict[str, Job] = {
         # 月结 every day at 08:00: closes last month on its close day (the Nth working day, default the
         # 3rd), any month an admin reopened, any a stopped scheduler missed; then the official workbooks.
         Job("month_close", "月结", close_due_months, cron={"hour": 8, "minute": 0}),
+        # 首页数字: every park's home figures stored for the day, and again for any park written since,
+        # so a home page mostly reads them (a view still computes a park a write has just changed).
+        Job(
+            "home_figures",
+            "首页数字",
+            refresh_home_figures,
+            every=timedelta(minutes=5),
+            grace=timedelta(hours=1),
+        ),
         Job("imports", "后台导入", run_import_tasks, every=timedelta(minutes=1), grace=timedelta(minutes=15)),
     )
 }

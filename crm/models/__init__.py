@@ -4,6 +4,7 @@ from crm.models.audit import AuditLog
 from crm.models.calendar import CalendarDay, CalendarYear
 from crm.models.enterprise import Assignment, Enterprise, Handover
 from crm.models.evidence import FirmLocation, VisitLocation
+from crm.models.figures import FigureVersion, ParkFigures
 from crm.models.imports import ImportTask
 from crm.models.knowledge import CommonIssue, CommonIssueEvent, TypicalCase
 from crm.models.lists import ProductItem, SalesItem, TechItem
@@ -41,6 +42,7 @@ __all__ = [
     "DeliveryAttempt",
     "Department",
     "Enterprise",
+    "FigureVersion",
     "FirmLocation",
     "FirmQualification",
     "FirmVisitSummary",
@@ -55,6 +57,7 @@ __all__ = [
     "Notification",
     "NotificationPref",
     "Park",
+    "ParkFigures",
     "ParkSetting",
     "Policy",
     "PolicyEvent",

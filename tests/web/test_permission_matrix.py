@@ -543,7 +543,13 @@ def test_route_answers_by_role(
     with count_queries() as sql:
         resp = client.open(url, method=method)
     if method == "GET":  # no GET writes: link previews, mail scanners and prefetching follow links unasked
-        writes = [s for s in sql.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+        # The one exception is a cache fill: the home page stores the park figures it had to compute.
+        writes = [
+            s
+            for s in sql.statements
+            if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            and not s.lstrip().upper().startswith("INSERT INTO PARK_FIGURES ")
+        ]
         assert writes == [], (url, writes)
     want = expected[role]
     if want == "login":

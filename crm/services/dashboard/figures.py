@@ -37,9 +37,8 @@ class VisitKpis:
     overdue: int
 
 
-def officer_dashboard(user: User, today: date, park_id: Optional[int] = None) -> OfficerDashboard:
-    """KPIs for the officer/leader home page (optionally one park of a city-wide user's scope); plain
-    figures only (cacheable): the unassigned firms themselves come from unassigned_preview()."""
+def registry_counts(user: User, park_id: Optional[int] = None) -> tuple[int, int, int, int, int, int]:
+    """Firms, key firms, 在营 firms, firms served, firms unassigned and active cadres in scope (2 queries)."""
     scope = enterprise_scope_clause(user)
     if park_id:
         scope = and_(scope, Enterprise.park_id == park_id)
@@ -61,8 +60,14 @@ def officer_dashboard(user: User, today: date, park_id: Optional[int] = None) ->
     if park_id:
         cadre_stmt = cadre_stmt.where(User.park_id == park_id)
     cadres = db.session.scalar(select(func.count()).select_from(cadre_stmt.subquery()))
+    return row[0], row[1], row[2], row[3], row[4], cadres or 0
+
+
+def officer_dashboard(user: User, today: date, park_id: Optional[int] = None) -> OfficerDashboard:
+    """KPIs for the officer/leader home page (optionally one park of a city-wide user's scope); plain
+    figures only (cacheable): the unassigned firms themselves come from unassigned_preview()."""
     # Ids, not objects: the figures are cached across requests (figure_cache), ORM objects must not be.
-    board = OfficerDashboard(row[0], row[1], row[2], row[3], row[4], cadres or 0, [])
+    board = OfficerDashboard(*registry_counts(user, park_id), [])
     board.unassigned_ids = unassigned_preview_ids(user, park_id)
     from crm.services.visits.coverage import coverage_totals
 

@@ -168,14 +168,20 @@ def _frozen_trend(user: User, months: list["TrendMonth"], park_id: Optional[int]
     return filled
 
 
-def monthly_trend(user: User, today: date, park_id: Optional[int] = None) -> list[TrendMonth]:
-    """New and closed problems per month over the last 12 months: a closed month as its month close froze
-    it, the others live (2 queries grouped by day)."""
+def trend_months(today: date) -> list[TrendMonth]:
+    """The trend's 12 months, oldest first, ending with today's, all counts zero."""
     months: list[TrendMonth] = []
     day = today.replace(day=1)
     for _ in range(TREND_MONTHS):
         months.insert(0, TrendMonth(day, month_end(day)))
         day = (day - timedelta(days=1)).replace(day=1)
+    return months
+
+
+def monthly_trend(user: User, today: date, park_id: Optional[int] = None) -> list[TrendMonth]:
+    """New and closed problems per month over the last 12 months: a closed month as its month close froze
+    it, the others live (2 queries grouped by day)."""
+    months = trend_months(today)
     frozen = _frozen_trend(user, months, park_id)
     first = months[0].start
     index = {(m.start.year, m.start.month): m for m in months if f"{m.start:%Y-%m}" not in frozen}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
@@ -110,32 +110,38 @@ def _open_problems_subquery(firm_ids):
     )
 
 
-def _firms_with_cadence(stmt, today: date) -> list[FirmCadence]:
+def _firms_with_cadence(stmt, today: date, open_problems: bool = True) -> list[FirmCadence]:
     """Attach cadence statuses to the firms of a SELECT over Enterprise (joined with its active
-    Assignment, inner or outer); one query for the rows, one for the parks' rules."""
+    Assignment, inner or outer); one query for the rows, one for the parks' rules. open_problems=False
+    leaves every firm's open-problem count at 0 (totals that never show it skip counting them)."""
     # The last visit dates come from FirmVisitSummary (kept by the visit service), never from an
     # aggregate over the visit log; open problems are counted for the selected firms only.
-    firm_ids = stmt.with_only_columns(Enterprise.id).scalar_subquery()
     visits = FirmVisitSummary
-    problems = _open_problems_subquery(firm_ids)
-    stmt = (
-        stmt.with_only_columns(
-            Enterprise.id,
-            Enterprise.park_id,
-            Enterprise.is_key,
-            Enterprise.status,
-            Enterprise.name_initials,
-            Assignment.cadre_id,
-            Assignment.start_on,
-            Assignment.first_visit_due_on,
-            visits.last_contact_on,
-            visits.last_onsite_on,
-            func.coalesce(problems.c.open_problems, 0),
+    firm_ids = stmt.with_only_columns(Enterprise.id).scalar_subquery()
+    stmt = stmt.with_only_columns(
+        Enterprise.id,
+        Enterprise.park_id,
+        Enterprise.is_key,
+        Enterprise.status,
+        Enterprise.name_initials,
+        Assignment.cadre_id,
+        Assignment.start_on,
+        Assignment.first_visit_due_on,
+        visits.last_contact_on,
+        visits.last_onsite_on,
+    ).outerjoin(visits, visits.enterprise_id == Enterprise.id)
+    if open_problems:
+        problems = _open_problems_subquery(firm_ids)
+        stmt = stmt.add_columns(func.coalesce(problems.c.open_problems, 0)).outerjoin(
+            problems, problems.c.enterprise_id == Enterprise.id
         )
-        .outerjoin(visits, visits.enterprise_id == Enterprise.id)
-        .outerjoin(problems, problems.c.enterprise_id == Enterprise.id)
-    )
+    else:
+        stmt = stmt.add_columns(literal(0))
     rows = db.session.execute(stmt).all()
+    return _with_statuses(rows, today)
+
+
+def _with_statuses(rows, today: date) -> list[FirmCadence]:
     rules = cadence_for_parks({row.park_id for row in rows})
     out = []
     for row in rows:
@@ -256,13 +262,19 @@ class CoverageReport:
         return total
 
 
-def _coverage_firms(user: User, today: date, park_id: Optional[int], chain_id: Optional[int] = None):
+def _coverage_firms(
+    user: User,
+    today: date,
+    park_id: Optional[int],
+    chain_id: Optional[int] = None,
+    open_problems: bool = True,
+):
     stmt = _active_join().where(enterprise_scope_clause(user), Enterprise.status == "active")
     if park_id:
         stmt = stmt.where(Enterprise.park_id == park_id)
     if chain_id:
         stmt = stmt.where(Enterprise.chain_id == chain_id)
-    return _firms_with_cadence(stmt, today)
+    return _firms_with_cadence(stmt, today, open_problems)
 
 
 def _tally(cov: CoverageCounts, row: FirmCadence, week_start: date, month_start: date) -> None:
@@ -317,7 +329,7 @@ def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> t
     (the dashboard's figures; the same rules, so they match /coverage/ and the monthly report: every
     served 在营 firm in scope, whoever its liaison)."""
     week_start, month_start = _week_and_month(today)
-    firms = _coverage_firms(user, today, park_id)
+    firms = _coverage_firms(user, today, park_id, open_problems=False)
     total = CoverageCounts()
     for row in firms:
         _tally(total, row, week_start, month_start)

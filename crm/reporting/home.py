@@ -33,18 +33,20 @@ from crm.services.dashboard.stats import (
     HomeStats,
     ProblemStats,
     chain_overview,
+    chain_visited,
     department_ranking,
     monthly_trend,
     problem_stats,
     trend_months,
 )
-from crm.services.dashboard.store import Stored, park_figures
+from crm.services.dashboard.store import park_figures
+from crm.services.dashboard.versions import PARTS
 from crm.services.kpi import KPIS
 from crm.services.visits.cadence import month_end
 from crm.services.visits.coverage import coverage_totals
 from crm.timeutil import utcnow
 
-PAYLOAD_VERSION = 1  # bump when the payload's shape changes: older rows are then recomputed
+PAYLOAD_VERSION = 2  # bump when the payload's shape changes: older rows are then recomputed
 
 
 @dataclass
@@ -66,16 +68,22 @@ def _whole_city() -> User:
     return User(role="admin", username="", name="", password_hash="")
 
 
-def park_payload(day: date, park: Park) -> dict[str, Any]:
-    """Every home figure of one park as plain JSON: counts only, so parks add up."""
+def park_payload(part: str, day: date, park: Park) -> dict[str, Any]:
+    """One part of one park's home figures as plain JSON: counts only, so parks add up. "visits" holds
+    what counts visits (a visit outdates only this part), "main" everything else."""
     user = _whole_city()
-    cover, overdue = coverage_totals(user, day, park.id)
+    if part == "visits":
+        cover, overdue = coverage_totals(user, day, park.id)
+        return {
+            "v": PAYLOAD_VERSION,
+            "coverage": [cover.firms, cover.contacted_week, cover.onsite_month, overdue],
+            "chain_visited": [list(pair) for pair in chain_visited(user, day, park.id)],
+        }
     problems = problem_stats(user, day, park.id)
     period = Period.of(day.year, day.month, day)
     return {
         "v": PAYLOAD_VERSION,
         "registry": list(registry_counts(user, park.id)),
-        "coverage": [cover.firms, cover.contacted_week, cover.onsite_month, overdue],
         "by_status": problems.by_status,
         "by_colour": problems.by_colour,
         "problems": [problems.new_month, problems.closed_month, problems.pending_extensions],
@@ -85,8 +93,8 @@ def park_payload(day: date, park: Park) -> dict[str, Any]:
         ],
         "trend": [[m.new, m.closed] for m in monthly_trend(user, day, park.id)],
         "chains": [
-            [c.chain_id, c.name, c.firms, c.served, c.visited, c.open, c.red, str(c.sales_year)]
-            for c in chain_overview(user, day, park.id)
+            [c.chain_id, c.name, c.firms, c.served, c.open, c.red, str(c.sales_year)]
+            for c in chain_overview(user, day, park.id, visits=False)
         ],
         "month": _kpis(month_problem_kpis(ReportScope(park), period)),
         "last_month": _kpis(closed_month_problem_kpis(ReportScope(park), period.previous())),
@@ -116,8 +124,10 @@ def merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
                 out[key][name] = out[key].get(name, 0) + n
         for dept_id, name, *counts in p["departments"]:
             _sum_into(out["departments"], (dept_id, name), counts)
-        for chain_id, name, *counts, sales in p["chains"]:
-            _sum_into(out["chains"], (chain_id, name), [*counts, Decimal(sales)])
+        visited = dict(map(tuple, p["chain_visited"]))
+        for chain_id, name, firms, served, open_, red, sales in p["chains"]:
+            counts = [firms, served, visited.get(chain_id, 0), open_, red, Decimal(sales)]
+            _sum_into(out["chains"], (chain_id, name), counts)
         for key in ("month", "last_month"):
             for kpi_key, pair in p[key].items():
                 _sum_into(out[key], kpi_key, pair)
@@ -160,19 +170,29 @@ def _build(user: User, day: date, park_id: Optional[int], m: dict[str, Any], cit
     return data, stats, _kpi_counts(m["month"]), _kpi_counts(m["last_month"])
 
 
-def _stored(park_ids, day: date, compute, fresh: bool = False) -> dict[int, Stored]:
-    stored = park_figures(park_ids, day, compute, fresh=fresh)
-    if any(s.payload.get("v") != PAYLOAD_VERSION for s in stored.values()):  # stored by an older release
-        stored = park_figures(park_ids, day, compute, fresh=True)
-    return stored
+def _stored(parks: dict[int, Park], day: date, fresh: bool = False) -> dict[int, dict[str, Any]]:
+    """Each park's figures (both parts) from the store, computing the parts that are missing or outdated."""
+    merged: dict[int, dict[str, Any]] = {park_id: {} for park_id in parks}
+    for part in PARTS:
+
+        def compute(park_id: int, part: str = part) -> dict[str, Any]:
+            return park_payload(part, day, parks[park_id])
+
+        stored = park_figures(parks, part, day, compute, fresh=fresh)
+        if any(s.payload.get("v") != PAYLOAD_VERSION for s in stored.values()):  # an older release's rows
+            stored = park_figures(parks, part, day, compute, fresh=True)
+        for park_id, s in stored.items():
+            merged[park_id] |= s.payload
+            merged[park_id]["_at"] = min(merged[park_id].get("_at", s.computed_at), s.computed_at)
+            merged[park_id]["_now"] = merged[park_id].get("_now", 0) + s.computed_now
+    return merged
 
 
 def refresh_home_figures(today: date, now: Optional[datetime] = None) -> dict[str, int]:
     """Compute and store every park's figures that are missing or outdated (the scheduled job, so that
-    the first view of the day, and mostly every later one, only reads): {"parks": recomputed}."""
+    the first view of the day, and mostly every later one, only reads): {"parts": parts recomputed}."""
     parks = {p.id: p for p in db.session.scalars(select(Park))}
-    stored = _stored(parks, today, lambda park_id: park_payload(today, parks[park_id]))
-    return {"parks": sum(1 for s in stored.values() if s.computed_now)}
+    return {"parts": sum(p["_now"] for p in _stored(parks, today).values())}
 
 
 def _parks_in_view(user: User, park: Optional[Park]) -> tuple[list[Park], bool]:
@@ -189,15 +209,15 @@ def home_figures(user: User, day: date, park: Optional[Park] = None, fresh: bool
     parks, city = _parks_in_view(user, park)
     by_id = {p.id: p for p in parks}
 
-    def compute(park_id: int) -> dict[str, Any]:
-        return park_payload(day, by_id[park_id])
-
     if current_app.config.get("HOME_FIGURES_STORED", True):
-        stored = _stored(by_id, day, compute, fresh)
-        payloads = [stored[i].payload for i in sorted(stored)]
-        computed_at = min((s.computed_at for s in stored.values()), default=utcnow())
-        db.session.commit()  # the figures computed here are kept for the next view, on every host
+        stored = _stored(by_id, day, fresh)
+        payloads = [stored[i] for i in sorted(stored)]
+        computed_at = min((p["_at"] for p in payloads), default=utcnow())
+        if any(p["_now"] for p in payloads):
+            db.session.commit()  # the figures computed here are kept for the next view, on every host
     else:
-        payloads, computed_at = [compute(i) for i in sorted(by_id)], utcnow()
+        payloads = [park_payload(part, day, by_id[i]) for i in sorted(by_id) for part in PARTS]
+        payloads = [payloads[i] | payloads[i + 1] for i in range(0, len(payloads), 2)]
+        computed_at = utcnow()
     data, stats, month, last_month = _build(user, day, park.id if park else None, merge(payloads), city)
     return HomeFigures(data, stats, month, last_month, computed_at)

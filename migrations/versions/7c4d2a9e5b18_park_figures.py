@@ -1,4 +1,4 @@
-"""Materialised home-page figures per park (park_figures) and the versions that keep them exact
+"""Materialised home-page figures per park (park_figures, in parts) and the versions that keep them exact
 (figure_versions: bumped by every transaction that writes what the figures read).
 
 Revision ID: 7c4d2a9e5b18
@@ -21,18 +21,20 @@ def upgrade():
     op.create_table(
         "figure_versions",
         sa.Column("park_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("part", sa.String(length=16), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("park_id", name=op.f("pk_figure_versions")),
+        sa.PrimaryKeyConstraint("park_id", "part", name=op.f("pk_figure_versions")),
     )
     op.create_table(
         "park_figures",
         sa.Column("park_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("part", sa.String(length=16), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("epoch", sa.BigInteger(), nullable=False),
         sa.Column("computed_at", sa.DateTime(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("park_id", name=op.f("pk_park_figures")),
+        sa.PrimaryKeyConstraint("park_id", "part", name=op.f("pk_park_figures")),
     )
 
 

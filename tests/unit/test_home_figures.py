@@ -238,8 +238,8 @@ def test_stored_figures_agree_with_the_rows_after_random_writes(app, city, seed)
             firms, open_problems = _list_counts(scope)
             assert stored["registry"][0] == firms, done
             assert sum(stored["status"][s] for s in OPEN_STATUSES) == open_problems, done
-    # The store was used: rows for both parks, and versions bumped by the writes.
-    assert _db.session.scalar(select(func.count()).select_from(ParkFigures)) == 2
+    # The store was used: both parts of both parks, and versions bumped by the writes.
+    assert _db.session.scalar(select(func.count()).select_from(ParkFigures)) == 4
     assert _db.session.scalar(select(func.max(FigureVersion.version))) > 1
 
 
@@ -274,19 +274,36 @@ def test_a_renamed_department_reaches_every_park(app, city):
     assert "国家税务总局湘潭市税务局" in names and "税务局" not in names
 
 
-def test_the_job_stores_every_park_then_only_the_parks_written_since(app, city):
+def _stamps() -> dict:
+    return {
+        (p, part): at
+        for p, part, at in _db.session.execute(
+            select(ParkFigures.park_id, ParkFigures.part, ParkFigures.computed_at)
+        )
+    }
+
+
+def test_the_job_stores_every_park_then_only_the_parts_written_since(app, city):
     park_a, park_b = city["parks"]
-    assert refresh_home_figures(TODAY) == {"parks": 2}
+    assert refresh_home_figures(TODAY) == {"parts": 4}  # two parks, two parts each
     _db.session.commit()
-    assert refresh_home_figures(TODAY) == {"parks": 0}
-    make_visit(city["firms"][3], city["cadres"][1], TODAY)  # park B
+    assert refresh_home_figures(TODAY) == {"parts": 0}
+    before = _stamps()
+    make_visit(city["firms"][3], city["cadres"][1], TODAY)  # park B: outdates its visit figures only
     _db.session.commit()
-    before = dict(_db.session.execute(select(ParkFigures.park_id, ParkFigures.computed_at)).all())
-    assert refresh_home_figures(TODAY) == {"parks": 1}
+    assert refresh_home_figures(TODAY) == {"parts": 1}
     _db.session.commit()
-    after = dict(_db.session.execute(select(ParkFigures.park_id, ParkFigures.computed_at)).all())
-    assert after[park_a.id] == before[park_a.id] and after[park_b.id] != before[park_b.id]
-    assert refresh_home_figures(TODAY + timedelta(days=1)) == {"parks": 2}  # a new day: all outdated
+    after = _stamps()
+    assert [key for key in before if after[key] != before[key]] == [(park_b.id, "visits")]
+    make_problem(city["firms"][0], city["officers"][0], "new")  # park A: its problem figures only
+    _db.session.commit()
+    assert refresh_home_figures(TODAY) == {"parts": 1}
+    _db.session.commit()
+    assert [key for key in after if _stamps()[key] != after[key]] == [(park_a.id, "main")]
+    city["firms"][0].status = "suspended"  # a firm's own row reaches both parts
+    _db.session.commit()
+    assert refresh_home_figures(TODAY) == {"parts": 2}
+    assert refresh_home_figures(TODAY + timedelta(days=1)) == {"parts": 4}  # a new day: all outdated
 
 
 def test_a_login_leaves_the_figures_alone_but_a_new_cadre_counts(app, city):

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 
 from crm.extensions import db
 from crm.models import (
@@ -217,8 +217,26 @@ class ChainOverview:
         return KPIS["onsite_coverage"].value(self.visited, self.served)
 
 
-def chain_overview(user: User, today: date, park_id: Optional[int] = None) -> list[ChainOverview]:
-    """Per industry chain: firms, on-site coverage this month, open and red problems, sales this year."""
+def _visited_this_month(today: date):
+    return and_(_served(), FirmVisitSummary.last_onsite_on >= today.replace(day=1))
+
+
+def chain_visited(user: User, today: date, park_id: Optional[int] = None) -> list[tuple[Optional[int], int]]:
+    """(chain id, 在营 firms served and visited on site this month) per chain, as chain_overview counts."""
+    rows = db.session.execute(
+        select(Enterprise.chain_id, func.count(Enterprise.id))
+        .join(FirmVisitSummary, FirmVisitSummary.enterprise_id == Enterprise.id)
+        .where(_firm_scope(user, park_id), Enterprise.status == "active", _visited_this_month(today))
+        .group_by(Enterprise.chain_id)
+    )
+    return [(chain_id, n) for chain_id, n in rows]
+
+
+def chain_overview(
+    user: User, today: date, park_id: Optional[int] = None, visits: bool = True
+) -> list[ChainOverview]:
+    """Per industry chain: firms, on-site coverage this month, open and red problems, sales this year.
+    visits=False leaves `visited` at 0 (chain_visited() counts it apart)."""
     chains = db.session.execute(
         select(IndustryChain.id, IndustryChain.name).order_by(IndustryChain.sort_order, IndustryChain.id)
     ).all()
@@ -227,14 +245,13 @@ def chain_overview(user: User, today: date, park_id: Optional[int] = None) -> li
     def row(chain_id):
         return rows.setdefault(chain_id, ChainOverview(chain_id, "未分类"))
 
-    month_start = today.replace(day=1)
     firm_scope = _firm_scope(user, park_id)
     for chain_id, firms, served, visited in db.session.execute(
         select(
             Enterprise.chain_id,
             func.count(Enterprise.id),
             func.count(Enterprise.id).filter(_served()),
-            func.count(Enterprise.id).filter(_served(), FirmVisitSummary.last_onsite_on >= month_start),
+            func.count(Enterprise.id).filter(_visited_this_month(today)) if visits else literal(0),
         )
         .outerjoin(FirmVisitSummary, FirmVisitSummary.enterprise_id == Enterprise.id)
         .where(firm_scope, Enterprise.status == "active")

@@ -30,22 +30,36 @@ class Stored:
     computed_now: bool  # computed by this request (the row was missing or outdated)
 
 
-def _save(park_id: int, day: date, version: int, epoch: int, payload: dict[str, Any], at: datetime) -> None:
+def _save(
+    park_id: int, part: str, day: date, version: int, epoch: int, payload: dict[str, Any], at: datetime
+) -> None:
     make = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else pg_insert
-    values = {"park_id": park_id, "day": day, "version": version, "epoch": epoch, "computed_at": at}
+    values = {
+        "park_id": park_id,
+        "part": part,
+        "day": day,
+        "version": version,
+        "epoch": epoch,
+        "computed_at": at,
+    }
     stmt = make(cast(Table, ParkFigures.__table__)).values(**values, payload=payload)
     db.session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["park_id"],
+            index_elements=["park_id", "part"],
             set_={name: stmt.excluded[name] for name in (*values, "payload")},
         )
     )
 
 
 def park_figures(
-    park_ids: Iterable[int], day: date, compute: Callable[[int], dict[str, Any]], fresh: bool = False
+    park_ids: Iterable[int],
+    part: str,
+    day: date,
+    compute: Callable[[int], dict[str, Any]],
+    fresh: bool = False,
 ) -> dict[int, Stored]:
-    """Each park's figures for day: the stored row where it is current, else compute(park_id), stored.
+    """One part of each park's figures for day: the stored row where it is current, else
+    compute(park_id), stored.
 
     fresh: recompute every park (the page's 刷新). Costs two reads, plus one compute and one write per
     park that was missing or outdated; the caller commits.
@@ -53,14 +67,19 @@ def park_figures(
     ids = sorted(set(park_ids))
     if not ids:
         return {}
-    versions = current_versions(ids)
+    versions = current_versions(ids, part)
     epoch = versions[EPOCH_ROW]
     found: dict[int, Stored] = {}
     if not fresh:
         rows = db.session.execute(
             select(
                 ParkFigures.park_id, ParkFigures.version, ParkFigures.payload, ParkFigures.computed_at
-            ).where(ParkFigures.park_id.in_(ids), ParkFigures.day == day, ParkFigures.epoch == epoch)
+            ).where(
+                ParkFigures.park_id.in_(ids),
+                ParkFigures.part == part,
+                ParkFigures.day == day,
+                ParkFigures.epoch == epoch,
+            )
         ).all()
         for park_id, version, payload, at in rows:
             if version == versions[park_id]:
@@ -68,6 +87,6 @@ def park_figures(
     missing = [park_id for park_id in ids if park_id not in found]
     for park_id in missing:
         payload, at = compute(park_id), utcnow()
-        _save(park_id, day, versions[park_id], epoch, payload, at)
+        _save(park_id, part, day, versions[park_id], epoch, payload, at)
         found[park_id] = Stored(payload, at, True)
     return found

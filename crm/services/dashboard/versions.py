@@ -82,19 +82,28 @@ COUNTED_COLUMNS = {"users": frozenset({"role", "park_id", "is_active_user"})}
 _LINKS = ("park_id", "enterprise_id", "problem_id")  # how a row names its park, most direct first
 
 
+# The figures come in parts stored apart, so that the most frequent write, a visit, outdates only the
+# small part that counts visits. A table not named here reaches every part.
+PARTS = ("main", "visits")
+_PARTS_OF = {
+    **dict.fromkeys(("visits", "firm_visit_summaries"), ("visits",)),
+    **dict.fromkeys(("problems", "problem_events", "sales_items", "users"), ("main",)),
+}
+
+
 class _Marks:
+    """The (id, part) pairs a transaction touched, by how the rows name their park; or the epoch."""
+
     def __init__(self) -> None:
-        self.parks: set[int] = set()
-        self.firms: set[int] = set()
-        self.problems: set[int] = set()
+        self.links: dict[str, set[tuple[int, str]]] = {link: set() for link in _LINKS}
         self.epoch = False
 
     def __bool__(self) -> bool:
-        return bool(self.epoch or self.parks or self.firms or self.problems)
+        return self.epoch or any(self.links.values())
 
-    def add(self, link: str, values: Iterable[Any]) -> None:
-        target = {"park_id": self.parks, "enterprise_id": self.firms, "problem_id": self.problems}[link]
-        target.update(int(v) for v in values if v is not None)
+    def add(self, link: str, values: Iterable[Any], table: str) -> None:
+        parts = _PARTS_OF.get(table, PARTS)
+        self.links[link].update((int(v), part) for v in values if v is not None for part in parts)
 
 
 def _marks(session: Session) -> _Marks:
@@ -131,7 +140,7 @@ def _note_object(marks: _Marks, obj: Any, changed: bool = False) -> None:
         if link in columns:
             values = [v for v in _history(obj, link) if v is not None]
             if values or link == "park_id":  # a row without a park (a city-level user) touches none
-                marks.add(link, values)
+                marks.add(link, values, table)
                 return
     marks.epoch = True
 
@@ -174,39 +183,41 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     for link in _LINKS:
         values = [row.get(link) for row in rows]
         if rows and all(isinstance(v, int) for v in values):
-            marks.add(link, values)
+            marks.add(link, values, table)
             return
     marks.epoch = True
 
 
-def _parks_of(session: Session, marks: _Marks) -> set[int]:
-    parks = set(marks.parks)
-    if marks.firms:
-        parks.update(
-            session.scalars(
-                select(Enterprise.park_id).where(Enterprise.id.in_(sorted(marks.firms))).distinct()
-            )
-        )
-    if marks.problems:
-        parks.update(
-            session.scalars(
-                select(Enterprise.park_id)
-                .join(Problem, Problem.enterprise_id == Enterprise.id)
-                .where(Problem.id.in_(sorted(marks.problems)))
-                .distinct()
-            )
-        )
-    return parks
+def _parks_of(session: Session, marks: _Marks) -> set[tuple[int, str]]:
+    """The (park, part) pairs behind the marked parks, firms and problems (a query per kind of link)."""
+    found = set(marks.links["park_id"])
+    for link, stmt in (
+        ("enterprise_id", select(Enterprise.id, Enterprise.park_id)),
+        (
+            "problem_id",
+            select(Problem.id, Enterprise.park_id).join(Enterprise, Enterprise.id == Problem.enterprise_id),
+        ),
+    ):
+        pairs = marks.links[link]
+        if pairs:
+            ids = sorted({row_id for row_id, _part in pairs})
+            rows = session.execute(stmt.where(stmt.selected_columns[0].in_(ids)))
+            park_of: dict[int, int] = {row_id: park_id for row_id, park_id in rows}
+            found.update((park_of[row_id], part) for row_id, part in pairs if row_id in park_of)
+    return found
 
 
-def _bump(session: Session, park_ids: list[int]) -> None:
-    """version += 1 for each row (created at 1), in ascending order so concurrent writers never deadlock."""
+def _bump(session: Session, keys: list[tuple[int, str]]) -> None:
+    """version += 1 for each (park, part) row (created at 1), in ascending order so that concurrent
+    writers take the row locks in the same order and never deadlock."""
     make = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     table = cast(Table, FigureVersion.__table__)
-    for park_id in park_ids:
-        stmt = make(table).values(park_id=park_id, version=1)
+    for park_id, part in keys:
+        stmt = make(table).values(park_id=park_id, part=part, version=1)
         session.execute(
-            stmt.on_conflict_do_update(index_elements=["park_id"], set_={"version": table.c.version + 1})
+            stmt.on_conflict_do_update(
+                index_elements=["park_id", "part"], set_={"version": table.c.version + 1}
+            )
         )
 
 
@@ -219,7 +230,7 @@ def _before_commit(session: Session) -> None:
     if not marks:
         return
     if marks.epoch:
-        _bump(session, [EPOCH_ROW])
+        _bump(session, [(EPOCH_ROW, part) for part in sorted(PARTS)])
     else:
         _bump(session, sorted(_parks_of(session, marks)))
 
@@ -236,9 +247,11 @@ def bump_every_park() -> None:
     _marks(db.session()).epoch = True
 
 
-def current_versions(park_ids: Iterable[int]) -> dict[int, int]:
-    """The committed version of each park and of the epoch (0 where none was ever bumped)."""
+def current_versions(park_ids: Iterable[int], part: str) -> dict[int, int]:
+    """The committed version of one part of each park, and of the epoch (0 where never bumped)."""
     ids = sorted({EPOCH_ROW, *park_ids})
-    stmt = select(FigureVersion.park_id, FigureVersion.version).where(FigureVersion.park_id.in_(ids))
+    stmt = select(FigureVersion.park_id, FigureVersion.version).where(
+        FigureVersion.park_id.in_(ids), FigureVersion.part == part
+    )
     found: dict[int, int] = {park_id: version for park_id, version in db.session.execute(stmt)}
     return {park_id: found.get(park_id, 0) for park_id in ids}

@@ -29,7 +29,8 @@ GROWTH_REASONS = {
     "企业档案·问题清单": "只读一家企业的问题，耗时不应随数据增长；若超出多为本机计时波动。",
     "我的企业": "只读一名干部的企业，耗时不应随数据增长；若超出多为本机计时波动。",
     "工作台（园区）": "工作台数字按园区存储，每次写入在同一事务里使该园区的存储失效；"
-    "页面只读存储，园区刚有写入时重算该园区（见“写入后首次”列）；若超出多为本机计时波动。",
+    "页面只读存储，园区刚有写入时重算该园区受影响的部分（见“走访 / 新问题后首次”列）；"
+    "若超出多为本机计时波动。",
     "工作台（全市领导）": "同上：全市为各园区存储之和，只重算刚有写入的园区。",
 }
 
@@ -38,10 +39,14 @@ def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _opt(value) -> str:
+    return "-" if value is None else _ms(value)
+
+
 def _page_table(full, small) -> list[str]:
     lines = [
-        f"| 页面 | p50 ms（{full.scale}） | p95 ms | 首次 ms | 写入后首次 ms | SQL 条数 | 基线 p50 ms "
-        f"| p50 ms（{small.scale}） | SQL 条数 | 耗时比（10×数据） | 结论 |",
+        f"| 页面 | p50 ms（{full.scale}） | p95 ms | 首次 ms | 走访 / 新问题后首次 ms | SQL 条数 "
+        f"| 基线 p50 ms | p50 ms（{small.scale}） | SQL 条数 | 耗时比（10×数据） | 结论 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     by_name = {p.name: p for p in small.pages}
@@ -53,7 +58,7 @@ def _page_table(full, small) -> list[str]:
         verdict = "达标" if ok_sql and ok_time else ("SQL 随数据增长" if not ok_sql else "超出 1.5 倍")
         lines.append(
             f"| {page.name} | {_ms(page.p50)} | {_ms(page.p95)} | {_ms(page.cold)} "
-            f"| {_ms(page.after_write) if page.after_write is not None else '-'} | {page.queries} "
+            f"| {_opt(page.after_visit)} / {_opt(page.after_problem)} | {page.queries} "
             f"| {_ms(page.floor_p50)} | "
             f"{_ms(other.p50) if other else '-'} | {other.queries if other else '-'} | {ratio:.2f} "
             f"| {verdict} |"

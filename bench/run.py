@@ -38,7 +38,9 @@ class PageResult:
     queries: int
     floor_p50: float
     cold: float  # the first request of a fresh process (the home pages read their stored figures)
-    after_write: Optional[float] = None  # home pages: the first request after a visit in the officer's park
+    # The home pages: the first request after a visit / a new problem in the officer's park.
+    after_visit: Optional[float] = None
+    after_problem: Optional[float] = None
 
 
 @dataclass
@@ -158,31 +160,44 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def _after_write(app, client, users: dict[str, int]) -> float:
-    """A home page's first request after a visit was logged in the officer's park: that park's stored
-    figures are outdated, so this request recomputes them (the other parks' are read)."""
+def _after_writes(app, client, users: dict[str, int]) -> tuple[float, float]:
+    """A home page's first request after a visit, then after a new problem, in the officer's park: each
+    outdates that park's stored figures (the visit their visit part only), which this request recomputes;
+    the other parks' are read."""
     from crm.extensions import db
     from crm.models import Enterprise, User, Visit
+    from crm.services.problems.intake import raise_problem
     from crm.services.visits.summary import note_visit
 
-    with app.app_context():
-        park_id = db.session.get(User, users["officer"]).park_id
-        firm_id = db.session.scalar(select(Enterprise.id).where(Enterprise.park_id == park_id).limit(1))
-        day = date.fromisoformat(TODAY)
+    day = date.fromisoformat(TODAY)
+    problem = {"title": "用电增容", "description": "企业反映用电负荷不足", "category": "utilities"}
+
+    def visit(firm: Enterprise, officer: User) -> None:
         db.session.add(
             Visit(
-                enterprise_id=firm_id,
+                enterprise_id=firm.id,
                 cadre_id=users["cadre"],
                 visited_on=day,
                 kind="phone",
                 summary="电话回访",
             )
         )
-        note_visit(firm_id, day, "phone")
-        db.session.commit()
-    began = time.perf_counter()
-    assert client.get("/").status_code == 200
-    return (time.perf_counter() - began) * 1000
+        note_visit(firm.id, day, "phone")
+
+    def new_problem(firm: Enterprise, officer: User) -> None:
+        raise_problem(firm, officer, problem | {"urgency": "normal", "source": "visit"}, today=day)
+
+    out = []
+    for write in (visit, new_problem):
+        with app.app_context():
+            officer = db.session.get(User, users["officer"])
+            firm = db.session.scalar(select(Enterprise).where(Enterprise.park_id == officer.park_id).limit(1))
+            write(firm, officer)
+            db.session.commit()
+        began = time.perf_counter()
+        assert client.get("/").status_code == 200
+        out.append((time.perf_counter() - began) * 1000)
+    return out[0], out[1]
 
 
 def store_home_figures(app) -> float:
@@ -203,7 +218,7 @@ def measure_pages(app, n: int) -> list[PageResult]:
         times, queries, cold = _time(app, client, path, n)
         results.append(PageResult(name, _p(times, 0.5), _p(times, 0.95), queries, _p(floor_times, 0.5), cold))
         if path == "/":
-            results[-1].after_write = _after_write(app, client, users)
+            results[-1].after_visit, results[-1].after_problem = _after_writes(app, client, users)
         print(
             f"  {name:<16} p50 {results[-1].p50:7.1f} ms  p95 {results[-1].p95:7.1f} ms  "
             f"SQL {queries:3d}  floor {results[-1].floor_p50:5.1f} ms",

@@ -57,17 +57,9 @@ def checks(run) -> list[Check]:
         out.append(Check(run.backend, f"{page.name} p95", page.p95, PAGE_P95_MS, "ms", page.floor_p50))
         if page.name in HOME_PAGES:
             out.append(Check(run.backend, f"{page.name} 首次", page.cold, COLD_HOME_MS, "ms", page.floor_p50))
-            after = getattr(page, "after_write", None)
-            out.append(
-                Check(
-                    run.backend,
-                    f"{page.name} 园区刚有写入后的首次",
-                    after,
-                    COLD_HOME_MS,
-                    "ms",
-                    page.floor_p50,
-                )
-            )
+            for what, after in (("走访", page.after_visit), ("新问题", page.after_problem)):
+                label = f"{page.name} 园区刚有{what}后的首次"
+                out.append(Check(run.backend, label, after, COLD_HOME_MS, "ms", page.floor_p50))
     t = run.tasks
     if not t:
         return out

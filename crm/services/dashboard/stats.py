@@ -183,8 +183,9 @@ def monthly_trend(user: User, today: date, park_id: Optional[int] = None) -> lis
     it, the others live (2 queries grouped by day)."""
     months = trend_months(today)
     frozen = _frozen_trend(user, months, park_id)
-    first = months[0].start
     index = {(m.start.year, m.start.month): m for m in months if f"{m.start:%Y-%m}" not in frozen}
+    # Only the months still live are read (after the closes, this month and perhaps the last one).
+    first = min(m.start for m in index.values())  # this month is never closed, so never frozen
     scope = _problem_scope(user, park_id)
     for column, attr in ((Problem.raised_on, "new"), (Problem.closed_on, "closed")):
         rows = db.session.execute(

@@ -42,6 +42,7 @@ class FirmCadence:
     onsite: Optional[DueStatus]
     last_visit: Optional[date]
     open_problems: int
+    last_evidenced: Optional[date] = None  # the last on-site visit with verified evidence
     firm: Optional[Enterprise] = None
     assignment: Optional[Assignment] = None
 
@@ -129,6 +130,7 @@ def _firms_with_cadence(stmt, today: date, open_problems: bool = True) -> list[F
         Assignment.first_visit_due_on,
         visits.last_contact_on,
         visits.last_onsite_on,
+        visits.last_evidenced_on,
     ).outerjoin(visits, visits.enterprise_id == Enterprise.id)
     if open_problems:
         problems = _open_problems_subquery(firm_ids)
@@ -156,6 +158,7 @@ def _with_statuses(rows, today: date) -> list[FirmCadence]:
             first_due,
             last_contact,
             last_onsite,
+            last_evidenced,
             n,
         ) = row
         contact = onsite = None
@@ -173,7 +176,7 @@ def _with_statuses(rows, today: date) -> list[FirmCadence]:
         out.append(
             FirmCadence(
                 fid, park_id, is_key, initials or "", cadre_id, start_on, first_due, contact, onsite,
-                last_contact, n,
+                last_contact, n, last_evidenced,
             )
         )  # fmt: skip
     return out
@@ -303,25 +306,16 @@ def coverage_report(
     others = CoverageCounts()
     for row in firms:
         _tally(by_cadre.get(row.cadre_id, others), row, week_start, month_start)
-    evidenced = _evidenced_since([r.firm_id for r in firms], month_start)
+    evidenced = False
     for row in firms:
-        if row.firm_id in evidenced:
+        if row.last_evidenced is not None and row.last_evidenced >= month_start:
             by_cadre.get(row.cadre_id, others).evidenced_month += 1
+            evidenced = True
     overdue = sorted((r for r in firms if r.is_overdue), key=lambda r: r.urgency)
     cadres = sorted(by_cadre.values(), key=lambda c: (c.week_pct is None, c.week_pct or 0, c.cadre.name))
     report = CoverageReport(week_start, month_start, today, cadres, overdue, others)
     report.evidence = bool(evidenced) or any_park_collects({r.park_id for r in firms} or None)
     return report
-
-
-def _evidenced_since(firm_ids: list[int], start: date) -> set[int]:
-    """Of these firms, those with an on-site visit with evidence since start (one query, from the summary)."""
-    if not firm_ids:
-        return set()
-    stmt = select(FirmVisitSummary.enterprise_id).where(
-        FirmVisitSummary.enterprise_id.in_(firm_ids), FirmVisitSummary.last_evidenced_on >= start
-    )
-    return set(db.session.scalars(stmt))
 
 
 def coverage_totals(user: User, today: date, park_id: Optional[int] = None) -> tuple[CoverageCounts, int]:

@@ -2,6 +2,7 @@
 
     python -m bench.tasks report --db URL --today 2026-11-02 --out /tmp/r.xlsx
     python -m bench.tasks report-floor --cells /tmp/r.xlsx
+    python -m bench.tasks report --closed --floor --db URL   (the floor timed between the report's runs)
     python -m bench.tasks import --db URL --rows 20000
     python -m bench.tasks export --db URL
 Each prints one JSON line: {"seconds": …, "peak_mb": …, …}.
@@ -13,6 +14,7 @@ import resource
 import sys
 import time
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 
@@ -45,12 +47,16 @@ def _report(args) -> dict:
 
             close_month(period.month, None, date.fromisoformat(args.today))
             db.session.commit()
+        shapes, floor_runs = None, []
         for _ in range(args.repeat):
             began = time.perf_counter()
             data = monthly_workbook(ReportScope(None), period)
             runs.append(time.perf_counter() - began)
+            if args.floor:  # the floor right after each run, so both see the same load on a shared machine
+                shapes = shapes or _shapes(BytesIO(data.getvalue()))
+                floor_runs.append(_write_floor(shapes, BytesIO())[0])
     Path(args.out).write_bytes(data.getbuffer())
-    return {
+    out = {
         "seconds": min(runs),
         "runs": [round(r, 2) for r in runs],
         "peak_mb": _peak_mb(),
@@ -58,30 +64,45 @@ def _report(args) -> dict:
         "month": period.month,
         "closed": bool(args.closed),
     }
+    if floor_runs:
+        out |= {"floor_seconds": min(floor_runs), "floor_runs": [round(r, 2) for r in floor_runs]}
+        out["ratio"] = round(out["seconds"] / out["floor_seconds"], 3)
+    return out
+
+
+def _shapes(source) -> list[tuple[str, list[tuple]]]:
+    """Every sheet's rows of values, as openpyxl reads them back (the cells the floor writes)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(source, read_only=True)
+    shapes = [(ws.title, list(ws.iter_rows(values_only=True))) for ws in book.worksheets]
+    book.close()
+    return shapes
+
+
+def _write_floor(shapes: list[tuple[str, list[tuple]]], target) -> tuple[float, int]:
+    """The same cells, sheet by sheet, written by openpyxl write-only: (seconds, cells)."""
+    from openpyxl import Workbook
+
+    began = time.perf_counter()
+    wb = Workbook(write_only=True)
+    cells = 0
+    for title, rows in shapes:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+            cells += len(row)
+    wb.save(target)
+    return time.perf_counter() - began, cells
 
 
 def _report_floor(args) -> dict:
     """Write the same number of cells per sheet as the report, with openpyxl write-only (the floor)."""
-    from openpyxl import Workbook, load_workbook
-
-    shapes = []
-    source = load_workbook(args.cells, read_only=True)
-    for ws in source.worksheets:
-        rows = list(ws.iter_rows(values_only=True))
-        shapes.append((ws.title, rows))
-    source.close()
-    runs = []
+    shapes = _shapes(args.cells)
+    runs, cells = [], 0
     for _ in range(args.repeat):
-        began = time.perf_counter()
-        wb = Workbook(write_only=True)
-        cells = 0
-        for title, rows in shapes:
-            ws = wb.create_sheet(title)
-            for row in rows:
-                ws.append(list(row))
-                cells += len(row)
-        wb.save(Path(args.cells).with_suffix(".floor.xlsx"))
-        runs.append(time.perf_counter() - began)
+        seconds, cells = _write_floor(shapes, Path(args.cells).with_suffix(".floor.xlsx"))
+        runs.append(seconds)
     return {"seconds": min(runs), "runs": [round(r, 2) for r in runs], "peak_mb": _peak_mb(), "cells": cells}
 
 
@@ -179,6 +200,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3, help="report: timed runs, the fastest counts")
     parser.add_argument("--closed", action="store_true", help="report: close the month first (月结)")
+    parser.add_argument("--floor", action="store_true", help="report: also time the floor after each run")
     args = parser.parse_args()
     task = {"report": _report, "report-floor": _report_floor, "import": _import, "export": _export}[args.task]
     print(json.dumps(task(args), ensure_ascii=False))

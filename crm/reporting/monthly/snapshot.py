@@ -38,8 +38,8 @@ from crm.reporting.monthly.registry import LiveMonth
 from crm.reporting.monthly.state import ProblemState
 from crm.reporting.monthly.visits import VisitFigures
 from crm.reporting.monthly.voice_facts import CallbackDrawFact, CallbackFact, WithdrawalFact
-from crm.services.closing.codec import decoder, encode
-from crm.services.closing.store import close_day, close_workday, latest_closes, read_snapshot_rows
+from crm.services.closing.codec import decode_all, encode
+from crm.services.closing.store import close_day, close_workday, latest_closes, read_snapshot_texts
 from crm.services.knowledge.hotspot_figures import RaisedFact, RepeatFact, ResolvedFact
 from crm.services.portal.figures import VoiceEvent
 from crm.services.workdays.calendar import get_calendar
@@ -191,19 +191,21 @@ class LiveSource:
 
 
 class SnapshotSource:
-    """A closed month's facts as its close froze them (one query for every kind)."""
+    """A closed month's facts as its close froze them (one query for every kind, each kind decoded in one
+    pass when first asked)."""
 
     def __init__(self, period: Period, close: MonthClose, park_id: Optional[int] = None):
         self.period, self.park_id, self.close = period, park_id, close
         by = close.closed_by.name if close.closed_by is not None else None
         self.edition = Edition(period.month, close.version, close.closed_at, by)
-        self._data = read_snapshot_rows(close.id, park_id)
+        self._texts = read_snapshot_texts(close.id, park_id)
         self._rows: dict[str, list] = {}
 
     def rows(self, kind: str) -> list:
         if kind not in self._rows:
-            decode = decoder(KINDS[kind].row)
-            self._rows[kind] = [decode(data) for data in self._data.get(kind, ())]
+            spec = KINDS[kind]
+            self._rows[kind] = decode_all(spec.row, self._texts.get(kind, []), spec.working)
+            self._texts.pop(kind, None)  # decoded: the text is no longer needed
         return self._rows[kind]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -294,15 +294,18 @@ def write_snapshot_rows(close: MonthClose, rows: list[tuple[str, Optional[int], 
     return len(rows)
 
 
-def read_snapshot_rows(close_id: int, park_id: Optional[int] = None) -> dict[str, list[dict[str, Any]]]:
-    """{kind: [data, …]} of a close in the order written (one query): every row, or for a park its own
-    rows and the city-wide ones (park None)."""
-    stmt = select(MonthSnapshotRow.kind, MonthSnapshotRow.data).where(MonthSnapshotRow.close_id == close_id)
+def read_snapshot_texts(close_id: int, park_id: Optional[int] = None) -> dict[str, list[str]]:
+    """{kind: [JSON text, …]} of a close in the order written (one query): every row, or for a park its
+    own rows and the city-wide ones (park None). The JSON comes as the text stored, left for the caller
+    to decode a kind at a time (codec.decode_all), not parsed row by row on the way."""
+    stmt = select(MonthSnapshotRow.kind, cast(MonthSnapshotRow.data, Text)).where(
+        MonthSnapshotRow.close_id == close_id
+    )
     if park_id is not None:
         stmt = stmt.where((MonthSnapshotRow.park_id == park_id) | MonthSnapshotRow.park_id.is_(None))
-    out: dict[str, list[dict[str, Any]]] = {}
-    for kind, data in db.session.execute(stmt.order_by(MonthSnapshotRow.id)):
-        out.setdefault(kind, []).append(data)
+    out: dict[str, list[str]] = {}
+    for kind, text in db.session.execute(stmt.order_by(MonthSnapshotRow.id)):
+        out.setdefault(kind, []).append(text)
     return out
 
 

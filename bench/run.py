@@ -307,8 +307,10 @@ def main() -> None:
     )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--quick", action="store_true", help="少量请求，只测页面（试跑用）")
+    parser.add_argument("--pages", action="store_true", help="只测页面（请求数与完整运行相同）")
     args = parser.parse_args()
     n = 5 if args.quick else REQUESTS
+    args.quick = args.quick or args.pages  # no heavy tasks
     results = []
     if not args.skip_sqlite:
         db_file = Path("/tmp/bench-city.sqlite3")

@@ -53,8 +53,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_extensions(app: Flask) -> None:
     from crm import models  # noqa: F401  (register tables with the metadata)
-    from crm.services.dashboard import versions  # noqa: F401  (figures are kept exact by session events)
     from crm.extensions import bootstrap, csrf, db, login_manager, migrate
+    from crm.services.dashboard import versions  # noqa: F401  (figures are kept exact by session events)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))

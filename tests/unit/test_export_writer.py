@@ -85,3 +85,16 @@ def test_problem_list_export_from_plain_rows_matches_the_orm_export(db):
     assert len({row[8] for row in every}) >= 4 and len({row[9] for row in every}) >= 2
     assert {row[12] for row in every} - {None} and None in {row[12] for row in every}
     assert any(row[19] for row in every) and sheets[2]
+
+
+def test_repeated_texts_are_written_alike_past_the_kept_texts(monkeypatch):
+    """Texts are cleaned once and reused; past TEXTS_KEPT distinct texts each is cleaned afresh."""
+    from crm.reporting.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "TEXTS_KEPT", 3)
+    texts = ["=1+1", "甲\x07乙", "\x08", "普通", "@提到", "普通", "=1+1", "甲\x07乙", "\x08", "-x"]
+    rows = [[n, text] for n, text in enumerate(texts * 2)]
+    ws = load_workbook(write_table("表", ["序号", "文本"], rows)).active
+    written = [ws.cell(row=r, column=2).value for r in range(2, len(rows) + 2)]
+    once = ["'=1+1", "甲乙", None, "普通", "'@提到", "普通", "'=1+1", "甲乙", None, "'-x"]
+    assert written == once * 2

@@ -317,3 +317,15 @@ def test_a_login_leaves_the_figures_alone_but_a_new_cadre_counts(app, city):
     _db.session.commit()
     after = dict(_db.session.execute(select(FigureVersion.park_id, FigureVersion.version)).all())
     assert after[cadre.park_id] == before.get(cadre.park_id, 0) + 1
+
+
+def test_more_marked_rows_than_one_statement_takes_are_placed_in_chunks(app, city, monkeypatch):
+    from crm.services.dashboard import versions
+
+    monkeypatch.setattr(versions, "IN_CHUNK", 2)  # five firms: three IN lists
+    before = dict(_db.session.execute(select(FigureVersion.park_id, FigureVersion.version)).all())
+    for firm in city["firms"]:
+        make_visit(firm, city["cadres"][0], TODAY)
+    _db.session.commit()
+    after = dict(_db.session.execute(select(FigureVersion.park_id, FigureVersion.version)).all())
+    assert all(after[p.id] > before.get(p.id, 0) for p in city["parks"])

@@ -202,3 +202,16 @@ def test_an_end_record_understating_the_parts_is_refused_by_the_directory_size(t
     end = data.rfind(b"PK\x05\x06")
     data[end + 8 : end + 12] = (5).to_bytes(2, "little") * 2  # "5 parts", the directory still holds 20,005
     refused(saved(tmp_path, bytes(data)), "部件过多")
+
+
+def test_a_part_that_is_no_deflate_stream_is_refused(tmp_path):
+    """Damage early in a part's compressed data breaks the deflate stream itself, before any CRC check."""
+    import zipfile
+
+    rows = [[f"第{n}号企业", f"{n:018d}"] for n in range(3000)]
+    data = bytearray(build.package(build.sheet_xml([ROWS[0], *rows])))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 200] ^= 0xFF
+    refused(saved(tmp_path, bytes(data)), "文件内容已损坏")

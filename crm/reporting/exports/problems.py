@@ -1,10 +1,10 @@
 """Export of the problem list exactly as filtered on screen (all pages), with colour and working days."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -103,9 +103,6 @@ class _Line:
     level_label = Problem.level_label
     evaluation_label = Problem.evaluation_label
 
-    def __init__(self, row: Row) -> None:
-        self.__dict__.update(row._mapping)
-
 
 def export_query(stmt: Select) -> Select:
     """The problem list's SELECT (problem_list_query: scope, filters, order) reduced to the problem's
@@ -127,14 +124,28 @@ def export_query(stmt: Select) -> Select:
     )
 
 
-def _line_cells(row: Row, clock: ProblemClock) -> list:
-    line = _Line(row)
-    names = (row.x_firm, row.x_park, row.x_department or "", row.x_handler or "", row.x_raiser or "")
-    return _cells(cast(Problem, line), names, clock)  # read as a Problem: the same attributes
+def _line_rows(rows: Iterable[Sequence[Any]], keys: Sequence[str], clock: ProblemClock) -> Iterator[list]:
+    """The export's rows from the query's plain rows (values in the order of keys)."""
+    for row in rows:
+        line = _Line()
+        values = line.__dict__ = dict(zip(keys, row, strict=True))
+        names = (
+            values["x_firm"],
+            values["x_park"],
+            values["x_department"] or "",
+            values["x_handler"] or "",
+            values["x_raiser"] or "",
+        )
+        yield _cells(cast(Problem, line), names, clock)  # read as a Problem: the same attributes
 
 
 def export_problem_list(stmt: Select, clock: ProblemClock) -> BytesIO:
     """Write the problems of the list's SELECT (problem_list_query) to an .xlsx workbook, as export_problems
-    does, streaming plain rows from the database in batches: 100,000 problems never sit in memory."""
-    rows = db.session.execute(export_query(stmt).execution_options(yield_per=1_000))
-    return write_table("问题清单", HEADERS, (_line_cells(row, clock) for row in rows), WIDTHS)
+    does, streaming plain rows from the database in batches: 100,000 problems never sit in memory.
+
+    The SELECT runs on the session's connection as a plain statement: its rows are tuples, without the
+    ORM's result processing (a read, so there is nothing for the session to flush first).
+    """
+    result = db.session.connection().execute(export_query(stmt).execution_options(yield_per=1_000))
+    rows = _line_rows(result, tuple(result.keys()), clock)
+    return write_table("问题清单", HEADERS, rows, WIDTHS)

@@ -20,6 +20,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")  # for the openpyxl workbooks (the import's)
 HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "pattern": 1, "align": "center"}
 WIDTH_PADDING = 5 / 7
+TEXTS_KEPT = 50_000  # distinct texts whose written form a sheet keeps
 # What an .xlsx (XML 1.0) cannot hold: the C0 controls but tab, LF and CR (openpyxl refuses them), and
 # the noncharacters U+FFFE/U+FFFF and lone surrogates (lxml refuses them while saving).
 ILLEGAL_XML_RE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
@@ -51,25 +52,30 @@ def _write_sheet(
         ws.set_column(idx, idx, width - WIDTH_PADDING if width > 1 + WIDTH_PADDING else width)
     ws.freeze_panes(1, 0)
     header = book.add_format(HEADER_FORMAT)
-    for col, text in enumerate(headers):
-        if isinstance(text, str):
-            ws.write_string(0, col, text, header)
+    for col, label in enumerate(headers):
+        if isinstance(label, str):
+            ws.write_string(0, col, label, header)
         else:
-            ws.write(0, col, text, header)
+            ws.write(0, col, label, header)
     on_day, at_time = (
         book.add_format({"num_format": "yyyy-mm-dd"}),
         book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
     )
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
     count = 0
-    clean = ILLEGAL_XML_RE.sub
+    # Texts as written, by text: a list repeats most of its texts (names, labels), each cleaned once.
+    written: dict[str, str] = {}
     for count, row in enumerate(rows, start=1):  # count: the number of rows, afterwards
         for col, value in enumerate(row):
             kind = type(value)
-            if kind is str:  # escape_cell's work inline (the commonest cell); never written as a formula
-                value = clean("", value)
-                if value:  # an empty text is an empty cell
-                    write_string(count, col, "'" + value if value.startswith(FORMULA_PREFIXES) else value)
+            if kind is str:  # escape_cell's work (the commonest cell); never written as a formula
+                text = written.get(value)
+                if text is None:
+                    text = _cell_text(value)
+                    if len(written) < TEXTS_KEPT:
+                        written[value] = text
+                if text:  # an empty text is an empty cell
+                    write_string(count, col, text)
             elif kind is int or kind is float:
                 write_number(count, col, value)
             elif kind is date:
@@ -81,6 +87,12 @@ def _write_sheet(
             else:
                 _write_other(ws, count, col, escape_cell(value), on_day, at_time)
     ws.autofilter(0, 0, count, len(headers) - 1)
+
+
+def _cell_text(value: str) -> str:
+    """A text as written: escape_cell's result ("" for a text that is empty once cleaned)."""
+    value = xml_safe(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _write_other(ws: Any, row: int, col: int, value: Any, on_day: Any, at_time: Any) -> None:

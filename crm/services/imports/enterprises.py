@@ -17,7 +17,7 @@ from crm.services import ServiceError
 from crm.services.assignments.operations import assign_enterprise, start_first_assignment
 from crm.services.common.spreadsheets import SpreadsheetLimits
 from crm.services.enterprises.registry import update_enterprise
-from crm.services.imports.bulk import RowRefused, insert_new_firms, write_first_liaisons
+from crm.services.imports.bulk import RowRefused, insert_new_firms, roomy_cache, write_first_liaisons
 from crm.services.imports.parse import ParsedFile, read_import_file
 from crm.services.imports.registry import Registry
 from crm.services.imports.validate import ImportResult, RowPlan, plan_import
@@ -116,8 +116,9 @@ def import_enterprises(
     reg = Registry(actor)
     result = plan_import(read_import_file(path, import_limits(web)), actor, reg, keep_hidden)
     if result.ok and not dry_run:
-        _apply(result, actor, today)
-        db.session.flush()
+        with roomy_cache():
+            _apply(result, actor, today)
+            db.session.flush()
         result.applied = True
     return result
 

@@ -2,15 +2,17 @@
 
 import re
 from collections.abc import Callable
-from typing import Any, Optional, cast
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from crm.models import Enterprise
 from crm.models.enterprise import SCALE_TYPES
 from crm.services import ServiceError
 from crm.services.enterprises.profile import parse_qualifications, qualification_code
 from crm.services.imports.parse import CHOICES, cell_keep, cell_text, header_key
-from crm.services.imports.registry import Registry
 from crm.timeutil import today
+
+if TYPE_CHECKING:  # the registry reads cells through cells.py, which reads the size cell from here
+    from crm.services.imports.registry import Registry
 
 # 规上/规下 written inside a 企业规模 cell (many ledgers have no 规模类型 column): longest words first.
 SCALE_WORDS = {"规模以上": "above", "规模以下": "below", "规上": "above", "规下": "below"}
@@ -47,16 +49,32 @@ def split_words(value: Any) -> list[str]:
     return [word.strip() for word in re.split(r"[、,，;；\n\r]+", cell_keep(value)) if word.strip()]
 
 
-def read_scale(values: dict[str, Any], given: dict[str, Any], add: Callable[[str, str], None]) -> None:
-    """企业规模 may hold 规上/规下 besides (or instead of) 大中小微: 规上·中型 sets both fields; it must
-    agree with a 规模类型 or 是否规上 cell of the same row."""
-    if not cell_text(values.get("size")):
-        return
+def size_cell(value: Any) -> tuple[str | None, str | None] | str | None:
+    """A 企业规模 cell: None when blank, else to_size_and_scale's (size, scale) or its refusal."""
+    if not cell_text(value):
+        return None
     try:
-        size, scale = to_size_and_scale(values["size"])
+        return to_size_and_scale(value)
     except ValueError as exc:
-        add("size", str(exc))
+        return str(exc)
+
+
+def read_scale(
+    values: dict[str, Any],
+    given: dict[str, Any],
+    add: Callable[[str, str], None],
+    reading: tuple[str | None, str | None] | str | None = None,
+) -> None:
+    """企业规模 may hold 规上/规下 besides (or instead of) 大中小微: 规上·中型 sets both fields; it must
+    agree with a 规模类型 or 是否规上 cell of the same row. reading: size_cell() of the cell, if known."""
+    if reading is None:
+        reading = size_cell(values.get("size"))
+    if reading is None:
         return
+    if isinstance(reading, str):
+        add("size", reading)
+        return
+    size, scale = reading
     if size is not None:
         given["size"] = size
     if scale is None:
@@ -70,7 +88,7 @@ def read_scale(values: dict[str, Any], given: dict[str, Any], add: Callable[[str
 
 
 def read_profile(
-    values: dict[str, Any], given: dict[str, Any], add: Callable[[str, str], None], reg: Registry
+    values: dict[str, Any], given: dict[str, Any], add: Callable[[str, str], None], reg: "Registry"
 ) -> dict[str, None]:
     """资质 ({code: year}) and 标签 (tag ids, by name) into given; returns the qualifications a 标签 cell
     names (专精特新 written as a tag), which add to the firm's rather than replace them."""
@@ -107,7 +125,7 @@ def plan_profile(
     firm: Enterprise | None,
     given: dict[str, Any],
     from_tags: dict[str, None],
-    reg: Registry,
+    reg: "Registry",
     add: Callable[[str, str], None],
 ) -> None:
     """The row's 画像 against the registered firm's: unchanged values leave plan.data; a retired tag is

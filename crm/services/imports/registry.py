@@ -13,6 +13,7 @@ from crm.permissions import may_import_into
 from crm.services.common.creditcode import fold_key
 from crm.services.common.validators import has_control_chars
 from crm.services.enterprises.registry import clean_enterprise_data
+from crm.services.imports.cells import Verdicts
 from crm.services.imports.parse import cell_text, header_key
 
 IN_CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
@@ -52,6 +53,8 @@ class Registry:
         # Firms by folded name (fold_key), and the file's rows by folded name: (row, credit code).
         self.firms_by_name_key: dict[str, list[Enterprise]] = defaultdict(list)
         self.seen_names: dict[str, tuple[int, str]] = {}
+        # What each distinct cell value reads as, for the row checks (cells.py).
+        self.verdicts = Verdicts()
 
     def prefetch(self, records: list[tuple[int, dict[str, Any]]]) -> None:
         # A cell with control characters is refused by its row; PostgreSQL could not even look up NUL.
@@ -109,8 +112,18 @@ class Registry:
                     self.users_by_name[user.name].append(user)
 
     def find_park(self, text: str) -> Park | None:
+        return self.verdicts.plain["find park"].judged(text, self._find_park, text)
+
+    def _find_park(self, text: str) -> Park | None:
         key = header_key(text)
         return self.parks_by_key.get(key) or self.parks_by_key.get(key.upper())
+
+    def find_chain(self, text: str) -> IndustryChain | None:
+        """The chain named by a 所属产业链 cell's text, or None."""
+        return self.verdicts.plain["find chain"].judged(text, self._find_chain, text)
+
+    def _find_chain(self, text: str) -> IndustryChain | None:
+        return self.chains_by_key.get(header_key(text))
 
     def find_cadre(self, text: str, park: Park | None) -> tuple[User | None, str | None]:
         """The cadre meant by a username or an exact name, or (None, why not); park None checks existence."""

@@ -6,29 +6,18 @@ from typing import Any
 
 from crm.models import Enterprise, Park, User
 from crm.services.common.creditcode import credit_code_error, fold_key
-from crm.services.common.validators import CONTROL_CHARS, has_control_chars
+from crm.services.common.validators import CONTROL_CHARS
 from crm.services.enterprises.registry import (
     FIELD_LABELS,
-    FOLDED_TEXT_FIELDS,
-    MULTILINE_FIELDS,
-    TEXT_FIELDS,
-    clean_enterprise_data,
     name_clash_error,
     validate_enterprise_data,
 )
+from crm.services.imports.cells import control_chars, new_firm_problems, read_cells, size_reading
 from crm.services.imports.parse import (
     COLUMNS,
-    TEXT_LIMITS,
     ParsedFile,
-    cell_keep,
     cell_text,
-    header_key,
-    to_amount,
-    to_bool,
-    to_choice,
     to_credit_code,
-    to_date,
-    to_int,
 )
 from crm.services.imports.profile_cells import plan_profile, read_profile, read_scale
 from crm.services.imports.registry import Registry
@@ -43,15 +32,6 @@ ACTION_LABELS = {
     "skip": "跳过",
 }
 HIDDEN_ROWS_LISTED = 10  # a notice names this many hidden rows, then says 等
-CONVERTERS = {
-    "scale_type": lambda v: to_choice("scale_type", v),
-    "status": lambda v: to_choice("status", v),
-    "is_key": to_bool,
-    "founded_on": to_date,
-    "headcount": to_int,
-    "output_last_year": to_amount,
-    "tax_last_year": to_amount,
-}
 # validate_enterprise_data reports by model field; these live in differently named columns.
 FIELD_COLUMNS = {"park_id": "park", "chain_id": "chain"}
 
@@ -184,31 +164,10 @@ def _same(old: Any, new: Any) -> bool:
     return old == new  # Decimal('1.50') == Decimal('1.5'), so amounts compare by value
 
 
-def _read_cells(values: dict[str, Any], add: Callable[[str, str], None]) -> dict[str, Any]:
+def _read_cells(values: dict[str, Any], add: Callable[[str, str], None], reg: Registry) -> dict[str, Any]:
     """The row's non-blank cells as cleaned model field values; conversion problems go to add()."""
-    # Names and free text as typed; the phone and the credit code width-folded.
-    folded = (*FOLDED_TEXT_FIELDS, "credit_code")
-    raw = {
-        key: cell_text(values[key]) if key in folded else cell_keep(values[key])
-        for key in (*TEXT_FIELDS, "credit_code")
-        if key in values
-    }
-    given = {key: value for key, value in clean_enterprise_data(raw).items() if value not in (None, "")}
-    for key, limit in TEXT_LIMITS.items():
-        if len(given.get(key) or "") > limit:
-            add(key, f"不能超过{limit}字")
-    for key, convert in CONVERTERS.items():
-        if cell_text(values.get(key)):
-            try:
-                given[key] = convert(values[key])
-            except ValueError as exc:
-                add(key, str(exc))
-    if cell_text(values.get("is_above")):
-        try:
-            given["scale_type"] = "above" if to_bool(values["is_above"]) else "below"
-        except ValueError as exc:
-            add("is_above", str(exc))
-    read_scale(values, given, add)
+    given = read_cells(reg.verdicts, values, add)
+    read_scale(values, given, add, size_reading(reg.verdicts, values))
     return given
 
 
@@ -250,15 +209,15 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         if all(error.column != column for error in plan.errors):  # the first problem of a cell is enough
             plan.errors.append(RowError(row, column, message))
 
-    for key, value in values.items():  # what a cell holds as typed, before any normalising
-        if has_control_chars(value, multiline=key in MULTILINE_FIELDS):
-            add(key, CONTROL_CHARS)
-    given = _read_cells(values, add)
+    for key in control_chars(reg.verdicts, values):  # what a cell holds as typed, before any normalising
+        add(key, CONTROL_CHARS)
+    given = _read_cells(values, add, reg)
     from_tags = read_profile(values, given, add, reg)
     code = plan.credit_code = given.get("credit_code", "")
+    code_error = credit_code_error(code) if code else None
     if not code:
         add("credit_code", "不能为空")
-    elif (msg := credit_code_error(code)) is not None:
+    elif (msg := code_error) is not None:
         if isinstance(values["credit_code"], (int, float)):
             msg += "（该单元格被 Excel 存成了数字，请把这一列设为文本格式后重新填写）"
         add("credit_code", msg.removeprefix(FIELD_LABELS["credit_code"]))
@@ -270,12 +229,12 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
     firm = plan.firm
     if firm is not None and firm.park_id not in reg.allowed_ids:
         add("credit_code", f"{code} 已登记在其他园区，无权通过导入修改")
-    _resolve_park(plan, cell_text(values.get("park")), reg, add)
+    _resolve_park(plan, reg.verdicts.text("park", values.get("park")), reg, add)
     if plan.park is not None:
         given["park_id"] = plan.park.id
-    chain_text = cell_text(values.get("chain"))
+    chain_text = reg.verdicts.text("chain", values.get("chain"))
     if chain_text:
-        chain = reg.chains_by_key.get(header_key(chain_text))
+        chain = reg.find_chain(chain_text)
         if chain is None:
             add("chain", f"产业链“{chain_text}”不存在，可选：{'、'.join(c.name for c in reg.chains)}")
         else:
@@ -285,7 +244,7 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
     profile: dict[str, Any] = {key: given.pop(key) for key in ("qualifications", "tag_ids") if key in given}
     if firm is None:
         plan.data = given
-        problems = validate_enterprise_data(given, check_unique=False)
+        problems = new_firm_problems(reg.verdicts, given, code_error)
     else:
         plan.data = {k: v for k, v in given.items() if k != "credit_code" and not _same(getattr(firm, k), v)}
         merged = {f: getattr(firm, f) for f in FIELD_LABELS} | plan.data
@@ -302,7 +261,7 @@ def _plan_row(row: int, values: dict[str, Any], reg: Registry, columns: dict[str
         _check_name(plan, given["name"], reg, add)
     plan.name = given.get("name") or (firm.name if firm else "")
 
-    plan.cadre_text = cell_text(values.get("cadre"))
+    plan.cadre_text = reg.verdicts.text("cadre", values.get("cadre"))
     if plan.cadre_text:
         cadre, why = reg.find_cadre(plan.cadre_text, plan.park)
         if why:

@@ -3,6 +3,7 @@
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from crm.services.common.spreadsheets.limits import (
     too_long,
     too_wide,
 )
+from crm.services.common.spreadsheets.quick import quick_scan_sheet
 from crm.services.common.spreadsheets.scan import scan_book, scan_shared_strings, scan_sheet
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel on a Chinese Windows saves CSV as GBK
@@ -48,10 +50,13 @@ def read_xlsx_sheets(path: str | Path, limits: SpreadsheetLimits) -> Generator[S
                 if workbook.sheet_names != [name for name, _ in book]:
                     raise SpreadsheetError(CORRUPT)  # it would read sheets other than the ones checked
                 for name, part in book:
-                    scan = scan_sheet(archive, part, shared, limits)
+                    scan = quick_scan_sheet(archive, part, shared, limits)
+                    if scan is None:  # not in the plain form, or near a cap: element by element
+                        scan = scan_sheet(archive, part, shared, limits)
                     values = _sheet_values(workbook, name) if scan.cells else []
                     yield Sheet(name, [_clean_row(row) for row in values], scan.hidden_rows, scan.merges)
-    except (zipfile.BadZipFile, OSError) as exc:  # a part's data does not match its CRC or declared size
+    # A part's data does not match its CRC or declared size, or is no deflate stream at all.
+    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
         raise SpreadsheetError(CORRUPT) from exc
 
 

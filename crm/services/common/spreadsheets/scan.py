@@ -101,7 +101,7 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     return {info.filename.lower(): info for info in archive.infolist()}
 
 
-def _run(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan) -> None:
+def _parser(scan: _Scan) -> expat.XMLParserType:
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -110,11 +110,24 @@ def _run(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan) -> None:
     parser.StartElementHandler = scan.start
     parser.EndElementHandler = scan.end
     parser.CharacterDataHandler = scan.text
+    return parser
+
+
+def _run(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan) -> None:
+    parser = _parser(scan)
     try:
         with archive.open(info) as stream:  # reads stop at the declared size and check the CRC
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise SpreadsheetError(CORRUPT) from exc
+
+
+def _feed(data: bytes, scan: _Scan) -> None:
+    """_run over a part already in memory (quick.py's: the part without its cells)."""
+    try:
+        _parser(scan).Parse(data, True)
     except expat.ExpatError as exc:
         raise SpreadsheetError(CORRUPT) from exc
 

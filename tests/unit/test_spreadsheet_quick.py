@@ -171,7 +171,7 @@ def test_a_prefixed_sheet_goes_element_by_element():
 @pytest.mark.parametrize(
     "old, new",
     [
-        (b"<t>\xe6\xb9\x98", b"<t>&#1;\xe6\xb9\x98"),  # a character XML forbids, by reference
+        (b"<t>\xe6\xb9\x98", b"<t>&#x1;\xe6\xb9\x98"),  # a character XML forbids, by reference
         (b"<t>\xe6\xb9\x98", b"<t>\xef\xbf\xbe"),  # U+FFFE
         (b"<t>\xe6\xb9\x98", b"<t>\xe6\xb9"),  # broken UTF-8
         (b"<t>\xe6\xb9\x98", b"<t>]]>"),

@@ -2,7 +2,7 @@
 
 For each database and scale it generates the city, then measures every main page (p50/p95 server
 time through the WSGI app, SQL statements per request) next to a floor page measured in the same
-run; at full scale also the monthly report (time, peak memory, next to an openpyxl write-only floor),
+run; at full scale also the monthly report (time, peak memory, next to openpyxl write-only floors),
 imports of 20,000 and 100,000 rows, the export of 100,000 problems and the scheduled jobs. Prints a
 table and writes bench/results.md.
 
@@ -272,15 +272,14 @@ def run_one(backend: str, url: str, scale: float, heavy: bool, n: int) -> RunRes
     print(f"  首页数字（全部园区）{result.tasks['home_figures']['seconds']:.1f} 秒", flush=True)
     result.pages = measure_pages(app, n)
     if heavy:
+        # Each report with its floors timed in the same process, between its runs.
         out = f"/tmp/bench-report-{backend}.xlsx"
-        result.tasks["report"] = _task("report", "--db", url, "--today", TODAY, "--out", out)
-        result.tasks["report_floor"] = _task("report-floor", "--cells", out)
+        result.tasks["report"] = _task("report", "--floor", "--db", url, "--today", TODAY, "--out", out)
         # The same month once closed (月结): built from its snapshot only.
         closed_out = f"/tmp/bench-report-closed-{backend}.xlsx"
         result.tasks["report_closed"] = _task(
-            "report", "--closed", "--db", url, "--today", TODAY, "--out", closed_out
+            "report", "--closed", "--floor", "--db", url, "--today", TODAY, "--out", closed_out
         )
-        result.tasks["report_closed_floor"] = _task("report-floor", "--cells", closed_out)
         result.tasks["jobs"] = measure_jobs(app)
         with app.app_context():
             from bench.generate import top_up_problems

@@ -2,13 +2,14 @@
 
     python -m bench.tasks report --db URL --today 2026-11-02 --out /tmp/r.xlsx
     python -m bench.tasks report-floor --cells /tmp/r.xlsx
-    python -m bench.tasks report --closed --floor --db URL   (the floor timed between the report's runs)
+    python -m bench.tasks report --closed --floor --db URL   (the floors timed between the report's runs)
     python -m bench.tasks import --db URL --rows 20000
     python -m bench.tasks export --db URL
 Each prints one JSON line: {"seconds": …, "peak_mb": …, …}.
 """
 
 import argparse
+import gc
 import json
 import resource
 import sys
@@ -16,6 +17,7 @@ import time
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import Any, Optional
 
 
 def _peak_mb() -> float:
@@ -29,8 +31,9 @@ def _peak_mb() -> float:
 def _report(args) -> dict:
     """The monthly workbook of last month for the whole city, written to --out (best of --repeat runs).
 
-    This shared 2-core machine's timings wander by ±15 % from run to run, so the report and its floor
-    are each timed --repeat times in one process and the fastest run counts (the same for both).
+    This shared 2-core machine's timings wander by ±15 % from run to run, so the report and its floors
+    are each timed --repeat times in one process, each floor right after each report run (both see the
+    same load), and the fastest run of each counts.
     """
     from bench.app import bench_app
     from crm.reporting.monthly import writer  # noqa: F401 -- imported before the clock, as the floor's openpyxl is
@@ -38,7 +41,8 @@ def _report(args) -> dict:
     from crm.reporting.monthly.writer import monthly_workbook
 
     app = bench_app(args.db, args.today)
-    runs = []
+    runs: list[float] = []
+    floors: dict[str, list[float]] = {"plain": [], "styled": []}
     with app.app_context():
         period = Period.last_complete(date.fromisoformat(args.today))
         if args.closed:  # close the month first (not timed): the workbook is then built from its snapshot
@@ -47,14 +51,19 @@ def _report(args) -> dict:
 
             close_month(period.month, None, date.fromisoformat(args.today))
             db.session.commit()
-        shapes, floor_runs = None, []
+        shapes = styled_shapes = None
         for _ in range(args.repeat):
             began = time.perf_counter()
             data = monthly_workbook(ReportScope(None), period)
             runs.append(time.perf_counter() - began)
-            if args.floor:  # the floor right after each run, so both see the same load on a shared machine
-                shapes = shapes or _shapes(BytesIO(data.getvalue()))
-                floor_runs.append(_write_floor(shapes, BytesIO())[0])
+            if args.floor:
+                if shapes is None:  # read back once (not timed)
+                    shapes = _shapes(BytesIO(data.getvalue()))
+                    styled_shapes = _styled_shapes(BytesIO(data.getvalue()))
+                    gc.collect()  # the read-back cells stay for the floors: out of every later collection
+                    gc.freeze()
+                floors["plain"].append(_write_floor(shapes, BytesIO())[0])
+                floors["styled"].append(_write_styled_floor(styled_shapes, BytesIO()))
     Path(args.out).write_bytes(data.getbuffer())
     out = {
         "seconds": min(runs),
@@ -64,9 +73,16 @@ def _report(args) -> dict:
         "month": period.month,
         "closed": bool(args.closed),
     }
-    if floor_runs:
-        out |= {"floor_seconds": min(floor_runs), "floor_runs": [round(r, 2) for r in floor_runs]}
+    if shapes is not None:
+        out |= {
+            "cells": sum(len(row) for _, rows in shapes for row in rows),
+            "floor_seconds": min(floors["plain"]),
+            "floor_runs": [round(r, 2) for r in floors["plain"]],
+            "styled_floor_seconds": min(floors["styled"]),
+            "styled_floor_runs": [round(r, 2) for r in floors["styled"]],
+        }
         out["ratio"] = round(out["seconds"] / out["floor_seconds"], 3)
+        out["styled_ratio"] = round(out["seconds"] / out["styled_floor_seconds"], 3)
     return out
 
 
@@ -94,6 +110,75 @@ def _write_floor(shapes: list[tuple[str, list[tuple]]], target) -> tuple[float, 
             cells += len(row)
     wb.save(target)
     return time.perf_counter() - began, cells
+
+
+StyledShapes = tuple[dict[tuple, tuple], list[tuple[str, list[list[tuple[Any, Optional[tuple]]]]]]]
+
+
+def _styled_shapes(source) -> StyledShapes:
+    """Every sheet's cells as (value, style key), with each distinct style's number format, font, fill,
+    alignment and border: what the workbook holds beyond its values (read back in full, not timed)."""
+    from copy import copy
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(source)
+    styles: dict[tuple, tuple] = {}
+    sheets = []
+    for ws in book.worksheets:
+        rows = []
+        for row in ws.iter_rows():
+            cells = []
+            for cell in row:
+                key = None
+                if cell.has_style:
+                    key = tuple(cell._style)
+                    if key not in styles:
+                        styles[key] = (
+                            cell.number_format,
+                            copy(cell.font),
+                            copy(cell.fill),
+                            copy(cell.alignment),
+                            copy(cell.border),
+                        )
+                cells.append((cell.value, key))
+            rows.append(cells)
+        sheets.append((ws.title, rows))
+    book.close()
+    return styles, sheets
+
+
+def _write_styled_floor(shapes: StyledShapes, target) -> float:
+    """The same cells with the same styles, written by openpyxl write-only as cheaply as it can: each
+    style is set up once per workbook and its index array shared by every cell that has it."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    styles, sheets = shapes
+    began = time.perf_counter()
+    wb = Workbook(write_only=True)
+    arrays: dict[tuple, Any] = {}
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            out: list[Any] = []
+            for value, key in row:
+                if key is None:
+                    out.append(value)
+                    continue
+                cell = WriteOnlyCell(ws, value)
+                array = arrays.get(key)
+                if array is None:
+                    fmt, font, fill, alignment, border = styles[key]
+                    cell.number_format, cell.font, cell.fill = fmt, font, fill
+                    cell.alignment, cell.border = alignment, border
+                    arrays[key] = cell._style
+                else:
+                    cell._style = array
+                out.append(cell)
+            ws.append(out)
+    wb.save(target)
+    return time.perf_counter() - began
 
 
 def _report_floor(args) -> dict:

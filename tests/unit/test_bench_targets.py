@@ -64,3 +64,29 @@ def test_a_figure_that_was_not_measured_misses_its_target_and_says_so():
     assert not found["导出 100,000 个问题（与最快写入器之比）"].ok
     rows = "\n".join(table(list(found.values())))
     assert "没有测到写入器基线" in rows and "| 导入 20,000 行 | ≤ 3 秒 | - | - | 未测得 |" in rows
+
+
+def test_a_report_carries_its_floors_and_shows_the_styled_one_beside_the_target():
+    """Floors timed in the report's own process count; the styled floor is shown, the target stays on
+    the plain one."""
+    report = {"seconds": 3.6, "peak_mb": 400, "floor_seconds": 2.4, "styled_floor_seconds": 3.0}
+    found = {c.what: c for c in checks(_run("SQLite", report_closed=report))}
+    closed = found["已月结月份的全市月报（与只写基线之比）"]
+    assert closed.floor == 2.4 and round(closed.measured, 2) == 1.5 and closed.verdict == "未达标"
+    assert closed.note == "带样式的只写基线 3.00 秒，之比 1.20 倍"
+    assert "带样式的只写基线 3.00 秒" in "\n".join(table([closed]))
+
+
+def test_results_explain_a_workbook_over_its_floor_with_the_styles_cost(tmp_path):
+    from bench.report import write_results
+
+    report = {"seconds": 3.6, "peak_mb": 400, "floor_seconds": 2.4, "styled_floor_seconds": 3.0}
+    report |= {"runs": [3.6, 3.7], "floor_runs": [2.4, 2.5], "styled_floor_runs": [3.0, 3.1], "cells": 1000}
+    full, small = _run("SQLite", report_closed=report), _run("SQLite")
+    small.scale = 0.1
+    machine = {"date": "2026-12-02", "platform": "Linux", "cpus": 2, "memory_gb": 8, "python": "3.11"}
+    text = write_results([full, small], tmp_path / "results.md", machine).read_text(encoding="utf-8")
+    assert "| 基线：openpyxl 只写模式写同样的 1,000 个单元格 | 2.40 | | 月报为其 1.50 倍 |" in text
+    assert "| 基线：同样的单元格连同月报的数字格式、填充与字体 | 3.00 | | 月报为其 1.20 倍 |" in text
+    assert "已月结月份的全市月报：3.60 秒，只写基线 2.40 秒的 1.50 倍（目标 ≤ 1.2）" in text
+    assert "另要 0.60 秒" in text and "余下的 0.60 秒是月报自己的工作" in text

@@ -14,12 +14,14 @@ from crm.reporting.monthly.xlsx import (
     HEADER_FONT,
     INT,
     MUTED,
+    PLAIN,
     SECTION_FILL,
     TITLE_FONT,
     TOTAL_FILL,
     WAN,
     WRAP_CENTER,
     Column,
+    number_cell,
     setup_print,
     styled,
 )
@@ -78,6 +80,7 @@ class _Writer:
     def __init__(self, wb):
         self.ws = wb.create_sheet(title=SHEET)
         self.row = 0
+        self.number_styles: dict[str, Any] = {}  # see number_cell
         for idx, col in enumerate(FIRM_COLUMNS, start=1):
             self.ws.column_dimensions[get_column_letter(idx)].width = col.width
         setup_print(self.ws, landscape=True)
@@ -116,10 +119,15 @@ class _Writer:
                 for c, v in zip(columns, values, strict=True)
             ]
         else:
-            cells = [
-                styled(ws, v, c.fmt) if c.fmt and v is not None and not _small_count(c, v) else escape_cell(v)
-                for c, v in zip(columns, values, strict=True)
-            ]
+            cells = []
+            for c, v in zip(columns, values, strict=True):
+                kind = type(v)
+                if not c.fmt or v is None or _small_count(c, v):
+                    cells.append(v if kind in PLAIN else escape_cell(v))
+                elif kind is int or kind is float:
+                    cells.append(number_cell(ws, v, c.fmt, self.number_styles))
+                else:
+                    cells.append(styled(ws, v, c.fmt))
         self.append(cells)
 
 

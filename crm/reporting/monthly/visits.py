@@ -116,9 +116,10 @@ def cadre_rows(
         r.visited += f.visited
         r.overdue += f.overdue
     for v in visits:
-        row(v.cadre_id).contacts += v.visits
+        r = row(v.cadre_id)
+        r.contacts += v.visits
         if v.kind == "onsite":
-            row(v.cadre_id).onsite_visits += v.visits
+            r.onsite_visits += v.visits
     for user_id, n in (evidenced or {}).items():
         row(user_id).evidenced += n
     for s in states:
@@ -175,11 +176,14 @@ def chain_rows(
 
     chain_of = {f.firm_id: f.chain_id for f in firms}
     for f in firms:
+        if f.status != "active" and not f.served:
+            continue  # no row for a chain of such firms alone
+        r = row(f.chain_id)
         if f.status == "active":
-            row(f.chain_id).firms += 1
+            r.firms += 1
         if f.served:
-            row(f.chain_id).served += 1
-            row(f.chain_id).visited += f.visited
+            r.served += 1
+            r.visited += f.visited
     for v in visits:
         r = row(chain_of.get(v.firm_id))
         r.visits += v.visits

@@ -44,13 +44,18 @@ def _report(args) -> dict:
     runs: list[float] = []
     floors: dict[str, list[float]] = {"plain": [], "styled": []}
     with app.app_context():
-        period = Period.last_complete(date.fromisoformat(args.today))
-        if args.closed:  # close the month first (not timed): the workbook is then built from its snapshot
-            from crm.extensions import db
-            from crm.reporting.monthly.close import close_month
+        from crm.extensions import db
+        from crm.reporting.monthly.close import close_month
 
-            close_month(period.month, None, date.fromisoformat(args.today))
-            db.session.commit()
+        today = date.fromisoformat(args.today)
+        period = Period.last_complete(today)
+        # Not timed. The month before is closed, as the 月结 job closes every month on its close day, so
+        # an open month's 上月 figures come from that close (a city that never closes a month also
+        # recomputes its 上月 live, nearly doubling the open month's statistics).
+        close_month(period.previous().month, None, today)
+        if args.closed:  # this month too: the workbook is then built from its snapshot alone
+            close_month(period.month, None, today)
+        db.session.commit()
         shapes = styled_shapes = None
         for _ in range(args.repeat):
             began = time.perf_counter()

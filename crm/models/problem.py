@@ -260,6 +260,8 @@ class ProblemEvent(Model):
     __table_args__ = (
         Index("ix_problem_events_problem", "problem_id", "at"),
         Index("ix_problem_events_action_on", "action", "happened_on"),
+        # A month's replay asks which problems changed after the month's end: a handful of recent rows.
+        Index("ix_problem_events_happened_on", "happened_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

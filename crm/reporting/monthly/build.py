@@ -152,17 +152,31 @@ def summarise(source: Source) -> Summary:
     )
 
 
+def _frozen_summary(facts: list[SummaryFact], park_id: Optional[int]) -> Optional[Summary]:
+    for fact in facts:
+        if fact.park_id == park_id:
+            return Summary(fact.visits, fact.problems, fact.evidence or EvidenceFigures())
+    return None  # a park created after the close: no figures of its own that month
+
+
 def previous_summary(source: Source) -> Summary:
-    """The month before's 汇总 figures for the 上月 column: as frozen with a closed month, else from
-    that month's own source (its snapshot if it is closed)."""
+    """The month before's 汇总 figures for the 上月 column: as frozen with a closed month; else, when the
+    month before is closed, its own 汇总 as its close froze it (the figures its workbook shows); else
+    computed from that month's facts."""
     if isinstance(source, SnapshotSource):
-        frozen: list[SummaryFact] = source.rows("previous")
-        for fact in frozen:
-            if fact.park_id == source.park_id:
-                return Summary(fact.visits, fact.problems, fact.evidence or EvidenceFigures())
-    if isinstance(source, LiveSource):
-        return summarise(source.previous())
-    return summarise(source_for(source.period.previous(), source.park_id))
+        frozen = _frozen_summary(source.rows("previous"), source.park_id)
+        if frozen is not None:
+            return frozen
+    before = (
+        source.previous()
+        if isinstance(source, LiveSource)
+        else source_for(source.period.previous(), source.park_id, eager=False)
+    )
+    if isinstance(before, SnapshotSource):
+        own = _frozen_summary(before.rows("summary"), before.park_id)
+        if own is not None:
+            return own
+    return summarise(before)
 
 
 def build_monthly_report(

@@ -6,7 +6,8 @@ values a month close keeps (crm.reporting.monthly.snapshot), so a closed month's
 The raised problems and repeats are gathered with crm.services.knowledge.hotspots in one query, narrowed to
 the firms that may be in the report's park at month end, each fact tagged with its firm's park, chain and
 name as they were then; the query also reads the month before's raised problems, which that month's own
-collector (the 上月 column) then takes instead of asking again. Resolved problems are the month-end
+collector (the 上月 column) then takes instead of asking again (unless that month is closed: its close
+has them). Resolved problems are the month-end
 problem states (the "problems" kind) when a close or a workbook has them: 平均办结工作日 counted exactly
 as the 汇总 sheet counts it.
 """
@@ -14,7 +15,9 @@ as the 汇总 sheet counts it.
 import copy
 
 from crm.reporting.monthly.activity import collect_problems
+from crm.reporting.monthly.period import Period
 from crm.reporting.monthly.registry import LiveMonth
+from crm.services.closing.store import latest_closes
 from crm.services.knowledge.hotspot_figures import RaisedFact, RepeatFact, ResolvedFact
 from crm.services.knowledge.hotspots import Gathered, gather_month, gather_resolved
 from crm.services.workdays.calendar import get_calendar
@@ -40,14 +43,23 @@ def _prefetched_key(ctx: LiveMonth) -> str:
     return f"hotspot_raised:{ctx.period.month}:{ctx.park_id}"
 
 
+def _closed(period: Period) -> bool:
+    """Whether the month's facts come from its close (as crm.reporting.monthly.snapshot.source_for)."""
+    close = latest_closes([period.month]).get(period.month)
+    return close is not None and close.is_closed and not period.is_running
+
+
 def _gathered(ctx: LiveMonth) -> Gathered:
     if "hotspots" not in ctx._cache:
         previous = LiveMonth(ctx.period.previous(), ctx.park_id)
-        # The month before's candidate firms include this month's (its changed-after list is longer).
-        gathered = gather_month(
-            ctx.period.start, ctx.period.end, previous.candidates(), since=previous.period.start
-        )
-        ctx.shared[_prefetched_key(previous)] = [copy.copy(f) for f in gathered.previous]  # placed there
+        if _closed(previous.period):  # its raised problems come from its close: gather this month's only
+            gathered = gather_month(ctx.period.start, ctx.period.end, ctx.candidates())
+        else:
+            # The month before's candidate firms include this month's (its changed-after list is longer).
+            gathered = gather_month(
+                ctx.period.start, ctx.period.end, previous.candidates(), since=previous.period.start
+            )
+            ctx.shared[_prefetched_key(previous)] = [copy.copy(f) for f in gathered.previous]  # placed there
         ctx._cache["hotspots"] = Gathered(_placed(ctx, gathered.raised), [], _placed(ctx, gathered.repeats))
     return ctx._cache["hotspots"]
 

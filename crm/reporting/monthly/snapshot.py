@@ -186,26 +186,31 @@ class LiveSource:
     def previous(self) -> Source:
         """The month before's source (its snapshot if closed), made once and sharing the calendar."""
         if self._previous is None:
-            self._previous = source_for(self.period.previous(), self.park_id, self.month.shared)
+            self._previous = source_for(self.period.previous(), self.park_id, self.month.shared, eager=False)
         return self._previous
 
 
 class SnapshotSource:
-    """A closed month's facts as its close froze them (one query for every kind, each kind decoded in one
-    pass when first asked)."""
+    """A closed month's facts as its close froze them, each kind decoded in one pass when first asked.
 
-    def __init__(self, period: Period, close: MonthClose, park_id: Optional[int] = None):
+    eager: every kind read in one query up front (the month's own report reads them all); else each kind
+    read when first asked (a month before, of which a report needs two or three kinds of twenty)."""
+
+    def __init__(self, period: Period, close: MonthClose, park_id: Optional[int] = None, eager: bool = True):
         self.period, self.park_id, self.close = period, park_id, close
         by = close.closed_by.name if close.closed_by is not None else None
         self.edition = Edition(period.month, close.version, close.closed_at, by)
-        self._texts = read_snapshot_texts(close.id, park_id)
+        self._texts = read_snapshot_texts(close.id, park_id) if eager else None
         self._rows: dict[str, list] = {}
 
     def rows(self, kind: str) -> list:
         if kind not in self._rows:
             spec = KINDS[kind]
-            self._rows[kind] = decode_all(spec.row, self._texts.get(kind, []), spec.working)
-            self._texts.pop(kind, None)  # decoded: the text is no longer needed
+            if self._texts is None:
+                texts = read_snapshot_texts(self.close.id, self.park_id, kind).get(kind, [])
+            else:
+                texts = self._texts.pop(kind, [])  # decoded next: the text is no longer needed
+            self._rows[kind] = decode_all(spec.row, texts, spec.working)
         return self._rows[kind]
 
 
@@ -235,14 +240,18 @@ def _edition(period: Period, close: Optional[MonthClose], shared: dict[str, Any]
 
 
 def source_for(
-    period: Period, park_id: Optional[int] = None, shared: Optional[dict[str, Any]] = None
+    period: Period,
+    park_id: Optional[int] = None,
+    shared: Optional[dict[str, Any]] = None,
+    eager: bool = True,
 ) -> Source:
     """The month's facts: its snapshot if the month is closed, else live (each kind read when first asked).
-    shared: what a report's months share (the calendar, the rule versions), filled on first use."""
+    shared: what a report's months share (the calendar, the rule versions), filled on first use; eager:
+    a snapshot's kinds all read at once (see SnapshotSource)."""
     shared = shared if shared is not None else {}
     close = latest_closes([period.month]).get(period.month)
     if close is not None and close.is_closed and not period.is_running:
-        return SnapshotSource(period, close, park_id)
+        return SnapshotSource(period, close, park_id, eager)
     return LiveSource(period, park_id, _edition(period, close, shared), shared)
 
 
@@ -258,4 +267,4 @@ def previous_rows(source: Source, kind: str) -> list:
         return source.rows(f"previous_{kind}")
     if isinstance(source, LiveSource):
         return source.previous().rows(kind)
-    return source_for(source.period.previous(), source.park_id).rows(kind)
+    return source_for(source.period.previous(), source.park_id, eager=False).rows(kind)

@@ -294,13 +294,17 @@ def write_snapshot_rows(close: MonthClose, rows: list[tuple[str, Optional[int], 
     return len(rows)
 
 
-def read_snapshot_texts(close_id: int, park_id: Optional[int] = None) -> dict[str, list[str]]:
-    """{kind: [JSON text, …]} of a close in the order written (one query): every row, or for a park its
-    own rows and the city-wide ones (park None). The JSON comes as the text stored, left for the caller
-    to decode a kind at a time (codec.decode_all), not parsed row by row on the way."""
+def read_snapshot_texts(
+    close_id: int, park_id: Optional[int] = None, kind: Optional[str] = None
+) -> dict[str, list[str]]:
+    """{kind: [JSON text, …]} of a close in the order written (one query): every row (or one kind's), or
+    for a park its own rows and the city-wide ones (park None). The JSON comes as the text stored, left
+    for the caller to decode a kind at a time (codec.decode_all), not parsed row by row on the way."""
     stmt = select(MonthSnapshotRow.kind, cast(MonthSnapshotRow.data, Text)).where(
         MonthSnapshotRow.close_id == close_id
     )
+    if kind is not None:
+        stmt = stmt.where(MonthSnapshotRow.kind == kind)
     if park_id is not None:
         stmt = stmt.where((MonthSnapshotRow.park_id == park_id) | MonthSnapshotRow.park_id.is_(None))
     out: dict[str, list[str]] = {}

@@ -78,3 +78,18 @@ def test_a_row_of_the_wrong_width_is_refused():
     with pytest.raises(ValueError):
         sheet.append(["甲", 1])
     wb.save(BytesIO())  # the sheet is still whole: nothing of the refused row was written
+
+
+def test_a_date_after_an_unstyled_cell_leaves_the_next_unstyled_cell_plain():
+    """openpyxl writes a row's next plain value through the cell before it when that one has no style;
+    a date there must not give every later unstyled cell a date format."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("表")
+    for _ in range(2):  # the second pass takes the cached (shared) path
+        ws.append([styled(ws, "甲"), date(2026, 10, 8)])
+        ws.append([styled(ws, "乙"), 7])
+    out = BytesIO()
+    wb.save(out)
+    rows = list(load_workbook(BytesIO(out.getvalue()))["表"].iter_rows())
+    assert [r[1].number_format for r in rows] == ["yyyy-mm-dd", "General"] * 2
+    assert [r[0].number_format for r in rows] == ["General"] * 4

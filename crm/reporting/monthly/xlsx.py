@@ -66,7 +66,8 @@ def styled(ws, value: Any, fmt: Optional[str] = None, font=None, fill=None, alig
 
     Assigning Font/Fill objects hashes them on every cell; the style's index array is computed once per
     combination and per workbook, then shared by every cell with that style, which keeps a 20,000-row
-    sheet fast. The array is shared, so a cell from here must not be restyled: ask for another one.
+    sheet fast. The array is shared, so a cell from here must not be restyled: ask for another one. An
+    unstyled cell has no array (copy(None)), so openpyxl may reuse it for its row's next plain value.
     """
     if type(value) not in PLAIN:
         value = escape_cell(value)

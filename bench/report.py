@@ -103,6 +103,17 @@ def _task_lines(run) -> list[str]:
             }[key]
             extra = "全部导入" if value.get("applied") else ""
             lines.append(f"| {what} | {value['seconds']:.2f} | {value['peak_mb']:.0f} | {extra} |")
+            for writer, label in (
+                ("xlsxwriter_constant_memory", "xlsxwriter 常量内存"),
+                ("openpyxl_write_only", "openpyxl 只写"),
+            ):
+                runs = value.get("floors", {}).get(writer, {}).get("runs")
+                if runs:
+                    each = " / ".join(f"{r:.2f}" for r in runs)
+                    lines.append(
+                        f"| 基线：{label}写同样的单元格 | {min(runs):.2f} | | 各次 {each} 秒；"
+                        f"导出为其 {value['seconds'] / min(runs):.2f} 倍 |"
+                    )
         elif value:
             lines.append(f"| {key} | - | - | 失败：{value.get('error')} |")
     for name, value in t.get("jobs", {}).items():

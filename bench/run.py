@@ -285,7 +285,7 @@ def run_one(backend: str, url: str, scale: float, heavy: bool, n: int) -> RunRes
             from bench.generate import top_up_problems
 
             top_up_problems(100_000, date.fromisoformat(TODAY))
-        result.tasks["export"] = _task("export", "--db", url, "--today", TODAY)
+        result.tasks["export"] = _task("export", "--repeat", "2", "--db", url, "--today", TODAY)
         for rows in (20_000, 100_000):
             result.tasks[f"import_{rows}"] = _task(
                 "import", "--db", url, "--today", TODAY, "--rows", str(rows)

@@ -90,3 +90,20 @@ def test_results_explain_a_workbook_over_its_floor_with_the_styles_cost(tmp_path
     assert "| 基线：同样的单元格连同月报的数字格式、填充与字体 | 3.00 | | 月报为其 1.20 倍 |" in text
     assert "已月结月份的全市月报：3.60 秒，只写基线 2.40 秒的 1.50 倍（目标 ≤ 1.2）" in text
     assert "另要 0.60 秒" in text and "余下的 0.60 秒是月报自己的工作" in text
+
+
+def test_the_export_is_held_to_the_fastest_writer_timed_in_its_run(tmp_path):
+    from bench.report import write_results
+
+    floors = {"xlsxwriter_constant_memory": {"runs": [10.0, 10.4]}, "openpyxl_write_only": {"runs": [19.0]}}
+    export = {"seconds": 12.5, "peak_mb": 200, "problems": 100_000, "floor_seconds": 10.0, "floors": floors}
+    full, small = _run("SQLite", export=export), _run("SQLite")
+    small.scale = 0.1
+    found = {c.what: c for c in checks(full)}
+    assert found["导出 100,000 个问题（与最快写入器之比）"].measured == 1.25
+    machine = {"date": "2026-12-02", "platform": "Linux", "cpus": 2, "memory_gb": 8, "python": "3.11"}
+    text = write_results([full, small], tmp_path / "results.md", machine).read_text(encoding="utf-8")
+    assert (
+        "| 基线：xlsxwriter 常量内存写同样的单元格 | 10.00 | | 各次 10.00 / 10.40 秒；导出为其 1.25 倍 |"
+        in text
+    )

@@ -72,7 +72,7 @@ def _metrics(row: ListChange) -> list[Any]:
 
 
 def _small_count(column: Column, value: Any) -> bool:
-    """A count under 1,000 reads the same without its #,##0 format: write it as a plain number."""
+    """A count under 1,000 reads the same without a thousands separator: write it as a plain number."""
     return column.fmt == INT and isinstance(value, int) and -1000 < value < 1000
 
 

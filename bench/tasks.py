@@ -17,7 +17,14 @@ import time
 from datetime import date
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Optional
+
+# The report's floors (bench.floors), by their names in the task's output.
+FLOOR_KEYS = {
+    "plain": "floor",
+    "styled": "styled_floor",
+    "xlsxwriter": "xlsxwriter_floor",
+    "xlsxwriter_styled": "xlsxwriter_styled_floor",
+}
 
 
 def _peak_mb() -> float:
@@ -35,6 +42,7 @@ def _report(args) -> dict:
     are each timed --repeat times in one process, each floor right after each report run (both see the
     same load), and the fastest run of each counts.
     """
+    from bench import floors as floors_of
     from bench.app import bench_app
     from crm.reporting.monthly import writer  # noqa: F401 -- imported before the clock, as the floor's openpyxl is
     from crm.reporting.monthly.period import Period, ReportScope
@@ -42,7 +50,7 @@ def _report(args) -> dict:
 
     app = bench_app(args.db, args.today)
     runs: list[float] = []
-    floors: dict[str, list[float]] = {"plain": [], "styled": []}
+    floors: dict[str, list[float]] = {key: [] for key in FLOOR_KEYS}
     with app.app_context():
         from crm.extensions import db
         from crm.reporting.monthly.close import close_month
@@ -65,12 +73,14 @@ def _report(args) -> dict:
             peak = peak or _peak_mb()  # the report's own, before the floors hold its cells
             if args.floor:
                 if shapes is None:  # read back once (not timed)
-                    shapes = _shapes(BytesIO(data.getvalue()))
-                    styled_shapes = _styled_shapes(BytesIO(data.getvalue()))
+                    shapes = floors_of.shapes(BytesIO(data.getvalue()))
+                    styled_shapes = floors_of.styled_shapes(BytesIO(data.getvalue()))
                     gc.collect()  # the read-back cells stay for the floors: out of every later collection
                     gc.freeze()
-                floors["plain"].append(_write_floor(shapes, BytesIO())[0])
-                floors["styled"].append(_write_styled_floor(styled_shapes, BytesIO()))
+                floors["plain"].append(floors_of.write_floor(shapes, BytesIO())[0])
+                floors["styled"].append(floors_of.write_styled_floor(styled_shapes, BytesIO()))
+                floors["xlsxwriter"].append(floors_of.write_xlsxwriter_floor(styled_shapes, False))
+                floors["xlsxwriter_styled"].append(floors_of.write_xlsxwriter_floor(styled_shapes, True))
     Path(args.out).write_bytes(data.getbuffer())
     out = {
         "seconds": min(runs),
@@ -81,119 +91,24 @@ def _report(args) -> dict:
         "closed": bool(args.closed),
     }
     if shapes is not None:
-        out |= {
-            "cells": sum(len(row) for _, rows in shapes for row in rows),
-            "floor_seconds": min(floors["plain"]),
-            "floor_runs": [round(r, 2) for r in floors["plain"]],
-            "styled_floor_seconds": min(floors["styled"]),
-            "styled_floor_runs": [round(r, 2) for r in floors["styled"]],
-        }
+        out["cells"] = sum(len(row) for _, rows in shapes for row in rows)
+        for key, name in FLOOR_KEYS.items():
+            out[f"{name}_seconds"] = min(floors[key])
+            out[f"{name}_runs"] = [round(r, 2) for r in floors[key]]
         out["ratio"] = round(out["seconds"] / out["floor_seconds"], 3)
         out["styled_ratio"] = round(out["seconds"] / out["styled_floor_seconds"], 3)
+        out["xlsxwriter_ratio"] = round(out["seconds"] / out["xlsxwriter_floor_seconds"], 3)
     return out
-
-
-def _shapes(source) -> list[tuple[str, list[tuple]]]:
-    """Every sheet's rows of values, as openpyxl reads them back (the cells the floor writes)."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(source, read_only=True)
-    shapes = [(ws.title, list(ws.iter_rows(values_only=True))) for ws in book.worksheets]
-    book.close()
-    return shapes
-
-
-def _write_floor(shapes: list[tuple[str, list[tuple]]], target) -> tuple[float, int]:
-    """The same cells, sheet by sheet, written by openpyxl write-only: (seconds, cells)."""
-    from openpyxl import Workbook
-
-    began = time.perf_counter()
-    wb = Workbook(write_only=True)
-    cells = 0
-    for title, rows in shapes:
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(list(row))
-            cells += len(row)
-    wb.save(target)
-    return time.perf_counter() - began, cells
-
-
-StyledShapes = tuple[dict[tuple, tuple], list[tuple[str, list[list[tuple[Any, Optional[tuple]]]]]]]
-
-
-def _styled_shapes(source) -> StyledShapes:
-    """Every sheet's cells as (value, style key), with each distinct style's number format, font, fill,
-    alignment and border: what the workbook holds beyond its values (read back in full, not timed)."""
-    from copy import copy
-
-    from openpyxl import load_workbook
-
-    book = load_workbook(source)
-    styles: dict[tuple, tuple] = {}
-    sheets = []
-    for ws in book.worksheets:
-        rows = []
-        for row in ws.iter_rows():
-            cells = []
-            for cell in row:
-                key = None
-                if cell.has_style:
-                    key = tuple(cell._style)
-                    if key not in styles:
-                        styles[key] = (
-                            cell.number_format,
-                            copy(cell.font),
-                            copy(cell.fill),
-                            copy(cell.alignment),
-                            copy(cell.border),
-                        )
-                cells.append((cell.value, key))
-            rows.append(cells)
-        sheets.append((ws.title, rows))
-    book.close()
-    return styles, sheets
-
-
-def _write_styled_floor(shapes: StyledShapes, target) -> float:
-    """The same cells with the same styles, written by openpyxl write-only as cheaply as it can: each
-    style is set up once per workbook and its index array shared by every cell that has it."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    styles, sheets = shapes
-    began = time.perf_counter()
-    wb = Workbook(write_only=True)
-    arrays: dict[tuple, Any] = {}
-    for title, rows in sheets:
-        ws = wb.create_sheet(title)
-        for row in rows:
-            out: list[Any] = []
-            for value, key in row:
-                if key is None:
-                    out.append(value)
-                    continue
-                cell = WriteOnlyCell(ws, value)
-                array = arrays.get(key)
-                if array is None:
-                    fmt, font, fill, alignment, border = styles[key]
-                    cell.number_format, cell.font, cell.fill = fmt, font, fill
-                    cell.alignment, cell.border = alignment, border
-                    arrays[key] = cell._style
-                else:
-                    cell._style = array
-                out.append(cell)
-            ws.append(out)
-    wb.save(target)
-    return time.perf_counter() - began
 
 
 def _report_floor(args) -> dict:
     """Write the same number of cells per sheet as the report, with openpyxl write-only (the floor)."""
-    shapes = _shapes(args.cells)
+    from bench import floors as floors_of
+
+    shapes = floors_of.shapes(args.cells)
     runs, cells = [], 0
     for _ in range(args.repeat):
-        seconds, cells = _write_floor(shapes, Path(args.cells).with_suffix(".floor.xlsx"))
+        seconds, cells = floors_of.write_floor(shapes, Path(args.cells).with_suffix(".floor.xlsx"))
         runs.append(seconds)
     return {"seconds": min(runs), "runs": [round(r, 2) for r in runs], "peak_mb": _peak_mb(), "cells": cells}
 

@@ -1,6 +1,7 @@
 """The 四张清单变化 sheet: per park, then per firm with activity, the month's list figures next to the
 previous month's (definitions: crm.reporting.monthly.lists and list_changes)."""
 
+from decimal import Decimal
 from typing import Any, Optional
 
 from openpyxl.utils import get_column_letter
@@ -126,6 +127,8 @@ class _Writer:
                     cells.append(v if kind in PLAIN else escape_cell(v))
                 elif kind is int or kind is float:
                     cells.append(number_cell(ws, v, c.fmt, self.number_styles))
+                elif kind is Decimal:  # written as a float, as escape_cell would
+                    cells.append(number_cell(ws, float(v), c.fmt, self.number_styles))
                 else:
                     cells.append(styled(ws, v, c.fmt))
         self.append(cells)

@@ -166,7 +166,10 @@ def department_rows(
     rows: dict[Optional[int], DeptRow] = {}
 
     def row(dept_id: Optional[int]) -> DeptRow:
-        return rows.setdefault(dept_id, DeptRow(dept_id))
+        found = rows.get(dept_id)  # not setdefault: that would build a row on every call
+        if found is None:
+            found = rows[dept_id] = DeptRow(dept_id)
+        return found
 
     received: dict[int, set[int]] = defaultdict(set)
     for d in dispatches:

@@ -106,7 +106,10 @@ def cadre_rows(
     rows: dict[int, CadreRow] = {}
 
     def row(user_id: int) -> CadreRow:
-        return rows.setdefault(user_id, CadreRow(user_id))
+        found = rows.get(user_id)  # not setdefault: that would build a row on every call
+        if found is None:
+            found = rows[user_id] = CadreRow(user_id)
+        return found
 
     for f in firms:
         assert f.cadre_id is not None, "served firms have a liaison"
@@ -172,7 +175,10 @@ def chain_rows(
     rows: dict[Optional[int], ChainRow] = {c.id: ChainRow(c.id, c.name) for c in chains}
 
     def row(chain_id: Optional[int]) -> ChainRow:
-        return rows.setdefault(chain_id, ChainRow(chain_id, "未分类"))
+        found = rows.get(chain_id)
+        if found is None:
+            found = rows[chain_id] = ChainRow(chain_id, "未分类")
+        return found
 
     chain_of = {f.firm_id: f.chain_id for f in firms}
     for f in firms:

@@ -9,6 +9,7 @@ character an .xlsx cannot hold).
 from collections.abc import Sequence
 from copy import copy
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Optional
 
 from openpyxl.cell import WriteOnlyCell
@@ -133,8 +134,8 @@ class TableSheet:
         """One data row; fills: {column index: (fill, font)} for highlighted cells.
 
         The sheets of a city run to tens of thousands of rows, so the commonest cells take short cuts
-        with the same result as styled() and escape_cell(): a number in a formatted column shares its
-        format's style, and a sheet's repeated texts are cleaned once."""
+        with the same result as styled() and escape_cell(): a number (a Decimal as a float) in a
+        formatted column shares its format's style, and a sheet's repeated texts are cleaned once."""
         formats = self.formats
         if len(values) != len(formats):
             raise ValueError(f"{len(values)} values for {len(formats)} columns")
@@ -149,6 +150,8 @@ class TableSheet:
                 out.append(None)
             elif fmt and (kind is int or kind is float):
                 out.append(number_cell(ws, value, fmt, numbers))
+            elif fmt and kind is Decimal:  # written as a float, as escape_cell would
+                out.append(number_cell(ws, float(value), fmt, numbers))
             elif fmt and not isinstance(value, date):
                 out.append(styled(ws, value, fmt))
             elif kind is str:

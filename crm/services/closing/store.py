@@ -308,7 +308,8 @@ def read_snapshot_texts(
     if park_id is not None:
         stmt = stmt.where((MonthSnapshotRow.park_id == park_id) | MonthSnapshotRow.park_id.is_(None))
     out: dict[str, list[str]] = {}
-    for kind, text in db.session.execute(stmt.order_by(MonthSnapshotRow.id)):
+    # Core rather than ORM execution: plain rows of text, without the ORM's per-row loading step.
+    for kind, text in db.session.connection().execute(stmt.order_by(MonthSnapshotRow.id)):
         out.setdefault(kind, []).append(text)
     return out
 

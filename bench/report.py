@@ -1,7 +1,6 @@
 """bench/results.md: the measured tables and whether each speed and memory target is met."""
 
 from pathlib import Path
-from typing import Optional
 
 from bench.targets import (
     CLOSED_REPORT_FLOOR_FACTOR,
@@ -176,10 +175,9 @@ def _misses(results) -> list[str]:
 
 
 def _report_misses(run) -> list[str]:
-    """Why a monthly workbook misses its floor target, from the run's own figures: what the styled floor
-    adds to the plain one is what openpyxl charges for the styles; the rest is the report's own work
-    (reading and decoding the month, the statistics, escaping each text). xlsxwriter's floors, where
-    measured, show what another writer would cost for the same cells."""
+    """Why a monthly workbook misses its floor target, from the run's own figures: the report is written
+    with xlsxwriter, so what it takes beyond xlsxwriter writing the same styled cells alone is the
+    report's own work (reading the month, the statistics, escaping each text)."""
     lines = []
     for key, label, limit, work in (
         (
@@ -196,50 +194,22 @@ def _report_misses(run) -> list[str]:
         ),
     ):
         report = run.tasks.get(key, {})
-        seconds, plain, styled = (
-            report.get("seconds"),
-            report.get("floor_seconds"),
-            report.get("styled_floor_seconds"),
-        )
+        seconds, plain = report.get("seconds"), report.get("floor_seconds")
         if not (seconds and plain) or seconds / plain <= limit:
             continue
         text = (
             f"- {run.backend}·{label}：{seconds:.2f} 秒，只写基线 {plain:.2f} 秒的 {seconds / plain:.2f} 倍"
             f"（目标 ≤ {limit:g}）。"
         )
-        if styled:
+        styled, bare = report.get("xlsxwriter_styled_floor_seconds"), report.get("xlsxwriter_floor_seconds")
+        if styled and bare:
             text += (
-                "基线只写数值；月报的数字格式、三色填充与合计行样式"
-                f"在 openpyxl 里另要 {styled - plain:.2f} 秒"
-                f"（同样的单元格连同样式 {styled:.2f} 秒，样式共用、已是其最省的写法），"
-                f"用 openpyxl 写出这份月报就要付这些。对这条带样式的基线，月报为 {seconds / styled:.2f} 倍；"
+                "月报用 xlsxwriter 写："
+                f"它单独写同样的单元格连同样式要 {styled:.2f} 秒（只写数值 {bare:.2f} 秒）；"
                 f"余下的 {seconds - styled:.2f} 秒是月报自己的工作：{work}，以及每段文字的公式转义。"
             )
-        text += _other_writer(report, seconds, plain, styled, limit)
         lines.append(text)
     return lines
-
-
-def _other_writer(report: dict, seconds: float, plain: float, styled: Optional[float], limit: float) -> str:
-    """What writing the workbook with xlsxwriter would bring: its styled floor plus the report's own
-    work (all that openpyxl's styled floor does not cover), against both writers' plain floors."""
-    xs, xp = report.get("xlsxwriter_styled_floor_seconds"), report.get("xlsxwriter_floor_seconds")
-    if not (xs and xp and styled):
-        return ""
-    own = max(seconds - styled, 0.0)
-    estimate = xs + own
-    text = (
-        f"xlsxwriter 常量内存写同样的单元格连同样式只要 {xs:.2f} 秒（只写数值 {xp:.2f} 秒），"
-        f"是 openpyxl 只写基线的 {xs / plain:.2f} 倍；改用它写月报，加上月报自己的 {own:.2f} 秒，"
-        f"约 {estimate:.2f} 秒，即 openpyxl 只写基线的 {estimate / plain:.2f} 倍，"
-    )
-    text += "可以达到本目标（月报尚未改用 xlsxwriter）。" if estimate / plain <= limit else "仍达不到本目标。"
-    if estimate / xp > limit:
-        text += (
-            f"若以 xlsxwriter 只写数值的 {xp:.2f} 秒为基线，仅样式与月报自己的工作就已是它的 "
-            f"{estimate / xp:.2f} 倍，{limit:g} 倍无论用哪种写入器都达不到。"
-        )
-    return text
 
 
 def write_results(results, path: Path, machine: dict) -> Path:

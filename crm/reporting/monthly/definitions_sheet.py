@@ -3,7 +3,6 @@ counts and figure for the report's scope, and the counting conventions the other
 
 from typing import Optional
 
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from crm.reporting.monthly.kpis import KpiCount, report_kpis
@@ -28,7 +27,7 @@ TITLE = "指标说明"
 HEADERS = ["指标", "计算公式", "分子", "分母", "说明", "本月分子", "本月分母", "本月数值"]
 WIDTHS = [14, 44, 30, 26, 44, 10, 10, 11]
 HEADER_ROW = 4
-WRAP_TOP = Alignment(vertical="top", wrap_text=True)
+WRAP_TOP = {"valign": "top", "text_wrap": True}
 NOT_IN_REPORT = "不在月报中统计"
 
 
@@ -36,14 +35,13 @@ def write_definitions(wb, report, extra: Optional[dict[str, KpiCount]] = None) -
     """The 指标说明 sheet (header on row 4, frozen below it). extra: the counts of KPIs the workbook computes
     outside the 汇总 figures (another sheet's), so their rows show this month's value too."""
     ws = wb.create_sheet(title=TITLE)
-    for idx, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.row_dimensions[1].height = 28
+    ws.widths(WIDTHS)
+    ws.freeze(f"A{HEADER_ROW + 1}")
+    ws.height(1, 28)
     setup_print(ws, landscape=True)
     last = get_column_letter(len(HEADERS))
-    ws.merged_cells.add(f"A1:{last}1")
-    ws.merged_cells.add(f"A2:{last}2")
+    ws.merge(f"A1:{last}1")
+    ws.merge(f"A2:{last}2")
     ws.append([styled(ws, f"{report.heading}·指标说明", font=TITLE_FONT)])
     until = "（截至当日）" if report.period.is_running else ""
     ws.append(
@@ -96,8 +94,8 @@ def write_definitions(wb, report, extra: Optional[dict[str, KpiCount]] = None) -
         conventions.append(("暂定日历", report.calendar_note))
     for idx, (title, text) in enumerate(conventions, start=1):
         row += 1
-        ws.merged_cells.add(f"B{row}:{last}{row}")
-        ws.row_dimensions[row].height = 30
+        ws.merge(f"B{row}:{last}{row}")
+        ws.height(row, 30)
         ws.append(
             [styled(ws, f"{idx}. {title}", font=BOLD, align=WRAP_TOP), styled(ws, text, align=WRAP_TOP)]
         )

@@ -109,9 +109,8 @@ def _rows(f: FirmVoiceFigures) -> list[tuple[Optional[str], str, Any, str]]:
 
 def _figures_sheet(wb, report_title: str, period: Period, f: FirmVoiceFigures) -> None:
     ws = wb.create_sheet(title="企业之声")
-    for letter, width in zip("ABC", (30, 12, 60), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A3"
+    ws.widths([30, 12, 60])
+    ws.freeze("A3")
     setup_print(ws, landscape=False)
     ws.append([styled(ws, f"{report_title}：企业之声", font=BOLD)])
     ws.append(

@@ -5,8 +5,6 @@ of a month for the 热点分析 page (frozen once the month is closed, like the 
 
 from typing import Any, Optional
 
-from openpyxl.utils import get_column_letter
-
 from crm.reporting.monthly.facts import EventFact
 from crm.reporting.monthly.kpis import KpiCount
 from crm.reporting.monthly.period import Period
@@ -137,8 +135,7 @@ class _Blocks:
 
     def __init__(self, wb, title: str, note: str):
         self.ws = wb.create_sheet(title=SHEET)
-        for idx, width in enumerate(WIDTHS, start=1):
-            self.ws.column_dimensions[get_column_letter(idx)].width = width
+        self.ws.widths(WIDTHS)
         setup_print(self.ws, landscape=True)
         self.ws.append([styled(self.ws, title, font=TITLE_FONT)])
         self.ws.append([styled(self.ws, note, font=MUTED)])

@@ -81,9 +81,7 @@ class _Writer:
     def __init__(self, wb):
         self.ws = wb.create_sheet(title=SHEET)
         self.row = 0
-        self.number_styles: dict[str, Any] = {}  # see number_cell
-        for idx, col in enumerate(FIRM_COLUMNS, start=1):
-            self.ws.column_dimensions[get_column_letter(idx)].width = col.width
+        self.ws.widths([col.width for col in FIRM_COLUMNS])
         setup_print(self.ws, landscape=True)
 
     def append(self, cells: list[Any]) -> int:
@@ -107,7 +105,7 @@ class _Writer:
             for c in columns
         ]
         row = self.append(cells)
-        ws.row_dimensions[row].height = 32
+        ws.height(row, 32)
         return row
 
     def values(self, columns: list[Column], values: list[Any], total: bool = False) -> None:
@@ -126,9 +124,9 @@ class _Writer:
                 if not c.fmt or v is None or _small_count(c, v):
                     cells.append(v if kind in PLAIN else escape_cell(v))
                 elif kind is int or kind is float:
-                    cells.append(number_cell(ws, v, c.fmt, self.number_styles))
+                    cells.append(number_cell(ws, v, c.fmt))
                 elif kind is Decimal:  # written as a float, as escape_cell would
-                    cells.append(number_cell(ws, float(v), c.fmt, self.number_styles))
+                    cells.append(number_cell(ws, float(v), c.fmt))
                 else:
                     cells.append(styled(ws, v, c.fmt))
         self.append(cells)
@@ -140,13 +138,13 @@ def write_list_changes(wb, report, changes: Optional[ListChanges] = None) -> Non
     period = changes.period
     w = _Writer(wb)
     ws = w.ws
-    # Panes must be set before the first row of a write-only sheet: title, period, blank, section,
-    # header, the parks (and their total), blank, section, then the firms' header.
+    # The panes freeze under the firms' header, which comes after the title, period, blank, section,
+    # header, the parks (and their total), blank and section.
     header = 8 + len(changes.parks) + (changes.total is not None)
-    ws.freeze_panes = f"B{header + 1}" if len(changes.parks) <= FREEZE_PARKS else "B1"
-    ws.merged_cells.add(f"A1:{get_column_letter(WIDTH)}1")
+    ws.freeze(f"B{header + 1}" if len(changes.parks) <= FREEZE_PARKS else "B1")
+    ws.merge(f"A1:{get_column_letter(WIDTH)}1")
     w.line(f"{report.scope.title}{period.label}四张清单变化", font=TITLE_FONT)
-    ws.row_dimensions[1].height = 28
+    ws.height(1, 28)
     until = "（截至当日）" if period.is_running else ""
     w.line(
         f"统计期间：{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}{until}　"
@@ -166,10 +164,10 @@ def write_list_changes(wb, report, changes: Optional[ListChanges] = None) -> Non
     for firm in changes.firms:
         w.values(FIRM_COLUMNS, [firm.name, firm.park, *_metrics(firm)])
     if changes.firms:
-        ws.auto_filter.ref = f"A{header}:{get_column_letter(WIDTH)}{w.row}"
+        ws.filter(f"A{header}:{get_column_letter(WIDTH)}{w.row}")
     else:
         w.line("本月没有企业的清单发生变化。")
-    ws.print_title_rows = f"{header}:{header}"
+    ws.repeat_rows(header)
     w.append([])
     for note in NOTES:
         w.line(note)

@@ -4,9 +4,6 @@ distributions with native charts, the reconciliation line and a short note on th
 from operator import attrgetter
 from typing import Optional
 
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from crm.models.problem import PROBLEM_STATUSES
 from crm.models.visit import VISIT_KINDS
 from crm.reporting.monthly.evidence import SHEET_LABEL as EVIDENCE_LABEL
@@ -38,7 +35,7 @@ HEADER_ROW = 4
 WIDTHS = [30, 12, 12, 16, 46]
 HEADERS = ["指标", "本月", "上月", "环比变化", "口径说明"]
 COLOUR_ROWS = {"red": "红色预警", "yellow": "黄色预警", "green": "正常"}
-DRAFT_FONT = Font(bold=True, color="C55A11")  # the 初稿 line: figures may still change
+DRAFT_FONT = {"bold": True, "font_color": "#C55A11"}  # the 初稿 line: figures may still change
 
 
 def _kpi(path: str, key: str) -> tuple[str, str, bool, str]:
@@ -109,15 +106,14 @@ def _delta(now: Optional[float], before: Optional[float], is_rate: bool) -> Opti
 def write_summary(wb, report) -> None:
     """The 汇总 sheet (header on row 4, frozen below it)."""
     ws = wb.create_sheet(title="汇总")
-    for idx, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.row_dimensions[1].height = 28
-    ws.row_dimensions[HEADER_ROW].height = 22
+    ws.widths(WIDTHS)
+    ws.freeze(f"A{HEADER_ROW + 1}")
+    ws.height(1, 28)
+    ws.height(HEADER_ROW, 22)
     setup_print(ws, landscape=True)
     period = report.period
-    ws.merged_cells.add("A1:E1")
-    ws.merged_cells.add("A2:E2")
+    ws.merge("A1:E1")
+    ws.merge("A2:E2")
     ws.append([styled(ws, getattr(report, "heading", report.title), font=TITLE_FONT)])
     generated = to_local(report.generated_at)
     until = "" if not period.is_running else "（截至当日）"
@@ -133,7 +129,7 @@ def write_summary(wb, report) -> None:
     )
     edition = getattr(report, "edition", None)  # 初稿 / 正式版 (crm.reporting.monthly.snapshot.Edition)
     if edition is not None:
-        ws.merged_cells.add("A3:E3")
+        ws.merge("A3:E3")
         ws.append([styled(ws, edition.note, font=MUTED if edition.is_final else DRAFT_FONT)])
     else:
         ws.append([])
@@ -170,7 +166,7 @@ def write_summary(wb, report) -> None:
     )
     ws.append([styled(ws, reconcile, font=BOLD)])
     row += 2
-    ws.merged_cells.add(f"A{row}:E{row}")
+    ws.merge(f"A{row}:E{row}")
     statuses = [(label, p.by_status.get(key, 0)) for key, label in PROBLEM_STATUSES.items()]
     status_header, row = _distribution(ws, row, "问题状态（月末）", statuses)
     colours = [(label, p.by_colour.get(key, 0)) for key, label in COLOUR_ROWS.items()]

@@ -1,4 +1,4 @@
-"""The monthly workbook writer: seven sheets in openpyxl write-only mode (streams rows, constant memory).
+"""The monthly workbook writer: its sheets written row by row (crm.reporting.monthly.book: constant memory).
 
 汇总 · 干部走访 · 未走访企业 · 问题清单 · 部门办理 · 产业链 · 督办与升级 — Chinese headers, frozen header
 row, filters, widths, number formats (%, 万元), 三色 fills and native charts.
@@ -8,9 +8,8 @@ from datetime import datetime
 from io import BytesIO
 from typing import Optional
 
-from openpyxl import Workbook
-
 from crm.reporting.exports.xlsx import xml_safe
+from crm.reporting.monthly.book import Book
 from crm.reporting.monthly.build import Change, MonthlyReport, build_monthly_report
 from crm.reporting.monthly.changes import attach_changes
 from crm.reporting.monthly.definitions_sheet import write_definitions
@@ -153,9 +152,8 @@ def _changes(wb, changes: list[Change], version: int) -> None:
 
 def write_monthly_workbook(report: MonthlyReport) -> BytesIO:
     """The seven sheets of the report, as an .xlsx in a BytesIO."""
-    wb = Workbook(write_only=True)
-    wb.properties.title = xml_safe(report.title)  # cells are cleaned by escape_cell; this is no cell
-    wb.properties.creator = "联企通"
+    wb = Book()
+    wb.title = xml_safe(report.title)  # cells are cleaned by escape_cell; this is no cell
     write_summary(wb, report)
     _cadres(wb, report)
     _unvisited(wb, report)
@@ -170,10 +168,7 @@ def write_monthly_workbook(report: MonthlyReport) -> BytesIO:
     write_definitions(wb, report, extra=policy_kpis | hotspot_kpis)
     if report.changes is not None and report.edition is not None and report.edition.version:
         _changes(wb, report.changes, report.edition.version)
-    out = BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
+    return wb.close()
 
 
 def monthly_workbook(scope: ReportScope, period: Period, now: Optional[datetime] = None) -> BytesIO:

@@ -1,24 +1,20 @@
-"""Styling helpers of the monthly workbook: a write-only table sheet with a styled header, number
-formats, 三色 fills, totals, print setup, and native Excel charts.
+"""Styling helpers of the monthly workbook: a table sheet with a styled header, number formats, 三色
+fills, totals, print setup, and native Excel charts (written by crm.reporting.monthly.book).
 
-Only cells that need a style become WriteOnlyCells; plain values stream as they are (user text goes
-through crm.reporting.exports.xlsx.escape_cell so it never becomes a formula and never carries a
-character an .xlsx cannot hold).
+A style is a set of xlsxwriter format properties (font, fill, alignment, border) plus a number format;
+user text goes through crm.reporting.exports.xlsx.escape_cell so it never reads as a formula and never
+carries a character an .xlsx cannot hold.
 """
 
 from collections.abc import Sequence
-from copy import copy
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, PieChart, Reference
-from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from crm.reporting.exports.xlsx import TEXTS_KEPT, escape_cell
+from crm.reporting.monthly.book import Book, Cell, Sheet
 
 PCT = "0.0%"
 INT = "#,##0"
@@ -30,25 +26,32 @@ AVG = "0.0"  # an average (平均办结工作日)
 DELTA_AVG = "+0.0;-0.0;0.0"
 
 NAVY = "1F3864"
-HEADER_FILL = PatternFill("solid", fgColor="2F5597")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
-TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
-BOLD = Font(bold=True)
-MUTED = Font(color="7F7F7F", size=9)
-TITLE_FONT = Font(bold=True, size=16, color=NAVY)
-THIN = Side(style="thin", color="BFBFBF")
-HEADER_BORDER = Border(bottom=Side(style="medium", color=NAVY))
-WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+Style = dict[str, Any]  # xlsxwriter format properties
+
+
+def _fill(rgb: str) -> Style:
+    return {"pattern": 1, "bg_color": f"#{rgb}"}
+
+
+HEADER_FILL = _fill("2F5597")
+HEADER_FONT: Style = {"bold": True, "font_color": "#FFFFFF"}
+SECTION_FILL = _fill("DDEBF7")
+TOTAL_FILL = _fill("F2F2F2")
+BOLD: Style = {"bold": True}
+MUTED: Style = {"font_color": "#7F7F7F", "font_size": 9}
+TITLE_FONT: Style = {"bold": True, "font_size": 16, "font_color": f"#{NAVY}"}
+HEADER_BORDER: Style = {"bottom": 2, "bottom_color": f"#{NAVY}"}  # medium
+WRAP_CENTER: Style = {"align": "center", "valign": "vcenter", "text_wrap": True}
 # 三色预警 fills (Excel's own "good / neutral / bad" palette) and the grey of closed problems.
 COLOUR_STYLES = {
-    "red": (PatternFill("solid", fgColor="FFC7CE"), Font(color="9C0006", bold=True)),
-    "yellow": (PatternFill("solid", fgColor="FFEB9C"), Font(color="9C5700", bold=True)),
-    "green": (PatternFill("solid", fgColor="C6EFCE"), Font(color="006100")),
-    "grey": (PatternFill("solid", fgColor="EDEDED"), Font(color="595959")),
+    "red": (_fill("FFC7CE"), {"font_color": "#9C0006", "bold": True}),
+    "yellow": (_fill("FFEB9C"), {"font_color": "#9C5700", "bold": True}),
+    "green": (_fill("C6EFCE"), {"font_color": "#006100"}),
+    "grey": (_fill("EDEDED"), {"font_color": "#595959"}),
 }
 CHART_COLOURS = {"red": "E0474C", "yellow": "F2B134", "green": "4CAF50", "grey": "A6A6A6"}
 SERIES_COLOURS = ["2F5597", "ED7D31", "70AD47", "FFC000", "5B9BD5", "A5A5A5"]
+CM_PX = 96 / 2.54  # a chart's size is given in centimetres
 
 
 # Values written as they are (escape_cell would return them unchanged).
@@ -62,67 +65,47 @@ class Column:
         self.header, self.width, self.fmt = header, width, fmt
 
 
-def styled(ws, value: Any, fmt: Optional[str] = None, font=None, fill=None, align=None, border=None):
-    """A WriteOnlyCell with the given style (text is escaped and kept as text).
+def style_of(ws: Sheet, fmt: Optional[str] = None, font=None, fill=None, align=None, border=None) -> Any:
+    """The workbook's format for a number format and style parts (None: the default), made once per
+    combination (the parts are the module's constants, so their ids name them)."""
+    if fmt is None and font is None and fill is None and align is None and border is None:
+        return None
+    key = (fmt, id(font), id(fill), id(align), id(border))
+    found = ws.book.formats.get(key)
+    if found is None:
+        properties: Style = {"num_format": fmt} if fmt else {}
+        for part in (font, fill, align, border):
+            properties.update(part or {})
+        found = ws.book.format_of(key, properties)
+    return found
 
-    Assigning Font/Fill objects hashes them on every cell; the style's index array is computed once per
-    combination and per workbook, then shared by every cell with that style, which keeps a 20,000-row
-    sheet fast. The array is shared, so a cell from here must not be restyled: ask for another one. An
-    unstyled cell has no array (copy(None)), so openpyxl may reuse it for its row's next plain value.
-    """
+
+def styled(ws: Sheet, value: Any, fmt: Optional[str] = None, font=None, fill=None, align=None, border=None):
+    """A cell with the given style (text is escaped and kept as text)."""
     if type(value) not in PLAIN:
         value = escape_cell(value)
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    key = (fmt, id(font), id(fill), id(align), id(border))
-    cache = ws.parent.__dict__.setdefault("_crm_style_cache", {})
-    style = cache.get(key)
-    if style is None:
-        if fmt:
-            cell.number_format = fmt
-        if font is not None:
-            cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        if align is not None:
-            cell.alignment = align
-        if border is not None:
-            cell.border = border
-        # _style (the cell's StyleArray) is a slot the openpyxl stubs do not declare.
-        cache[key] = copy(cell._style)  # type: ignore[attr-defined]
-    else:
-        cell._style = style  # type: ignore[attr-defined]
-    return cell
+    return Cell(value, style_of(ws, fmt, font, fill, align, border))
 
 
-def number_cell(ws, value: float, fmt: str, arrays: dict[str, Any]):
-    """styled(ws, value, fmt) for an int or a float, with the format's style array set up once (arrays:
-    number format → array, one dict per sheet) and shared."""
-    array = arrays.get(fmt)
-    if array is None:
-        arrays[fmt] = array = styled(ws, 0, fmt)._style
-    cell = WriteOnlyCell(ws, value=value)
-    cell._style = array  # type: ignore[attr-defined]
-    return cell
+def number_cell(ws: Sheet, value: float, fmt: str) -> Cell:
+    """styled(ws, value, fmt) for an int or a float (nothing to escape)."""
+    return Cell(value, style_of(ws, fmt))
 
 
 class TableSheet:
-    """A write-only sheet holding one table: header on row 1 (frozen, filtered), rows, an optional total."""
+    """A sheet holding one table: header on row 1 (frozen, filtered), rows, an optional total."""
 
-    def __init__(self, wb, title: str, columns: Sequence[Column], landscape: bool = True):
-        self.ws = wb.create_sheet(title=title)
+    def __init__(self, wb: Book, title: str, columns: Sequence[Column], landscape: bool = True):
+        self.ws = wb.create_sheet(title)
         self.columns = list(columns)
-        self.formats = [c.fmt for c in self.columns]
+        self.formats = [style_of(self.ws, c.fmt) for c in self.columns]
         self.texts: dict[str, Any] = {}  # text as given: text as written
-        self.number_styles: dict[str, Any] = {}  # number format: the style array its numbers share
         self.rows = 0
-        for idx, col in enumerate(self.columns, start=1):
-            self.ws.column_dimensions[get_column_letter(idx)].width = col.width
-        self.ws.freeze_panes = "A2"
-        self.ws.row_dimensions[1].height = 32  # two lines of a wrapped header
-        self.ws.print_title_rows = "1:1"
-        setup_print(self.ws, landscape)
+        self.ws.widths([c.width for c in self.columns])
+        self.ws.freeze("A2")
+        self.ws.height(1, 32)  # two lines of a wrapped header
+        self.ws.repeat_rows(1)
+        self.ws.print_setup(landscape)
         self.ws.append(
             [
                 styled(self.ws, c.header, font=HEADER_FONT, fill=HEADER_FILL, align=WRAP_CENTER)
@@ -133,39 +116,39 @@ class TableSheet:
     def append(self, values: Sequence[Any], fills: Optional[dict[int, tuple]] = None) -> None:
         """One data row; fills: {column index: (fill, font)} for highlighted cells.
 
-        The sheets of a city run to tens of thousands of rows, so the commonest cells take short cuts
-        with the same result as styled() and escape_cell(): a number (a Decimal as a float) in a
-        formatted column shares its format's style, and a sheet's repeated texts are cleaned once."""
+        The sheets of a city run to tens of thousands of rows, so each value is written straight to the
+        sheet with its column's format (a Decimal as a float), and a sheet's repeated texts are cleaned
+        once; the result is what styled() would write."""
         formats = self.formats
         if len(values) != len(formats):
             raise ValueError(f"{len(values)} values for {len(formats)} columns")
-        ws, texts, numbers, out = self.ws, self.texts, self.number_styles, []
+        sheet, texts = self.ws, self.texts
+        ws, row = sheet.ws, sheet.row
         for idx, value in enumerate(values):
-            fmt = formats[idx]
+            if value is None:
+                continue
             style = fills.get(idx) if fills else None
             kind = type(value)
             if style is not None:
-                out.append(styled(ws, value, fmt, font=style[1], fill=style[0]))
-            elif value is None:
-                out.append(None)
-            elif fmt and (kind is int or kind is float):
-                out.append(number_cell(ws, value, fmt, numbers))
-            elif fmt and kind is Decimal:  # written as a float, as escape_cell would
-                out.append(number_cell(ws, float(value), fmt, numbers))
-            elif fmt and not isinstance(value, date):
-                out.append(styled(ws, value, fmt))
+                sheet.write(
+                    row, idx, styled(sheet, value, self.columns[idx].fmt, font=style[1], fill=style[0])
+                )
             elif kind is str:
+                if not value:
+                    continue
                 text = texts.get(value)
                 if text is None:
                     text = escape_cell(value)
                     if len(texts) < TEXTS_KEPT:
                         texts[value] = text
-                out.append(text)
-            elif kind in PLAIN:
-                out.append(value)
+                ws.write_string(row, idx, text, formats[idx])
+            elif kind is int or kind is float:
+                ws.write_number(row, idx, value, formats[idx])
+            elif kind is Decimal:
+                ws.write_number(row, idx, float(value), formats[idx])
             else:
-                out.append(escape_cell(value))
-        ws.append(out)
+                sheet.write(row, idx, styled(sheet, value, self.columns[idx].fmt))
+        sheet.row = row + 1
         self.rows += 1
 
     def total(self, values: Sequence[Any]) -> None:
@@ -179,86 +162,76 @@ class TableSheet:
 
     def finish(self) -> None:
         """Set the auto-filter over the header and data rows."""
-        last = get_column_letter(len(self.columns))
-        self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
+        self.ws.filter(f"A1:{get_column_letter(len(self.columns))}{self.rows + 1}")
 
 
-def setup_print(ws, landscape: bool = True) -> None:
+def setup_print(ws: Sheet, landscape: bool = True) -> None:
     """A4, fit to one page wide, landscape for wide tables."""
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def value_labels() -> DataLabelList:
-    """Data labels showing the value only (LibreOffice reads unset flags as "show")."""
-    return DataLabelList(
-        showVal=True,
-        showCatName=False,
-        showSerName=False,
-        showLegendKey=False,
-        showPercent=False,
-        showLeaderLines=False,
-    )
+    ws.print_setup(landscape)
 
 
 def bar_chart(
-    ws,
+    ws: Sheet,
     title: str,
     categories: tuple[int, int, int],
     series: Sequence[tuple[int, int, int]],
     horizontal: bool = False,
     percent: bool = False,
     colours: Optional[Sequence[str]] = None,
-    size: tuple[int, float] = (16, 8),
-) -> BarChart:
+    size: tuple[float, float] = (16, 8),
+) -> Any:
     """A native bar chart of ws; categories/series are (column, first row, last row), series with their
-    header row first (titles_from_data)."""
-    chart = BarChart()
-    chart.type = "bar" if horizontal else "col"
-    chart.title = title
-    chart.style = 10
-    chart.width, chart.height = size
-    chart.legend = None if len(series) == 1 else chart.legend
-    for col, first, last in series:
-        chart.add_data(Reference(ws, min_col=col, min_row=first, max_row=last), titles_from_data=True)
+    header row first (the series' name); size in centimetres."""
+    chart = ws.book.add_chart("bar" if horizontal else "column")
+    chart.set_title({"name": title})
+    chart.set_style(10)
+    chart.set_size({"width": round(size[0] * CM_PX), "height": round(size[1] * CM_PX)})
     col, first, last = categories
-    chart.set_categories(Reference(ws, min_col=col, min_row=first, max_row=last))
-    for idx, s in enumerate(chart.series):
-        colour = (colours or SERIES_COLOURS)[idx % len(colours or SERIES_COLOURS)]
-        s.graphicalProperties.solidFill = colour
-        s.graphicalProperties.line.solidFill = colour
-    chart.dataLabels = value_labels()
+    names = ws.reference(col, first, last)
+    palette = colours or SERIES_COLOURS
+    labels: dict[str, Any] = {"value": True, **({"num_format": "0%"} if percent else {})}
+    for idx, (col, first, last) in enumerate(series):
+        colour = f"#{palette[idx % len(palette)]}"
+        chart.add_series(
+            {
+                "name": ws.reference(col, first, first),
+                "categories": names,
+                "values": ws.reference(col, first + 1, last),
+                "fill": {"color": colour},
+                "border": {"color": colour},
+                "data_labels": labels,
+            }
+        )
+    if len(series) == 1:
+        chart.set_legend({"none": True})
+    values_axis: dict[str, Any] = {"major_gridlines": {"visible": False}}
     if percent:
-        chart.y_axis.number_format = "0%"
-        chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 1
-        chart.dataLabels.numFmt = "0%"
+        values_axis |= {"num_format": "0%", "min": 0, "max": 1}
+    # A bar chart's category axis is its vertical one: listed from the top, as in the table.
+    categories_axis: dict[str, Any] = {"reverse": True} if horizontal else {}
     if horizontal:
-        chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as in the table
-    chart.y_axis.majorGridlines = None
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
+        chart.set_x_axis(values_axis)
+        chart.set_y_axis(categories_axis)
+    else:
+        chart.set_x_axis(categories_axis)
+        chart.set_y_axis(values_axis)
     return chart
 
 
-def pie_chart(ws, title: str, labels: tuple[int, int, int], values: tuple[int, int, int], colours):
+def pie_chart(ws: Sheet, title: str, labels: tuple[int, int, int], values: tuple[int, int, int], colours):
     """A native pie chart with one colour per slice (e.g. 红/黄/绿)."""
-    from openpyxl.chart.marker import DataPoint
-
-    chart = PieChart()
-    chart.title = title
-    chart.width, chart.height = 12, 8
+    chart = ws.book.add_chart("pie")
+    chart.set_title({"name": title})
+    chart.set_size({"width": round(12 * CM_PX), "height": round(8 * CM_PX)})
     col, first, last = values
-    chart.add_data(Reference(ws, min_col=col, min_row=first, max_row=last), titles_from_data=True)
-    col, first, last = labels
-    chart.set_categories(Reference(ws, min_col=col, min_row=first, max_row=last))
-    series = chart.series[0]
-    for idx, colour in enumerate(colours):
-        point = DataPoint(idx=idx)
-        point.graphicalProperties.solidFill = colour
-        series.dPt.append(point)
-    chart.dataLabels = value_labels()
+    label_col, label_first, label_last = labels
+    chart.add_series(
+        {
+            "name": ws.reference(col, first, first),
+            "categories": ws.reference(label_col, label_first, label_last),
+            "values": ws.reference(col, first + 1, last),
+            "points": [{"fill": {"color": f"#{colour}"}} for colour in colours],
+            "data_labels": {"value": True},
+        }
+    )
     return chart

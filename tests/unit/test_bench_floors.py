@@ -7,6 +7,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from bench.floors import format_properties, styled_shapes, write_styled_floor, write_xlsxwriter_floor
+from crm.reporting.monthly.xlsx import DATE, WAN
 
 
 def _workbook() -> BytesIO:
@@ -20,8 +21,8 @@ def _workbook() -> BytesIO:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(bottom=Side(style="medium", color="1F3864"))
     ws.append([1, "红星机械", datetime(2026, 10, 9), 1234.5])
-    ws["C2"].number_format = "yyyy-mm-dd"
-    ws["D2"].number_format = "#,##0.00"
+    ws["C2"].number_format = DATE
+    ws["D2"].number_format = WAN
     ws.append([2, "城关镇 第2园区", None, 7])
     out = BytesIO()
     wb.save(out)
@@ -32,9 +33,9 @@ def test_format_properties_carry_an_openpyxl_style_over_to_xlsxwriter():
     styles, _ = styled_shapes(_workbook())
     header = next(s for s in styles.values() if s[1].b)
     props = format_properties(header)
-    assert props["bold"] is True and props["font_color"] == "#FFFFFF" and props["bg_color"] == "#2F5597"
+    assert props["bold"] is True and props["font_color"][1:] == "FFFFFF" and props["bg_color"][1:] == "2F5597"
     assert props["align"] == "center" and props["valign"] == "vcenter" and props["text_wrap"] is True
-    assert props["bottom"] == 2 and props["bottom_color"] == "#1F3864" and "top" not in props
+    assert props["bottom"] == 2 and props["bottom_color"][1:] == "1F3864" and "top" not in props
 
 
 def test_the_xlsxwriter_floor_writes_the_same_cells_with_the_same_styles():
@@ -50,7 +51,7 @@ def test_the_xlsxwriter_floor_writes_the_same_cells_with_the_same_styles():
         assert [c.value for c in ws[2]] == [1, "红星机械", datetime(2026, 10, 9), 1234.5]
         assert [c.value for c in ws[3]] == [2, "城关镇 第2园区", None, 7]
         assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("2F5597")
-        assert ws["C2"].number_format == "yyyy-mm-dd" and ws["D2"].number_format == "#,##0.00"
+        assert ws["C2"].number_format == DATE and ws["D2"].number_format == WAN
 
 
 def test_the_plain_xlsxwriter_floor_writes_values_only_and_dates_as_dates():

@@ -26,6 +26,12 @@ TEXTS_KEPT = 50_000  # distinct texts whose written form a sheet keeps
 ILLEGAL_XML_RE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
 
 
+def stored_width(width: float) -> float:
+    """What to give xlsxwriter's set_column for a column to be stored width characters wide (it pads
+    what it is given by 5 px of a 7 px digit)."""
+    return width - WIDTH_PADDING if width > 1 + WIDTH_PADDING else width
+
+
 def xml_safe(text: str) -> str:
     """text without the characters an .xlsx cannot hold. Input refuses them, but rows stored before that
     (or written round the services) may still carry some, and one would make the whole workbook fail."""
@@ -49,7 +55,7 @@ def _write_sheet(
     ws = book.add_worksheet(title[:31])
     for idx, width in enumerate(widths or [16] * len(headers)):
         # The stored width as before (xlsxwriter pads what it is given by 5 px of a 7 px digit).
-        ws.set_column(idx, idx, width - WIDTH_PADDING if width > 1 + WIDTH_PADDING else width)
+        ws.set_column(idx, idx, stored_width(width))
     ws.freeze_panes(1, 0)
     header = book.add_format(HEADER_FORMAT)
     for col, label in enumerate(headers):

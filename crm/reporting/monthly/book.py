@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Optional
 from xlsxwriter import Workbook  # type: ignore[import-untyped]  # it ships no type information
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_range_abs  # type: ignore[import-untyped]
 
-from crm.reporting.exports.xlsx import WIDTH_PADDING
+from crm.reporting.exports.xlsx import stored_width
 
 DAY_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -74,9 +74,7 @@ class Sheet:
 
     def width(self, column: int, width: float) -> None:
         """Column (from 1) width in characters, stored as given (xlsxwriter adds its own padding)."""
-        self.ws.set_column(
-            column - 1, column - 1, width - WIDTH_PADDING if width > 1 + WIDTH_PADDING else width
-        )
+        self.ws.set_column(column - 1, column - 1, stored_width(width))
 
     def widths(self, widths: list[float]) -> None:
         for idx, width in enumerate(widths, start=1):

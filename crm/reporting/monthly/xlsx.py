@@ -29,8 +29,13 @@ NAVY = "1F3864"
 Style = dict[str, Any]  # xlsxwriter format properties
 
 
+def _colour(rgb: str) -> str:
+    """An RGB hex colour as xlsxwriter takes it: with a leading hash sign."""
+    return "#" + rgb
+
+
 def _fill(rgb: str) -> Style:
-    return {"pattern": 1, "bg_color": f"#{rgb}"}
+    return {"pattern": 1, "bg_color": _colour(rgb)}
 
 
 HEADER_FILL = _fill("2F5597")
@@ -38,16 +43,16 @@ HEADER_FONT: Style = {"bold": True, "font_color": "#FFFFFF"}
 SECTION_FILL = _fill("DDEBF7")
 TOTAL_FILL = _fill("F2F2F2")
 BOLD: Style = {"bold": True}
-MUTED: Style = {"font_color": "#7F7F7F", "font_size": 9}
-TITLE_FONT: Style = {"bold": True, "font_size": 16, "font_color": f"#{NAVY}"}
-HEADER_BORDER: Style = {"bottom": 2, "bottom_color": f"#{NAVY}"}  # medium
+MUTED: Style = {"font_color": _colour("7F7F7F"), "font_size": 9}
+TITLE_FONT: Style = {"bold": True, "font_size": 16, "font_color": _colour(NAVY)}
+HEADER_BORDER: Style = {"bottom": 2, "bottom_color": _colour(NAVY)}  # medium
 WRAP_CENTER: Style = {"align": "center", "valign": "vcenter", "text_wrap": True}
 # 三色预警 fills (Excel's own "good / neutral / bad" palette) and the grey of closed problems.
 COLOUR_STYLES = {
-    "red": (_fill("FFC7CE"), {"font_color": "#9C0006", "bold": True}),
-    "yellow": (_fill("FFEB9C"), {"font_color": "#9C5700", "bold": True}),
-    "green": (_fill("C6EFCE"), {"font_color": "#006100"}),
-    "grey": (_fill("EDEDED"), {"font_color": "#595959"}),
+    "red": (_fill("FFC7CE"), {"font_color": _colour("9C0006"), "bold": True}),
+    "yellow": (_fill("FFEB9C"), {"font_color": _colour("9C5700"), "bold": True}),
+    "green": (_fill("C6EFCE"), {"font_color": _colour("006100")}),
+    "grey": (_fill("EDEDED"), {"font_color": _colour("595959")}),
 }
 CHART_COLOURS = {"red": "E0474C", "yellow": "F2B134", "green": "4CAF50", "grey": "A6A6A6"}
 SERIES_COLOURS = ["2F5597", "ED7D31", "70AD47", "FFC000", "5B9BD5", "A5A5A5"]
@@ -191,7 +196,7 @@ def bar_chart(
     palette = colours or SERIES_COLOURS
     labels: dict[str, Any] = {"value": True, **({"num_format": "0%"} if percent else {})}
     for idx, (col, first, last) in enumerate(series):
-        colour = f"#{palette[idx % len(palette)]}"
+        colour = _colour(palette[idx % len(palette)])
         chart.add_series(
             {
                 "name": ws.reference(col, first, first),
@@ -230,7 +235,7 @@ def pie_chart(ws: Sheet, title: str, labels: tuple[int, int, int], values: tuple
             "name": ws.reference(col, first, first),
             "categories": ws.reference(label_col, label_first, label_last),
             "values": ws.reference(col, first + 1, last),
-            "points": [{"fill": {"color": f"#{colour}"}} for colour in colours],
+            "points": [{"fill": {"color": _colour(colour)}} for colour in colours],
             "data_labels": {"value": True},
         }
     )
